@@ -1,0 +1,69 @@
+"""What a term sees besides the trajectories: the registry, the step, the executor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .calls import Call
+from .errors import EvaluationError
+from .formats import DEFAULT_FORMAT
+from .trajectory import Trajectory
+
+
+@dataclass
+class EvalContext:
+    registry: Any
+    step: int = 0
+    call_format: str = DEFAULT_FORMAT
+    default_tools: str | None = None
+    executor: Any = None
+    _owns_executor: bool = field(default=False, repr=False)
+
+    def format_for(self, traj: Trajectory):
+        name = traj.format or self.call_format
+        fmt = self.registry.get("formats", name)
+        if fmt is None:
+            raise EvaluationError(f"record {traj.id!r}: unknown call format {name!r}")
+        return fmt
+
+    def calls(self, traj: Trajectory) -> list[Call]:
+        return traj.calls(self.format_for(traj).parse)
+
+    def named_calls(self, traj: Trajectory) -> list[Call]:
+        return [c for c in self.calls(traj) if c.name is not None]
+
+    def available(self, traj: Trajectory, tools: str | None) -> frozenset[str]:
+        """Tool names a trajectory may call: an explicit toolset, else the record's
+        `tools`, else the spec's `tools` option, else every registered tool."""
+        if tools is None and traj.tools is not None:
+            return frozenset(traj.tools)
+        name = tools or self.default_tools or "all"
+        return frozenset(self.registry.toolset(name) or ())
+
+    def extractor(self, name: str):
+        from .answers import resolve
+
+        fn = resolve(name, lambda n: self.registry.get("extractors", n))
+        if fn is None:
+            raise EvaluationError(f"unknown answer extractor {name!r}")
+        return fn
+
+    def judge(self, name: str):
+        fn = self.registry.get("judges", name)
+        if fn is None:
+            raise EvaluationError(f"unknown judge {name!r}")
+        return fn
+
+    def get_executor(self):
+        if self.executor is None:
+            from .tools.executor import Executor
+
+            self.executor = Executor(self.registry.tools)
+            self._owns_executor = True
+        return self.executor
+
+    def close(self) -> None:
+        if self._owns_executor and self.executor is not None:
+            self.executor.close()
+            self.executor = None

@@ -1,0 +1,70 @@
+"""The hooks a `mentor` plugin can implement.
+
+Each hook receives a `register` callback and calls it once per thing it adds. The built-in
+tools, terms, formats, teachers and trainers use these same hooks. See docs/plugins.md for
+a worked example of every hook.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("mentor")
+
+
+@hookspec
+def register_tools(register: Callable[..., None]) -> None:
+    """Add tools: `register(Tool(name, description, parameters, fn))`.
+
+    `parameters` is a JSON Schema object; it is validated when registered. `fn` is called
+    with the call's arguments as keyword arguments and returns a JSON-serialisable value.
+    Pass `kind="code"` for tools that run untrusted code: they run in a sandboxed process.
+    Pass `toolset="name"` to group tools; a spec can then say `tools="name"`.
+    """
+
+
+@hookspec
+def register_terms(register: Callable[..., None]) -> None:
+    """Add reward terms: `register(Term(name, fn, params=..., range=..., fields=...))`.
+
+    `fn(trajectories, ctx, **args)` gets the batch of parsed trajectories that still need
+    the term and returns one float per trajectory. It must not raise on malformed input.
+    """
+
+
+@hookspec
+def register_formats(register: Callable[..., None]) -> None:
+    """Add tool-call formats: `register(format)` with `name`, `parse(text)`, `render(calls)`
+    and `instructions()`. A spec or a record selects one by name."""
+
+
+@hookspec
+def register_extractors(register: Callable[..., None]) -> None:
+    """Add final-answer extractors: `register(name, fn)` where `fn(text) -> str | None`.
+    Specs select them with `answer_correct(extractor="name")`."""
+
+
+@hookspec
+def register_judges(register: Callable[..., None]) -> None:
+    """Add answer judges: `register(name, fn)` where `fn(prediction, gold) -> float` in
+    [0, 1] and `gold` is a string or a list of accepted strings."""
+
+
+@hookspec
+def register_teachers(register: Callable[..., None]) -> None:
+    """Add teachers: `register(name, factory)`. `factory(**options)` returns an object with
+    `generate(tasks) -> list[dict]` producing trajectory records."""
+
+
+@hookspec
+def register_trainers(register: Callable[..., None]) -> None:
+    """Add trainers: `register(name, fn)`. `fn(config)` runs training with a `TrainConfig`
+    and returns the output directory."""
+
+
+@hookspec
+def register_commands(register: Callable[..., None]) -> None:
+    """Add CLI commands: `register(command)` with a `click.Command`. It appears as
+    `mentor <command.name>`."""

@@ -1,0 +1,315 @@
+"""The plugin manager and the registry it fills.
+
+Built-in pieces and third-party plugins load the same way: each is a pluggy plugin that
+implements hooks from `hookspecs`. Third-party plugins are found through the `mentor`
+entry-point group. `MENTOR_PLUGINS` (comma-separated names) limits which external plugins
+load; `MENTOR_PLUGINS=none` loads none of them. Built-ins always load.
+
+`registry()` calls every hook once and returns an immutable `Registry`: the one place that
+knows which tools, terms, formats, judges, extractors, teachers, trainers and commands exist.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import threading
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Callable, Iterable, Mapping
+
+import pluggy
+
+from . import hookspecs
+from .errors import MentorError, PluginError
+
+hookimpl = pluggy.HookimplMarker("mentor")
+
+ENTRY_POINT_GROUP = "mentor"
+
+#: Modules that hold the built-in hook implementations, registered under these names.
+BUILTIN_PLUGINS = {
+    "mentor.math_tools": "mentor_dsl.tools.math",
+    "mentor.code_tools": "mentor_dsl.tools.python_tool",
+    "mentor.terms": "mentor_dsl.terms.builtin",
+    "mentor.formats": "mentor_dsl.formats",
+    "mentor.answers": "mentor_dsl.answers",
+    "mentor.judges": "mentor_dsl.judges",
+    "mentor.trainers": "mentor_dsl.train.plugin",
+    "mentor.teachers": "mentor_dsl.teachers",
+}
+
+HOOKS = ("tools", "terms", "formats", "extractors", "judges", "teachers", "trainers", "commands")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered thing and the plugin that registered it."""
+
+    name: str
+    value: Any
+    plugin: str
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    name: str
+    version: str | None
+    builtin: bool
+    registered: Mapping[str, tuple[str, ...]]
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Everything the plugins registered, by hook name then by item name."""
+
+    items: Mapping[str, Mapping[str, Entry]]
+    plugins: tuple[PluginInfo, ...] = ()
+    errors: tuple[PluginError, ...] = ()
+    fingerprint: tuple = field(default=(), compare=False)
+
+    def get(self, hook: str, name: str) -> Any:
+        entry = self.items[hook].get(name)
+        return entry.value if entry is not None else None
+
+    def names(self, hook: str) -> list[str]:
+        return sorted(self.items[hook])
+
+    def values(self, hook: str) -> list[Any]:
+        return [self.items[hook][n].value for n in sorted(self.items[hook])]
+
+    @property
+    def tools(self) -> Mapping[str, Any]:
+        return MappingProxyType({n: e.value for n, e in self.items["tools"].items()})
+
+    @property
+    def terms(self) -> Mapping[str, Any]:
+        return MappingProxyType({n: e.value for n, e in self.items["terms"].items()})
+
+    def toolset(self, name: str) -> tuple[str, ...] | None:
+        """Tool names of a toolset; 'all' is every registered tool."""
+        tools = self.items["tools"]
+        if name == "all":
+            return tuple(sorted(tools))
+        members = tuple(sorted(n for n, e in tools.items() if e.value.toolset == name))
+        return members or None
+
+    def toolsets(self) -> list[str]:
+        return sorted({e.value.toolset for e in self.items["tools"].values() if e.value.toolset} | {"all"})
+
+
+def _item_name(hook: str, args: tuple, kwargs: dict) -> tuple[str, Any]:
+    """Normalise the arguments of a `register` call to (name, value)."""
+    if hook in ("tools", "terms"):
+        from .terms.base import Term
+        from .tools.base import Tool
+
+        kind = Tool if hook == "tools" else Term
+        if len(args) == 1 and not kwargs and isinstance(args[0], kind):
+            return args[0].name, args[0]
+        return _item_name_build(kind, args, kwargs)
+    if hook == "formats":
+        (fmt,) = args
+        for attr in ("name", "parse", "render", "instructions"):
+            if not hasattr(fmt, attr):
+                raise MentorError(f"a call format needs a {attr!r} attribute")
+        return fmt.name, fmt
+    if hook == "commands":
+        (command,) = args
+        import click
+
+        if not isinstance(command, click.Command):
+            raise MentorError("register_commands expects a click.Command")
+        return command.name, command
+    name, value = args if len(args) == 2 else (kwargs.get("name"), kwargs.get("fn") or kwargs.get("factory"))
+    if not isinstance(name, str) or not name:
+        raise MentorError("register(name, fn) needs a non-empty name")
+    if not callable(value):
+        raise MentorError(f"{name!r}: the registered object is not callable")
+    return name, value
+
+
+def _item_name_build(kind, args, kwargs):
+    try:
+        item = kind(*args, **kwargs)
+    except TypeError as exc:
+        raise MentorError(f"bad {kind.__name__} definition: {exc}") from None
+    return item.name, item
+
+
+class _Collector:
+    """Calls one hook plugin by plugin, so each registration is attributed to its plugin."""
+
+    def __init__(self, pm: pluggy.PluginManager):
+        self.pm = pm
+        self.items: dict[str, dict[str, Entry]] = {h: {} for h in HOOKS}
+        self.errors: list[PluginError] = []
+        self.by_plugin: dict[str, dict[str, list[str]]] = {}
+        self.failed: dict[str, str] = {}
+
+    def collect(self) -> None:
+        for hook in HOOKS:
+            caller = getattr(self.pm.hook, f"register_{hook}")
+            for impl in caller.get_hookimpls():
+                plugin = self.pm.get_name(impl.plugin) or repr(impl.plugin)
+                if plugin in self.failed:
+                    continue
+                pending: list[Entry] = []
+
+                def register(*args, _hook=hook, _plugin=plugin, _pending=pending, **kwargs):
+                    try:
+                        name, value = _item_name(_hook, args, kwargs)
+                    except MentorError as exc:
+                        raise PluginError(_plugin, f"register_{_hook}: {exc}") from None
+                    if hasattr(value, "plugin") and getattr(value, "plugin", None) is None:
+                        try:
+                            object.__setattr__(value, "plugin", _plugin)
+                        except (AttributeError, TypeError):
+                            pass
+                    _pending.append(Entry(name, value, _plugin))
+
+                try:
+                    impl.function(register)
+                except PluginError as exc:
+                    self._fail(plugin, exc)
+                    continue
+                except Exception as exc:  # a plugin's bug must not take the others down
+                    self._fail(plugin, PluginError(plugin, f"register_{hook} raised {type(exc).__name__}: {exc}"))
+                    continue
+                self._accept(hook, plugin, pending)
+
+    def _accept(self, hook: str, plugin: str, pending: list[Entry]) -> None:
+        table = self.items[hook]
+        for entry in pending:
+            other = table.get(entry.name)
+            if other is not None:
+                self.errors.append(PluginError(
+                    plugin, f"{hook[:-1]} {entry.name!r} is already registered by plugin {other.plugin!r}"))
+                continue
+            table[entry.name] = entry
+            self.by_plugin.setdefault(plugin, {}).setdefault(hook, []).append(entry.name)
+
+    def _fail(self, plugin: str, error: PluginError) -> None:
+        """Drop everything a failing plugin registered, so it is all-or-nothing."""
+        self.errors.append(error)
+        self.failed[plugin] = error.message
+        for hook, table in self.items.items():
+            for name in [n for n, e in table.items() if e.plugin == plugin]:
+                del table[name]
+        self.by_plugin.pop(plugin, None)
+
+
+_lock = threading.RLock()
+_manager: pluggy.PluginManager | None = None
+_registry: Registry | None = None
+_load_errors: list[PluginError] = []
+_versions: dict[str, str | None] = {}
+
+
+def _allowed_plugins() -> set[str] | None:
+    raw = os.environ.get("MENTOR_PLUGINS")
+    if raw is None:
+        return None
+    raw = raw.strip()
+    if raw.lower() in ("", "none"):
+        return set()
+    return {p.strip() for p in raw.split(",") if p.strip()}
+
+
+def _new_manager() -> pluggy.PluginManager:
+    import importlib
+
+    pm = pluggy.PluginManager("mentor")
+    pm.add_hookspecs(hookspecs)
+    for name, module in BUILTIN_PLUGINS.items():
+        try:
+            pm.register(importlib.import_module(module), name=name)
+        except ModuleNotFoundError as exc:
+            if not module.startswith(exc.name or "?"):
+                raise
+    allowed = _allowed_plugins()
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if allowed is not None and ep.name not in allowed:
+            continue
+        if pm.has_plugin(ep.name):
+            continue
+        try:
+            plugin = ep.load()
+            pm.register(plugin, name=ep.name)
+        except Exception as exc:
+            _load_errors.append(PluginError(ep.name, f"failed to load: {type(exc).__name__}: {exc}"))
+            continue
+        dist = getattr(ep, "dist", None)
+        _versions[ep.name] = getattr(dist, "version", None)
+    return pm
+
+
+def get_manager() -> pluggy.PluginManager:
+    """The process-wide plugin manager. Loading is idempotent."""
+    global _manager
+    with _lock:
+        if _manager is None:
+            _manager = _new_manager()
+        return _manager
+
+
+def registry() -> Registry:
+    """The current registry, built once and rebuilt only after `register`/`unregister`."""
+    global _registry
+    with _lock:
+        if _registry is None:
+            _registry = _build_registry(get_manager())
+        return _registry
+
+
+def _build_registry(pm: pluggy.PluginManager) -> Registry:
+    collector = _Collector(pm)
+    collector.collect()
+    infos = []
+    for name, plugin in pm.list_name_plugin():
+        builtin = name in BUILTIN_PLUGINS
+        registered = {h: tuple(v) for h, v in collector.by_plugin.get(name, {}).items()}
+        infos.append(PluginInfo(name, _versions.get(name), builtin, registered, collector.failed.get(name)))
+    for err in _load_errors:
+        infos.append(PluginInfo(err.plugin, None, False, {}, err.message))
+    items = {h: MappingProxyType(dict(t)) for h, t in collector.items.items()}
+    fingerprint = tuple(
+        (h, n, e.plugin, id(e.value)) for h in HOOKS for n, e in sorted(collector.items[h].items())
+    )
+    return Registry(MappingProxyType(items), tuple(infos), tuple(_load_errors) + tuple(collector.errors),
+                    fingerprint)
+
+
+def register(plugin: object, name: str | None = None) -> str:
+    """Register a plugin object at run time (tests, notebooks). Returns its name."""
+    global _registry
+    with _lock:
+        pm = get_manager()
+        registered = pm.register(plugin, name=name)
+        _registry = None
+        return registered or name or ""
+
+
+def unregister(plugin: object | None = None, name: str | None = None) -> None:
+    global _registry
+    with _lock:
+        get_manager().unregister(plugin=plugin, name=name)
+        _registry = None
+
+
+def reset() -> None:
+    """Forget the manager; the next call reloads built-ins and entry points."""
+    global _manager, _registry
+    with _lock:
+        _manager = None
+        _registry = None
+        _load_errors.clear()
+        _versions.clear()
+
+
+def iter_plugin_errors(reg: Registry | None = None) -> Iterable[PluginError]:
+    return (reg or registry()).errors
+
+
+HookCallback = Callable[..., None]

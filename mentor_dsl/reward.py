@@ -1,0 +1,232 @@
+"""`Reward`: a compiled reward ready to score records or to serve as a TRL reward function."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import torch
+
+from . import library
+from .compiler import Plan, compile
+from .errors import EvaluationError, MentorError, RecordError
+from .runtime import Evaluation
+from .trajectory import DEFAULT_EOS, Trajectory
+
+#: Record fields a term may read but a record may leave out.
+OPTIONAL_FIELDS = frozenset({"completion", "finished", "tools", "tool_results", "prompt", "format"})
+
+
+@dataclass
+class ScoreResult:
+    """Scores of a batch. Rows of records that could not be scored are NaN, and `errors`
+    maps their index to the reason."""
+
+    rewards: torch.Tensor
+    terms: dict[str, torch.Tensor]
+    ids: list[str]
+    errors: dict[int, RecordError] = field(default_factory=dict)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One `{"id", "reward", "terms"}` dict per scored record (NaN becomes None)."""
+        out = []
+        for i, rid in enumerate(self.ids):
+            if i in self.errors:
+                continue
+            out.append({
+                "id": rid,
+                "reward": _plain(self.rewards[i]),
+                "terms": {k: _plain(v[i]) for k, v in self.terms.items()},
+            })
+        return out
+
+
+def _plain(x: torch.Tensor) -> float | None:
+    value = float(x)
+    return None if math.isnan(value) else value
+
+
+class Reward:
+    """One reward of a compiled spec.
+
+    `score(records)` returns a `ScoreResult`. Calling the object follows TRL's
+    `reward_funcs` protocol: `reward(prompts=..., completions=..., completion_ids=...,
+    trainer_state=..., log_metric=..., **dataset_columns) -> list[float]`.
+    """
+
+    def __init__(self, plan: Plan, reward: str | None = None, *, eos: str | None = None,
+                 eos_token_id: int | None = None, tokenizer: Any = None, device: Any = "cpu", registry=None):
+        program = plan.reward(reward)
+        self.plan = plan
+        self.name = program.name
+        self.__name__ = program.name  # TRL logs rewards/<__name__>
+        self.eos = eos or plan.option("eos") or DEFAULT_EOS
+        self.eos_token_id = eos_token_id
+        if tokenizer is not None:
+            self.eos_token_id = tokenizer.eos_token_id
+        from .runtime import BoundPlan
+
+        self._bound = BoundPlan(plan, device=device, registry=registry)
+        self._ctx = None
+        self.required_fields = tuple(f for f in plan.fields(self.name) if f not in OPTIONAL_FIELDS)
+        self._uses_finished = any(plan.terms[i].term == "finished" for i in program.terms)
+
+    # -- metadata ------------------------------------------------------------------------------
+
+    @property
+    def range(self) -> tuple[float, float]:
+        r = self.plan.reward(self.name).range
+        return r.lo, r.hi
+
+    @property
+    def term_names(self) -> list[str]:
+        program = self.plan.reward(self.name)
+        return [self.plan.terms[i].key for i in program.terms] + [name for name, _ in program.bindings]
+
+    def __repr__(self) -> str:
+        return f"<Reward {self.name!r} from {self.plan.source_name}>"
+
+    def with_tokenizer(self, tokenizer) -> "Reward":
+        """Use the tokenizer's EOS id to decide `finished` from completion ids (training)."""
+        self.eos_token_id = tokenizer.eos_token_id
+        return self
+
+    # -- scoring --------------------------------------------------------------------------------
+
+    def _context(self, step: int):
+        if self._ctx is None:
+            self._ctx = self._bound.context(step)
+        self._ctx.step = step
+        return self._ctx
+
+    def parse(self, records: Sequence[Any], finished: Sequence[bool | None] | None = None,
+              on_error: str = "raise") -> tuple[list[Trajectory | None], dict[int, RecordError]]:
+        trajs: list[Trajectory | None] = []
+        errors: dict[int, RecordError] = {}
+        for i, record in enumerate(records):
+            try:
+                if isinstance(record, Trajectory):
+                    traj = record
+                else:
+                    traj = Trajectory.from_record(record, index=i, eos=self.eos,
+                                                  finished=finished[i] if finished is not None else None)
+                for f in self.required_fields:
+                    if not traj.has_field(f):
+                        raise RecordError(f"missing field {f!r} (reward {self.name!r} needs it)",
+                                          record_id=traj.id, field=f)
+            except RecordError as exc:
+                if on_error == "raise":
+                    raise
+                errors[i] = exc
+                traj = None
+            trajs.append(traj)
+        return trajs, errors
+
+    def evaluate(self, trajectories: Sequence[Trajectory], *, step: int = 0) -> Evaluation:
+        return self._bound(trajectories, reward=self.name, ctx=self._context(step))
+
+    def score(self, records: Sequence[Any], *, step: int = 0, on_error: str = "raise",
+              finished: Sequence[bool | None] | None = None) -> ScoreResult:
+        """Score trajectory records (dicts in the DESIGN §5 form, or `Trajectory` objects).
+
+        With `on_error="skip"`, records that cannot be scored are left out (NaN) and
+        reported in `result.errors`; otherwise the first one raises `RecordError`.
+        """
+        if on_error not in ("raise", "skip"):
+            raise ValueError("on_error must be 'raise' or 'skip'")
+        trajs, errors = self.parse(records, finished, on_error)
+        good = [t for t in trajs if t is not None]
+        size = len(trajs)
+        rewards = torch.full((size,), math.nan, dtype=self._bound.dtype)
+        terms: dict[str, torch.Tensor] = {k: rewards.clone() for k in self.term_names}
+        if good:
+            index = [i for i, t in enumerate(trajs) if t is not None]
+            try:
+                ev = self.evaluate(good, step=step)
+            except EvaluationError:
+                if on_error == "raise" or len(good) == 1:
+                    raise
+                return self._score_one_by_one(records, trajs, errors, step, finished)
+            rewards[index] = ev.rewards.to(rewards.device)
+            for k, v in ev.values.items():
+                terms.setdefault(k, torch.full((size,), math.nan, dtype=rewards.dtype))[index] = v.to(rewards.device)
+        ids = [t.id if t is not None else _record_id(records[i], i) for i, t in enumerate(trajs)]
+        return ScoreResult(rewards, terms, ids, errors)
+
+    def _score_one_by_one(self, records, trajs, errors, step, finished) -> ScoreResult:
+        """A term failed somewhere in the batch: isolate the records it fails on."""
+        size = len(trajs)
+        rewards = torch.full((size,), math.nan, dtype=self._bound.dtype)
+        terms: dict[str, torch.Tensor] = {k: rewards.clone() for k in self.term_names}
+        for i, traj in enumerate(trajs):
+            if traj is None:
+                continue
+            try:
+                ev = self.evaluate([traj], step=step)
+            except EvaluationError as exc:
+                errors[i] = RecordError(str(exc), record_id=traj.id)
+                continue
+            rewards[i] = ev.rewards[0]
+            for k, v in ev.values.items():
+                terms.setdefault(k, torch.full((size,), math.nan, dtype=rewards.dtype))[i] = v[0]
+        ids = [t.id if t is not None else _record_id(records[i], i) for i, t in enumerate(trajs)]
+        return ScoreResult(rewards, terms, ids, errors)
+
+    # -- TRL reward-function protocol ---------------------------------------------------------
+
+    def __call__(self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] | None = None,
+                 completion_ids: Sequence[Sequence[int]] | None = None, trainer_state: Any = None,
+                 log_metric: Callable[[str, float], None] | None = None, **columns: Any) -> list[float]:
+        if completions is None:
+            raise MentorError("a reward function needs `completions`")
+        columns.pop("log_extra", None)
+        columns.pop("environments", None)
+        size = len(completions)
+        records = []
+        for i in range(size):
+            record = {k: v[i] for k, v in columns.items() if isinstance(v, (list, tuple)) and len(v) == size}
+            record["completion"] = completions[i]
+            if prompts is not None:
+                record["prompt"] = prompts[i]
+            records.append(record)
+        finished = None
+        if completion_ids is not None and self._uses_finished and "finished" not in columns:
+            if self.eos_token_id is None:
+                raise MentorError(
+                    f"reward {self.name!r} uses `finished`, and completions from a trainer have their special "
+                    "tokens stripped: give the reward the tokenizer, e.g. "
+                    "mentor_dsl.load(spec, tokenizer=tokenizer) or reward.with_tokenizer(tokenizer)")
+            finished = [bool(ids) and int(ids[-1]) == self.eos_token_id for ids in completion_ids]
+        step = int(getattr(trainer_state, "global_step", 0) or 0)
+        result = self.score(records, step=step, finished=finished)
+        if log_metric is not None:
+            for key, values in result.terms.items():
+                finite = values[~torch.isnan(values)]
+                if finite.numel():
+                    log_metric(f"{self.name}/{key}", float(finite.mean()))
+        return [float(x) for x in result.rewards]
+
+
+def _record_id(record: Any, index: int) -> str:
+    if isinstance(record, Mapping) and "id" in record:
+        return str(record["id"])
+    return str(index)
+
+
+def load(spec: str | os.PathLike, *, reward: str | None = None, eos: str | None = None,
+         tokenizer: Any = None, device: Any = "cpu", registry=None, **params: Any) -> Reward:
+    """Load a spec file or library name (`"mentor"`) as a `Reward`. `path::name` or
+    `reward="name"` selects one reward of a file with several; keyword arguments override
+    the spec's parameters."""
+    text, shown, selected = library.open_spec(spec)
+    plan = compile(text, registry, params, name=shown)
+    return Reward(plan, reward or selected, eos=eos, tokenizer=tokenizer, device=device, registry=registry)
+
+
+def loads(text: str, *, reward: str | None = None, name: str = "<string>", eos: str | None = None,
+          tokenizer: Any = None, device: Any = "cpu", registry=None, **params: Any) -> Reward:
+    """Compile spec text into a `Reward` (see `load`)."""
+    plan = compile(text, registry, params, name=name)
+    return Reward(plan, reward, eos=eos, tokenizer=tokenizer, device=device, registry=registry)

@@ -1,0 +1,176 @@
+"""Run a plan on a batch: the only stage that touches torch.
+
+Statements run in order over the whole batch. A guard retires the rows it fails, with
+its value; later terms are computed only for the rows still alive, so a truncated
+completion never reaches the judge. Every other operation is one batched tensor op.
+Values a row never needed are NaN in the per-term outputs (reported as null).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import torch
+
+from .compiler import Plan, RewardProgram
+from .context import EvalContext
+from .errors import EvaluationError, MentorError
+from .trajectory import Trajectory
+
+
+def _flag(x: torch.Tensor, dtype) -> torch.Tensor:
+    return x.to(dtype)
+
+
+def _ops(dtype) -> dict[str, Callable[..., torch.Tensor]]:
+    def reduce(fn):
+        def run(*xs):
+            out = xs[0]
+            for x in xs[1:]:
+                out = fn(out, x)
+            return out
+        return run
+
+    return {
+        "neg": torch.neg,
+        "not": lambda a: _flag(a == 0, dtype),
+        "add": torch.add,
+        "sub": torch.sub,
+        "mul": torch.mul,
+        "div": torch.div,
+        "lt": lambda a, b: _flag(a < b, dtype),
+        "le": lambda a, b: _flag(a <= b, dtype),
+        "gt": lambda a, b: _flag(a > b, dtype),
+        "ge": lambda a, b: _flag(a >= b, dtype),
+        "eq": lambda a, b: _flag(a == b, dtype),
+        "ne": lambda a, b: _flag(a != b, dtype),
+        "and": lambda a, b: _flag((a != 0) & (b != 0), dtype),
+        "or": lambda a, b: _flag((a != 0) | (b != 0), dtype),
+        "where": lambda c, a, b: torch.where(c != 0, a, b),
+        "min": reduce(torch.minimum),
+        "max": reduce(torch.maximum),
+        "clip": lambda x, lo, hi: torch.minimum(torch.maximum(x, lo), hi),
+        "abs": torch.abs,
+        "sin": torch.sin,
+        "cos": torch.cos,
+        "sqrt": torch.sqrt,
+    }
+
+
+_OP_WORDS = {"div": "a division", "sqrt": "sqrt()", "mul": "a product", "add": "a sum", "sub": "a difference"}
+
+
+@dataclass
+class Evaluation:
+    """Rewards `[B]` and, by name, every term and binding the reward used (`[B]` each)."""
+
+    rewards: torch.Tensor
+    values: dict[str, torch.Tensor]
+
+
+class BoundPlan:
+    """A plan bound to a device and a registry: call it on parsed trajectories."""
+
+    def __init__(self, plan: Plan, *, device: Any = "cpu", dtype: Any = None, registry=None):
+        from .plugins import registry as current
+
+        self.plan = plan
+        self.device = torch.device(device)
+        self.dtype = dtype or torch.float64
+        self.registry = registry or current()
+        self._ops = _ops(self.dtype)
+        self._fns = []
+        for use in plan.terms:
+            term = self.registry.terms.get(use.term)
+            if term is None:
+                raise MentorError(f"term {use.term!r} is no longer registered (was its plugin unloaded?)")
+            self._fns.append(term.fn)
+
+    def context(self, step: int = 0) -> EvalContext:
+        return EvalContext(self.registry, step=step, call_format=self.plan.option("call_format", "hermes"),
+                           default_tools=self.plan.option("tools"))
+
+    def __call__(self, trajectories: Sequence[Trajectory], *, reward: str | None = None,
+                 ctx: EvalContext | None = None, step: int = 0) -> Evaluation:
+        program = self.plan.reward(reward)
+        owns = ctx is None
+        ctx = ctx or self.context(step)
+        try:
+            return self._run(program, list(trajectories), ctx)
+        finally:
+            if owns:
+                ctx.close()
+
+    def _run(self, program: RewardProgram, trajs: list[Trajectory], ctx: EvalContext) -> Evaluation:
+        size, dtype, device = len(trajs), self.dtype, self.device
+        alive = torch.ones(size, dtype=torch.bool, device=device)
+        result = torch.full((size,), math.nan, dtype=dtype, device=device)
+        regs: list[torch.Tensor | None] = [None] * len(program.instrs)
+        for k, ins in enumerate(program.instrs):
+            if ins.op == "const":
+                regs[k] = torch.tensor(ins.value, dtype=dtype, device=device)
+            elif ins.op == "term":
+                regs[k] = self._term(ins.value, trajs, alive, ctx)
+            elif ins.op == "guard":
+                cond, value = regs[ins.args[0]], regs[ins.args[1]]
+                failed = alive & (cond == 0)
+                result = torch.where(failed, value, result)
+                alive = alive & ~failed
+            elif ins.op == "result":
+                result = torch.where(alive, regs[ins.args[0]], result)
+            else:
+                regs[k] = self._ops[ins.op](*(regs[a] for a in ins.args))
+        if size and not bool(torch.isfinite(result).all()):
+            raise self._non_finite(program, trajs, regs, result)
+        values: dict[str, torch.Tensor] = {}
+        for k, ins in enumerate(program.instrs):
+            if ins.op == "term":
+                values[self.plan.terms[ins.value].key] = regs[k]
+        for name, reg in program.bindings:
+            values[name] = regs[reg].expand(size) if regs[reg].dim() == 0 else regs[reg]
+        return Evaluation(result, values)
+
+    def _term(self, index: int, trajs: list[Trajectory], alive: torch.Tensor, ctx: EvalContext) -> torch.Tensor:
+        use = self.plan.terms[index]
+        full = torch.full((len(trajs),), math.nan, dtype=self.dtype, device=self.device)
+        rows = alive.nonzero().flatten().tolist()
+        if not rows:
+            return full
+        subset = [trajs[i] for i in rows]
+        try:
+            raw = self._fns[index](subset, ctx, **use.kwargs)
+            values = torch.as_tensor(raw, dtype=self.dtype, device=self.device).flatten()
+        except MentorError:
+            raise
+        except Exception as exc:
+            raise EvaluationError(f"term {use.key!r} failed: {type(exc).__name__}: {exc}") from exc
+        if values.numel() != len(subset):
+            raise EvaluationError(f"term {use.key!r} returned {values.numel()} values for {len(subset)} trajectories")
+        bad = ~torch.isfinite(values)
+        if bool(bad.any()):
+            i = int(bad.nonzero()[0])
+            raise EvaluationError(f"term {use.key!r} returned {values[i].item()} for record {subset[i].id!r}; "
+                                  "terms must return finite numbers")
+        full[rows] = values
+        return full
+
+    def _non_finite(self, program: RewardProgram, trajs, regs, result) -> EvaluationError:
+        row = int((~torch.isfinite(result)).nonzero()[0])
+        culprit = None
+        for k, ins in enumerate(program.instrs):
+            if ins.op in ("const", "term", "guard", "result") or regs[k] is None:
+                continue
+            out = regs[k] if regs[k].dim() == 0 else regs[k][row]
+            inputs_ok = all(bool(torch.isfinite(regs[a] if regs[a].dim() == 0 else regs[a][row]))
+                            for a in ins.args)
+            if inputs_ok and not bool(torch.isfinite(out)):
+                culprit = ins
+                break
+        value = result[row].item()
+        where = ""
+        if culprit is not None and culprit.span is not None:
+            what = _OP_WORDS.get(culprit.op, f"{culprit.op}()")
+            where = f" from {what} at {self.plan.source_name}:{culprit.span.line}:{culprit.span.column}"
+        return EvaluationError(f"reward {program.name!r} is {value} for record {trajs[row].id!r}{where}")

@@ -1,0 +1,194 @@
+"""The built-in reward terms (DESIGN §4). Each returns one float per trajectory and never
+raises on a malformed completion; booleans are 0/1."""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from typing import Sequence
+
+from ..context import EvalContext
+from ..plugins import hookimpl
+from ..trajectory import Trajectory
+from .base import REQUIRED, Term, TermParam
+from .matching import arg_overlap, calls_equal, name_set_score
+
+TOOL_MATCH_MODES = ("exact_set", "overlap", "f1", "jaccard", "multiset_f1")
+
+_REF = TermParam("ref", "ref", "teacher", doc="where the reference trajectory comes from")
+_TOOLS = TermParam("tools", "tools", None,
+                   doc="toolset whose names are valid; default: the record's `tools`, else all tools")
+_EXTRACTOR = TermParam("extractor", "extractor", "boxed", doc="'boxed', 'last_line', 'tag:NAME' or a plugin's")
+
+Trajs = Sequence[Trajectory]
+
+
+def _flag(value: bool) -> float:
+    return 1.0 if value else 0.0
+
+
+def finished(trajs: Trajs, ctx: EvalContext) -> list[float]:
+    return [_flag(t.finished) for t in trajs]
+
+
+def answer_present(trajs: Trajs, ctx: EvalContext, extractor: str) -> list[float]:
+    extract = ctx.extractor(extractor)
+    return [_flag(t.answer(extractor, extract) is not None) for t in trajs]
+
+
+def answer_correct(trajs: Trajs, ctx: EvalContext, judge: str, extractor: str) -> list[float]:
+    extract, grade = ctx.extractor(extractor), ctx.judge(judge)
+    out = []
+    for t in trajs:
+        prediction = t.answer(extractor, extract)
+        if prediction is None:
+            out.append(0.0)
+            continue
+        try:
+            value = float(grade(prediction, t.gold))
+        except Exception:  # a judge failing on odd input means "not shown correct"
+            value = 0.0
+        out.append(min(1.0, max(0.0, value)) if math.isfinite(value) else value)
+    return out
+
+
+def tool_calls(trajs: Trajs, ctx: EvalContext) -> list[float]:
+    return [float(len(ctx.named_calls(t))) for t in trajs]
+
+
+def teacher_tool_calls(trajs: Trajs, ctx: EvalContext, ref: str) -> list[float]:
+    return [float(len(t.teacher.calls)) for t in trajs]
+
+
+def no_hallucination(trajs: Trajs, ctx: EvalContext, tools: str | None) -> list[float]:
+    out = []
+    for t in trajs:
+        valid = ctx.available(t, tools)
+        out.append(_flag(all(c.name in valid for c in ctx.named_calls(t))))
+    return out
+
+
+def tool_match(trajs: Trajs, ctx: EvalContext, ref: str, mode: str, tools: str | None) -> list[float]:
+    out = []
+    for t in trajs:
+        valid = ctx.available(t, tools)
+        student = [c.name for c in ctx.named_calls(t) if c.name in valid]
+        out.append(name_set_score(student, t.teacher.names, mode))
+    return out
+
+
+def arg_overlap_term(trajs: Trajs, ctx: EvalContext, ref: str) -> list[float]:
+    return [arg_overlap(ctx.named_calls(t), t.teacher.calls, t.teacher.names_only) for t in trajs]
+
+
+def strict_match(trajs: Trajs, ctx: EvalContext, ref: str, ordered: bool) -> list[float]:
+    return [_flag(calls_equal(ctx.named_calls(t), t.teacher.calls, t.teacher.names_only, ordered)) for t in trajs]
+
+
+def calls_valid(trajs: Trajs, ctx: EvalContext, tools: str | None) -> list[float]:
+    registered = ctx.registry.tools
+    out = []
+    for t in trajs:
+        valid = ctx.available(t, tools)
+        ok = True
+        for call in ctx.calls(t):
+            tool = registered.get(call.name) if call.name in valid else None
+            if not call.well_formed or tool is None or tool.validate_arguments(call.arguments) is not None:
+                ok = False
+                break
+        out.append(_flag(ok))
+    return out
+
+
+def exec_success(trajs: Trajs, ctx: EvalContext) -> list[float]:
+    """Fraction of calls that ran without error: from `tool_results` when the record has
+    them, otherwise by executing the calls (all of the batch's calls at once)."""
+    pending: list[tuple[int, int, str, dict]] = []
+    outcomes: dict[int, list[bool | None]] = {}
+    for i, t in enumerate(trajs):
+        if t.tool_results is not None:
+            continue
+        calls = ctx.named_calls(t)
+        valid = ctx.available(t, None)
+        row: list[bool | None] = []
+        for j, call in enumerate(calls):
+            if call.name not in valid or not call.well_formed:
+                row.append(False)
+            else:
+                row.append(None)
+                pending.append((i, j, call.name, call.arguments))
+        outcomes[i] = row
+    if pending:
+        results = ctx.get_executor().run_many([(name, args) for _, _, name, args in pending])
+        for (i, j, _, _), result in zip(pending, results):
+            outcomes[i][j] = result.ok
+    out = []
+    for i, t in enumerate(trajs):
+        if t.tool_results is not None:
+            flags = list(t.tool_results)
+        else:
+            flags = outcomes[i]
+            t.exec_results = flags
+        out.append(sum(1 for f in flags if f) / len(flags) if flags else 0.0)
+    return out
+
+
+@lru_cache(maxsize=256)
+def _compiled(regex: str) -> re.Pattern:
+    return re.compile(regex, re.DOTALL)
+
+
+def format_term(trajs: Trajs, ctx: EvalContext, regex: str) -> list[float]:
+    pattern = _compiled(regex)
+    return [_flag(pattern.search(t.text) is not None) for t in trajs]
+
+
+def step(trajs: Trajs, ctx: EvalContext) -> list[float]:
+    return [float(ctx.step)] * len(trajs)
+
+
+def _count_range(args) -> tuple[float, float]:
+    return (0.0, math.inf)
+
+
+BUILTIN_TERMS = (
+    Term("finished", finished, (), (0, 1), ("completion", "finished"),
+         "1 if the completion ended with the EOS token (not truncated)."),
+    Term("answer_present", answer_present, (_EXTRACTOR,), (0, 1), ("completion",),
+         "1 if a final answer can be extracted."),
+    Term("answer_correct", answer_correct,
+         (TermParam("judge", "judge", "math", doc="'math' (the paper's unified judge), 'exact', 'f1' or a plugin's"),
+          _EXTRACTOR),
+         (0, 1), ("completion", "answer"),
+         "1 if the extracted answer matches the reference `answer`."),
+    Term("tool_calls", tool_calls, (), _count_range, ("completion",),
+         "The number of tool calls the student made."),
+    Term("teacher_tool_calls", teacher_tool_calls, (_REF,), _count_range, ("teacher",),
+         "The number of calls in the teacher reference."),
+    Term("no_hallucination", no_hallucination, (_TOOLS,), (0, 1), ("completion", "tools"),
+         "1 if every called tool name is an available tool."),
+    Term("tool_match", tool_match,
+         (_REF, TermParam("mode", "string", "exact_set", TOOL_MATCH_MODES), _TOOLS),
+         (0, 1), ("completion", "teacher", "tools"),
+         "Agreement of the student's valid tool names with the teacher's."),
+    Term("arg_overlap", arg_overlap_term, (_REF,), (0, 1), ("completion", "teacher"),
+         "Argument agreement of same-name calls paired greedily with the teacher's."),
+    Term("exec_success", exec_success, (), (0, 1), ("completion", "tool_results"),
+         "Fraction of the student's calls that executed without error; 0 with no calls."),
+    Term("calls_valid", calls_valid, (_TOOLS,), (0, 1), ("completion", "tools"),
+         "1 if every call block parses, names an available tool and its arguments fit the schema."),
+    Term("strict_match", strict_match, (_REF, TermParam("ordered", "bool", True)), (0, 1),
+         ("completion", "teacher"),
+         "1 if the student's calls equal the teacher's (names and canonical arguments)."),
+    Term("format", format_term, (TermParam("regex", "regex", REQUIRED),), (0, 1), ("completion",),
+         "1 if the completion matches the regex (searched, `.` matches newlines)."),
+    Term("step", step, (), _count_range, (),
+         "The trainer's global step (0 when scoring offline)."),
+)
+
+
+@hookimpl
+def register_terms(register):
+    for term in BUILTIN_TERMS:
+        register(term)

@@ -1,0 +1,234 @@
+"""Trajectory records (DESIGN §5) parsed once into `Trajectory` objects.
+
+A record is a dict: `completion` (raw text, or a list of OpenAI-style chat messages),
+and optionally `id`, `prompt`, `answer`, `teacher`, `tools`, `tool_results`, `finished`
+and `format`. Structural problems raise `RecordError` naming the record and the field.
+Everything a term needs from the completion (calls, answers, execution results) is
+computed at most once and cached on the `Trajectory`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+from .calls import Call
+from .errors import RecordError
+
+DEFAULT_EOS = "<|im_end|>"
+
+
+@dataclass(frozen=True)
+class TeacherRef:
+    """The reference trajectory: its calls (names only when the data gave bare names)."""
+
+    calls: tuple[Call, ...]
+    names_only: bool
+    answer: Any = None
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.calls if c.name]
+
+
+def _teacher(value: Any, record_id: str) -> TeacherRef | None:
+    if value is None:
+        return TeacherRef((), True)
+    if isinstance(value, list):
+        value = {"tool_calls": value}
+    if not isinstance(value, dict):
+        raise RecordError("'teacher' must be an object with 'tool_calls'", record_id=record_id, field="teacher")
+    raw_calls = value.get("tool_calls") or []
+    if not isinstance(raw_calls, list):
+        raise RecordError("'teacher.tool_calls' must be a list", record_id=record_id, field="teacher.tool_calls")
+    calls, names_only = [], True
+    for item in raw_calls:
+        if isinstance(item, str):
+            calls.append(Call(item, None, item))
+            continue
+        if isinstance(item, dict):
+            fn = item.get("function", item)
+            name = fn.get("name") if isinstance(fn, dict) else None
+            if isinstance(name, str) and name:
+                from .calls import decode_arguments
+
+                args, error = decode_arguments(fn.get("arguments", {}))
+                calls.append(Call(name, args if error is None else {}, json.dumps(item, default=str), error))
+                names_only = False
+                continue
+        raise RecordError(
+            f"teacher tool call {item!r:.80} is neither a name nor an object with a name",
+            record_id=record_id, field="teacher.tool_calls",
+        )
+    return TeacherRef(tuple(calls), names_only and bool(calls), value.get("answer"))
+
+
+def _gold(value: Any, record_id: str) -> str | tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise RecordError("'answer' must be a string, a number or a list of them", record_id=record_id, field="answer")
+    if isinstance(value, (int, float)):
+        return repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and value and all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+        return tuple(str(v) for v in value)
+    raise RecordError("'answer' must be a string, a number or a non-empty list of them", record_id=record_id, field="answer")
+
+
+def _tool_names(value: Any, record_id: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise RecordError("'tools' must be a list of tool names or tool schemas", record_id=record_id, field="tools")
+    names = []
+    for item in value:
+        if isinstance(item, str):
+            names.append(item)
+        elif isinstance(item, dict):
+            fn = item.get("function", item)
+            name = fn.get("name") if isinstance(fn, dict) else None
+            if not isinstance(name, str):
+                raise RecordError("a tool schema in 'tools' has no name", record_id=record_id, field="tools")
+            names.append(name)
+        else:
+            raise RecordError("'tools' must be a list of tool names or tool schemas", record_id=record_id, field="tools")
+    return tuple(names)
+
+
+def _tool_results(value: Any, record_id: str) -> tuple[bool, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise RecordError("'tool_results' must be a list", record_id=record_id, field="tool_results")
+    out = []
+    for item in value:
+        if isinstance(item, bool):
+            out.append(item)
+        elif isinstance(item, dict) and isinstance(item.get("ok"), bool):
+            out.append(item["ok"])
+        else:
+            raise RecordError("each tool result must be a boolean or an object with a boolean 'ok'",
+                              record_id=record_id, field="tool_results")
+    return tuple(out)
+
+
+def _message_text(messages: list, record_id: str) -> str:
+    parts = []
+    for m in messages:
+        if not isinstance(m, dict) or not isinstance(m.get("role"), str):
+            raise RecordError("each message in 'completion' needs a 'role'", record_id=record_id, field="completion")
+        if m["role"] == "assistant":
+            content = m.get("content")
+            if isinstance(content, list):  # content parts
+                content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+            if content is not None and not isinstance(content, str):
+                raise RecordError("message 'content' must be a string", record_id=record_id, field="completion")
+            if content:
+                parts.append(content)
+    return "\n".join(parts)
+
+
+class Trajectory:
+    """One record, parsed. Terms read it; they never re-parse the completion."""
+
+    __slots__ = ("id", "index", "record", "text", "messages", "finished", "gold", "teacher", "tools",
+                 "tool_results", "format", "_calls", "_answers", "exec_results")
+
+    def __init__(self, *, id: str, index: int, record: Mapping[str, Any], text: str,
+                 messages: list | None, finished: bool, gold, teacher: TeacherRef | None,
+                 tools: tuple[str, ...] | None, tool_results: tuple[bool, ...] | None, format: str | None):
+        self.id = id
+        self.index = index
+        self.record = record
+        self.text = text
+        self.messages = messages
+        self.finished = finished
+        self.gold = gold
+        self.teacher = teacher
+        self.tools = tools
+        self.tool_results = tool_results
+        self.format = format
+        self._calls: list[Call] | None = None
+        self._answers: dict[str, str | None] = {}
+        self.exec_results: list | None = None
+
+    @classmethod
+    def from_record(cls, record: Any, *, index: int = 0, eos: str = DEFAULT_EOS,
+                    finished: bool | None = None) -> "Trajectory":
+        if not isinstance(record, Mapping):
+            raise RecordError(f"a record must be a JSON object, not {type(record).__name__}")
+        rid = record.get("id", index)
+        rid = rid if isinstance(rid, str) else json.dumps(rid, default=str)
+        if "completion" not in record:
+            raise RecordError("missing required field 'completion'", record_id=rid, field="completion")
+        completion = record["completion"]
+        messages = None
+        if isinstance(completion, str):
+            text = completion
+        elif isinstance(completion, list):
+            messages = completion
+            text = _message_text(completion, rid)
+        else:
+            raise RecordError("'completion' must be a string or a list of messages", record_id=rid, field="completion")
+        given = record.get("finished")
+        if given is not None and not isinstance(given, bool):
+            raise RecordError("'finished' must be true or false", record_id=rid, field="finished")
+        if finished is None:
+            finished = given
+        if finished is None:
+            # A message list is a completed chat turn; raw text must end with the EOS string.
+            finished = True if messages is not None else (bool(eos) and text.endswith(eos))
+        fmt = record.get("format")
+        if fmt is not None and not isinstance(fmt, str):
+            raise RecordError("'format' must be a format name", record_id=rid, field="format")
+        teacher = _teacher(record["teacher"], rid) if "teacher" in record else None
+        return cls(
+            id=rid, index=index, record=record, text=text, messages=messages, finished=bool(finished),
+            gold=_gold(record.get("answer"), rid), teacher=teacher,
+            tools=_tool_names(record.get("tools"), rid), tool_results=_tool_results(record.get("tool_results"), rid),
+            format=fmt,
+        )
+
+    # -- cached views ------------------------------------------------------------------------
+
+    def calls(self, parse_text: Callable[[str], list[Call]]) -> list[Call]:
+        """Every call block, parsed once with the trajectory's format."""
+        if self._calls is None:
+            calls: list[Call] = []
+            if self.messages is not None:
+                from .formats.openai import calls_from_messages
+
+                calls.extend(calls_from_messages(self.messages))
+            try:
+                calls.extend(parse_text(self.text))
+            except Exception as exc:  # a plugin format must not turn a completion into a crash
+                calls.append(Call(None, None, self.text[:200], f"format failed: {exc}"))
+            self._calls = calls
+        return self._calls
+
+    def answer(self, extractor: str, extract: Callable[[str], str | None]) -> str | None:
+        if extractor not in self._answers:
+            try:
+                value = extract(self.text)
+            except Exception:
+                value = None
+            self._answers[extractor] = value if isinstance(value, str) else None
+        return self._answers[extractor]
+
+    def has_field(self, field: str) -> bool:
+        if field == "completion":
+            return True
+        if field == "answer":
+            return self.gold is not None
+        if field == "teacher":
+            return self.teacher is not None
+        head = field.split(".", 1)[0]
+        return self.record.get(head) is not None
+
+
+def parse_records(records: Sequence[Any], *, eos: str = DEFAULT_EOS) -> list[Trajectory]:
+    return [r if isinstance(r, Trajectory) else Trajectory.from_record(r, index=i, eos=eos)
+            for i, r in enumerate(records)]
