@@ -335,14 +335,11 @@ class _Checker:
             return node.value
         if isinstance(node, n.Bool):
             return node.value
-        if isinstance(node, n.Name) and node.id in self.params:
-            return self.params[node.id]
-        try:
-            ir = self._num(node, {}, set())
-        except SpecError as exc:
-            if isinstance(node, n.Name):
-                raise SpecError(f"{what} must be a constant; {exc.message}", node.span) from None
-            raise
+        if isinstance(node, n.Name):
+            if node.id in self.params:
+                return self.params[node.id]
+            raise SpecError(f"{what} must be a constant (a literal or a parameter), not {node.id!r}", node.span)
+        ir = self._num(node, {}, set())
         if not isinstance(ir, Const):
             raise SpecError(f"{what} must be a constant (a literal or a parameter)", node.span)
         return ir.value
@@ -363,8 +360,12 @@ class _Checker:
                     label = name
                 else:
                     defaults = {p.name: p.default for p in term.params}
-                    shown = [f"{k}={_show(v)}" for k, v in entry["args"] if v != defaults[k]]
-                    label = f"{name}({', '.join(shown)})" if shown else name
+                    shown = ", ".join(f"{k}={_show(v)}" for k, v in entry["args"] if v != defaults[k])
+                    if len(shown) > 32 or not shown.isprintable():
+                        # Long arguments (regexes) make unreadable names: number the uses.
+                        label = f"{name}#{entries.index(entry) + 1}"
+                    else:
+                        label = f"{name}({shown})" if shown else name
                 fields = term.fields
                 try:
                     lo, hi = term.value_range(dict(entry["args"]))

@@ -85,11 +85,11 @@ class _ToNodes(Transformer):
 
     def param_decl(self, meta, children):
         name, value = children
-        return n.ParamDecl(str(name), value, span=_span(meta))
+        return n.ParamDecl(str(name), value, span=Span.of(name))
 
     def option_decl(self, meta, children):
         name, value = children
-        return n.OptionDecl(str(name), value, span=_span(meta))
+        return n.OptionDecl(str(name), value, span=Span.of(name))
 
     def reward_decl(self, meta, children):
         name, *body = children
@@ -226,10 +226,12 @@ def _token_span(tok: Token, text: str) -> Span:
     return Span(tok.line, tok.column, tok.end_line, tok.end_column)
 
 
-def _unclosed_paren(text: str) -> Span | None:
-    """Where the first '(' that is never closed opens, ignoring strings and comments."""
+def _unclosed_paren(text: str, end: int | None = None) -> Span | None:
+    """Where the first '(' still open at offset `end` (default: the end) was opened,
+    ignoring strings and comments."""
     stack, line, col, i, quote = [], 1, 1, 0, None
-    while i < len(text):
+    end = len(text) if end is None else end
+    while i < end:
         ch = text[i]
         if quote:
             if ch == "\\":
@@ -275,7 +277,11 @@ def _syntax_error(exc: UnexpectedInput, text: str) -> SpecError:
             return SpecError("'not' binds more loosely than arithmetic; put it in parentheses", span)
         if tok.type == "EQUAL" and "CMP_OP" in exc.expected:
             return SpecError("unexpected '='; use '==' to compare", span)
-        return SpecError(f"unexpected {_describe_token(tok)}{_expected(exc.expected)}", span)
+        message = f"unexpected {_describe_token(tok)}{_expected(exc.expected)}"
+        opened = _unclosed_paren(text, tok.start_pos) if getattr(tok, "start_pos", None) is not None else None
+        if opened is not None and tok.line is not None and tok.line > opened.line:
+            message += f" (the '(' on line {opened.line}, column {opened.column} is still open)"
+        return SpecError(message, span)
     line = getattr(exc, "line", None) or 1
     column = getattr(exc, "column", None) or 1
     return SpecError("syntax error", Span(line, column))

@@ -20,7 +20,10 @@ def _args(args) -> str:
         if name == "ref":
             parts.append(str(value))
         elif isinstance(value, str):
-            parts.append(f'{name}="{value}"')
+            text = value.replace("\n", "\\n").replace("\t", "\\t")
+            if len(text) > 48:
+                text = text[:45] + "..."
+            parts.append(f'{name}="{text}"')
         elif isinstance(value, bool):
             parts.append(f"{name}={'true' if value else 'false'}")
         else:

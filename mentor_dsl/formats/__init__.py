@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..plugins import hookimpl
 from .hermes import HERMES
+from .json_blocks import JSON_LINES, JSON_LIST
 from .openai import OPENAI
 
 DEFAULT_FORMAT = "hermes"
@@ -13,6 +14,8 @@ DEFAULT_FORMAT = "hermes"
 def register_formats(register):
     register(HERMES)
     register(OPENAI)
+    register(JSON_LINES)
+    register(JSON_LIST)
     try:
         from .pythonic import PYTHONIC
     except ImportError:  # pragma: no cover - the module ships with the package

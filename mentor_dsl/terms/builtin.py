@@ -101,6 +101,10 @@ def calls_valid(trajs: Trajs, ctx: EvalContext, tools: str | None) -> list[float
     return out
 
 
+def calls_well_formed(trajs: Trajs, ctx: EvalContext) -> list[float]:
+    return [_flag(all(c.well_formed for c in ctx.calls(t))) for t in trajs]
+
+
 def exec_success(trajs: Trajs, ctx: EvalContext) -> list[float]:
     """Fraction of calls that ran without error: from `tool_results` when the record has
     them, otherwise by executing the calls (all of the batch's calls at once)."""
@@ -178,6 +182,8 @@ BUILTIN_TERMS = (
          "Fraction of the student's calls that executed without error; 0 with no calls."),
     Term("calls_valid", calls_valid, (_TOOLS,), (0, 1), ("completion", "tools"),
          "1 if every call block parses, names an available tool and its arguments fit the schema."),
+    Term("calls_well_formed", calls_well_formed, (), (0, 1), ("completion",),
+         "1 if every call block parses to a name and an object of arguments (no schema check)."),
     Term("strict_match", strict_match, (_REF, TermParam("ordered", "bool", True)), (0, 1),
          ("completion", "teacher"),
          "1 if the student's calls equal the teacher's (names and canonical arguments)."),
@@ -190,5 +196,7 @@ BUILTIN_TERMS = (
 
 @hookimpl
 def register_terms(register):
-    for term in BUILTIN_TERMS:
+    from .baselines import BASELINE_TERMS
+
+    for term in BUILTIN_TERMS + BASELINE_TERMS:
         register(term)
