@@ -133,7 +133,7 @@ class _Checker:
         for name, raw in self.overrides.items():
             if name not in self.params:
                 known = ", ".join(sorted(self.params)) or "none"
-                raise SpecError(f"unknown parameter {name!r} in --set{did_you_mean(name, self.params)} "
+                raise SpecError(f"cannot set unknown parameter {name!r}{did_you_mean(name, self.params)} "
                                 f"(parameters: {known})", filename=self.spec.source.name)
             self.params[name] = _coerce(name, raw, self.params[name], self.spec.source.name)
 
@@ -287,6 +287,8 @@ class _Checker:
             raise SpecError(f"unknown term {node.func!r}{hint}", node.span)
         if len(node.args) > len(term.params):
             extra = node.args[len(term.params)]
+            if not term.params:
+                raise SpecError(f"{term.name} takes no arguments; write it without parentheses", extra.span)
             raise SpecError(f"{term.name}() takes at most {len(term.params)} positional argument"
                             f"{'s' if len(term.params) != 1 else ''}", extra.span)
         given: dict[str, tuple[n.Expr, Span | None]] = {}

@@ -268,7 +268,8 @@ def _syntax_error(exc: UnexpectedInput, text: str) -> SpecError:
         if tok.type == "CMP_OP" and "CMP_OP" not in exc.expected:
             return SpecError("comparisons cannot be chained; combine them with 'and'", span)
         if tok.type == "_INDENT":
-            return SpecError("unexpected indentation", span)
+            return SpecError("unexpected indentation (to continue an expression on the next line, "
+                             "put it in parentheses)", span)
         if tok.type in ("_DEDENT", "$END") and "RPAR" in exc.expected:
             opened = _unclosed_paren(text)
             if opened is not None:

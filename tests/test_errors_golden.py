@@ -55,7 +55,7 @@ def test_every_golden_case_has_expected_output():
     (("compile", "tests/golden"),
      "tests/golden: error: is a directory, not a spec file\n"),
     (("compile", "rewards/mentor_args.mdsl", "--set", "w_arg=0.3"),
-     "rewards/mentor_args.mdsl: error: unknown parameter 'w_arg' in --set; did you mean 'w_args'? "
+     "rewards/mentor_args.mdsl: error: cannot set unknown parameter 'w_arg'; did you mean 'w_args'? "
      "(parameters: w_answer, w_args, w_exec, w_tools)\n"),
     (("compile", "rewards/mentor_args.mdsl", "--set", "w_args=lots"),
      "rewards/mentor_args.mdsl: error: parameter 'w_args' takes a number; got 'lots'\n"),

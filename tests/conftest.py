@@ -1,0 +1,42 @@
+"""Shared fixtures. In-test plugins are plain classes registered through `plugin`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))
+
+
+@pytest.fixture
+def plugin():
+    """Register a plugin object (an instance with @hookimpl methods) for one test.
+
+        def test_x(plugin):
+            plugin(MyPlugin())
+    """
+    from mentor_dsl import plugins
+
+    names = []
+
+    def register(obj, name: str | None = None):
+        names.append(plugins.register(obj, name=name or f"test.{type(obj).__name__}"))
+        return obj
+
+    yield register
+    for name in names:
+        plugins.unregister(name=name)
+
+
+@pytest.fixture
+def root() -> Path:
+    return ROOT
