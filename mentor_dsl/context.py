@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .answers import resolve as resolve_extractor
 from .calls import Call
 from .errors import EvaluationError
 from .formats import DEFAULT_FORMAT
@@ -38,13 +39,10 @@ class EvalContext:
         `tools`, else the spec's `tools` option, else every registered tool."""
         if tools is None and traj.tools is not None:
             return frozenset(traj.tools)
-        name = tools or self.default_tools or "all"
-        return frozenset(self.registry.toolset(name) or ())
+        return self.registry.toolset(tools or self.default_tools or "all") or frozenset()
 
     def extractor(self, name: str):
-        from .answers import resolve
-
-        fn = resolve(name, lambda n: self.registry.get("extractors", n))
+        fn = resolve_extractor(name, lambda n: self.registry.get("extractors", n))
         if fn is None:
             raise EvaluationError(f"unknown answer extractor {name!r}")
         return fn

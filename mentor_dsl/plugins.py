@@ -15,6 +15,7 @@ import importlib.metadata
 import os
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping
 
@@ -79,24 +80,30 @@ class Registry:
     def values(self, hook: str) -> list[Any]:
         return [self.items[hook][n].value for n in sorted(self.items[hook])]
 
-    @property
+    # The registry is immutable, so derived views are computed once (terms read them per row).
+
+    @cached_property
     def tools(self) -> Mapping[str, Any]:
         return MappingProxyType({n: e.value for n, e in self.items["tools"].items()})
 
-    @property
+    @cached_property
     def terms(self) -> Mapping[str, Any]:
         return MappingProxyType({n: e.value for n, e in self.items["terms"].items()})
 
-    def toolset(self, name: str) -> tuple[str, ...] | None:
+    @cached_property
+    def _toolsets(self) -> Mapping[str, frozenset[str]]:
+        groups: dict[str, set[str]] = {"all": set(self.items["tools"])}
+        for name, entry in self.items["tools"].items():
+            if entry.value.toolset:
+                groups.setdefault(entry.value.toolset, set()).add(name)
+        return MappingProxyType({k: frozenset(v) for k, v in groups.items()})
+
+    def toolset(self, name: str) -> frozenset[str] | None:
         """Tool names of a toolset; 'all' is every registered tool."""
-        tools = self.items["tools"]
-        if name == "all":
-            return tuple(sorted(tools))
-        members = tuple(sorted(n for n, e in tools.items() if e.value.toolset == name))
-        return members or None
+        return self._toolsets.get(name)
 
     def toolsets(self) -> list[str]:
-        return sorted({e.value.toolset for e in self.items["tools"].values() if e.value.toolset} | {"all"})
+        return sorted(self._toolsets)
 
 
 def _item_name(hook: str, args: tuple, kwargs: dict) -> tuple[str, Any]:

@@ -13,8 +13,9 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-from .calls import Call
+from .calls import Call, decode_arguments
 from .errors import RecordError
+from .formats.openai import calls_from_messages
 
 DEFAULT_EOS = "<|im_end|>"
 
@@ -51,8 +52,6 @@ def _teacher(value: Any, record_id: str) -> TeacherRef | None:
             fn = item.get("function", item)
             name = fn.get("name") if isinstance(fn, dict) else None
             if isinstance(name, str) and name:
-                from .calls import decode_arguments
-
                 args, error = decode_arguments(fn.get("arguments", {}))
                 calls.append(Call(name, args if error is None else {}, json.dumps(item, default=str), error))
                 names_only = False
@@ -199,8 +198,6 @@ class Trajectory:
         if self._calls is None:
             calls: list[Call] = []
             if self.messages is not None:
-                from .formats.openai import calls_from_messages
-
                 calls.extend(calls_from_messages(self.messages))
             try:
                 calls.extend(parse_text(self.text))
