@@ -1,0 +1,73 @@
+"""What a training run is asked to do: one dataclass shared by the CLI and every trainer."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ..errors import TrainingError
+
+
+@dataclass
+class TrainConfig:
+    """Options of `mentor train`. Trainers registered through the `register_trainers`
+    hook receive one of these; CPU-sized defaults train the embedded student in minutes."""
+
+    reward: str = "mentor"
+    model: str = "default"                 # "default": the embedded SmolLM2-135M-Instruct
+    data: str = "builtin:train"            # builtin:SPLIT, a JSONL file, or a datasets directory
+    trainer: str = "grpo"
+    output_dir: str = "runs/mentor"
+    max_steps: int = 8
+    num_generations: int = 4
+    per_device_batch_size: int | None = None  # default: num_generations (one prompt per step)
+    max_completion_length: int = 96
+    max_turns: int = 3
+    learning_rate: float = 1e-5
+    lora: bool = False
+    lora_rank: int = 16
+    seed: int = 0
+    use_vllm: bool = False
+    resume: bool = False
+    save_steps: int = 4
+    logging_steps: int = 1
+    temperature: float = 1.0
+    params: dict[str, Any] = field(default_factory=dict)   # --set NAME=VALUE for the reward spec
+    extra: dict[str, Any] = field(default_factory=dict)    # trainer-specific options from the config file
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> dict[str, Any]:
+        """Values from a JSON or TOML config file, to be overridden by flags."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise TrainingError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+        if path.suffix == ".toml":
+            import tomllib
+
+            try:
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                raise TrainingError(f"{path}: invalid TOML: {exc}") from None
+        else:
+            try:
+                data = json.loads(text)
+            except ValueError as exc:
+                raise TrainingError(f"{path}: invalid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise TrainingError(f"{path}: a config file holds a table of options")
+        known = set(cls.names())
+        unknown = sorted(k for k in data if k.replace("-", "_") not in known)
+        if unknown:
+            raise TrainingError(f"{path}: unknown option(s): {', '.join(unknown)}")
+        return {k.replace("-", "_"): v for k, v in data.items()}
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
