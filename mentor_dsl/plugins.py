@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Mapping
 import pluggy
 
 from . import hookspecs
-from .errors import MentorError, PluginError
+from .errors import MentorError, PluginError, did_you_mean
 
 hookimpl = pluggy.HookimplMarker("mentor")
 
@@ -59,6 +59,8 @@ class PluginInfo:
     builtin: bool
     registered: Mapping[str, tuple[str, ...]]
     error: str | None = None
+    #: Registrations ignored because another plugin (or this one) took the name first.
+    conflicts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,20 +118,37 @@ def _item_name(hook: str, args: tuple, kwargs: dict) -> tuple[str, Any]:
         if len(args) == 1 and not kwargs and isinstance(args[0], kind):
             return args[0].name, args[0]
         return _item_name_build(kind, args, kwargs)
-    if hook == "formats":
-        (fmt,) = args
-        for attr in ("name", "parse", "render", "instructions"):
-            if not hasattr(fmt, attr):
-                raise MentorError(f"a call format needs a {attr!r} attribute")
-        return fmt.name, fmt
-    if hook == "commands":
-        (command,) = args
+    if hook in ("formats", "commands"):
+        if len(args) != 1 or kwargs:
+            what = "a call format" if hook == "formats" else "a click.Command"
+            raise MentorError(f"register() takes one argument here, {what}")
+        (value,) = args
+        if hook == "formats":
+            for attr in ("name", "parse", "render", "instructions"):
+                if not hasattr(value, attr):
+                    raise MentorError(f"a call format needs a {attr!r} attribute")
+            for attr in ("parse", "render", "instructions"):
+                if not callable(getattr(value, attr)):
+                    raise MentorError(f"a call format's {attr!r} must be callable")
+            if not isinstance(value.name, str) or not value.name:
+                raise MentorError("a call format's name must be a non-empty string")
+            return value.name, value
         import click
 
-        if not isinstance(command, click.Command):
+        if not isinstance(value, click.Command):
             raise MentorError("register_commands expects a click.Command")
-        return command.name, command
-    name, value = args if len(args) == 2 else (kwargs.get("name"), kwargs.get("fn") or kwargs.get("factory"))
+        if not value.name:
+            raise MentorError("a command needs a name")
+        return value.name, value
+    kwargs = dict(kwargs)
+    if len(args) > 2:
+        raise MentorError("register() takes (name, fn)")
+    name = args[0] if args else kwargs.pop("name", None)
+    value = args[1] if len(args) == 2 else (kwargs.pop("fn", None) or kwargs.pop("factory", None))
+    if kwargs:
+        raise MentorError(f"register() got unexpected keyword argument(s): {', '.join(sorted(kwargs))}")
+    if value is None:
+        raise MentorError("register() takes (name, fn)")
     if not isinstance(name, str) or not name:
         raise MentorError("register(name, fn) needs a non-empty name")
     if not callable(value):
@@ -145,8 +164,20 @@ def _item_name_build(kind, args, kwargs):
     return item.name, item
 
 
+def _unknown_hooks(pm: pluggy.PluginManager, plugin: object) -> list[str]:
+    """Hook implementations of `plugin` that match no hook (`register_tool` for
+    `register_tools`): pluggy accepts them silently, so they would never be called."""
+    return sorted(c.name for c in (pm.get_hookcallers(plugin) or []) if not c.has_spec())
+
+
 class _Collector:
-    """Calls one hook plugin by plugin, so each registration is attributed to its plugin."""
+    """Calls every hook plugin by plugin, so each registration is attributed to its plugin.
+
+    All-or-nothing: every hook of every plugin is called first; a plugin whose hook raised
+    (or that registered something invalid) is dropped entirely. Only then are the other
+    plugins' registrations entered, in registration order, so the first registration of
+    a name wins and a dropped plugin never blocks another plugin's item.
+    """
 
     def __init__(self, pm: pluggy.PluginManager):
         self.pm = pm
@@ -154,57 +185,75 @@ class _Collector:
         self.errors: list[PluginError] = []
         self.by_plugin: dict[str, dict[str, list[str]]] = {}
         self.failed: dict[str, str] = {}
+        self.conflicts: dict[str, list[str]] = {}
 
     def collect(self) -> None:
+        for name, plugin in self.pm.list_name_plugin():
+            unknown = _unknown_hooks(self.pm, plugin)
+            if unknown:
+                specs = [f"register_{h}" for h in HOOKS]
+                hints = "".join(did_you_mean(u, specs) for u in unknown[:1])
+                self._fail(name, PluginError(
+                    name, f"unknown hook{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}{hints}"))
+        pending: list[tuple[str, str, list[Entry]]] = []
         for hook in HOOKS:
             caller = getattr(self.pm.hook, f"register_{hook}")
             for impl in caller.get_hookimpls():
                 plugin = self.pm.get_name(impl.plugin) or repr(impl.plugin)
                 if plugin in self.failed:
                     continue
-                pending: list[Entry] = []
+                entries: list[Entry] = []
 
-                def register(*args, _hook=hook, _plugin=plugin, _pending=pending, **kwargs):
+                def register(*args, _hook=hook, _plugin=plugin, _entries=entries, **kwargs):
                     try:
                         name, value = _item_name(_hook, args, kwargs)
                     except MentorError as exc:
-                        raise PluginError(_plugin, f"register_{_hook}: {exc}") from None
-                    if hasattr(value, "plugin") and getattr(value, "plugin", None) is None:
-                        try:
-                            object.__setattr__(value, "plugin", _plugin)
-                        except (AttributeError, TypeError):
-                            pass
-                    _pending.append(Entry(name, value, _plugin))
+                        error = PluginError(_plugin, f"register_{_hook}: {exc}")
+                        self._fail(_plugin, error)  # even if the hook catches the exception
+                        raise error from None
+                    _entries.append(Entry(name, value, _plugin))
 
                 try:
                     impl.function(register)
                 except PluginError as exc:
                     self._fail(plugin, exc)
                     continue
+                except MentorError as exc:  # e.g. a ToolError from building a Tool in the hook
+                    self._fail(plugin, PluginError(plugin, f"register_{hook}: {exc}"))
+                    continue
                 except Exception as exc:  # a plugin's bug must not take the others down
                     self._fail(plugin, PluginError(plugin, f"register_{hook} raised {type(exc).__name__}: {exc}"))
                     continue
-                self._accept(hook, plugin, pending)
+                pending.append((hook, plugin, entries))
+        for hook, plugin, entries in pending:
+            if plugin not in self.failed:
+                self._accept(hook, plugin, entries)
 
-    def _accept(self, hook: str, plugin: str, pending: list[Entry]) -> None:
+    def _accept(self, hook: str, plugin: str, entries: list[Entry]) -> None:
         table = self.items[hook]
-        for entry in pending:
+        for entry in entries:
             other = table.get(entry.name)
             if other is not None:
-                self.errors.append(PluginError(
-                    plugin, f"{hook[:-1]} {entry.name!r} is already registered by plugin {other.plugin!r}"))
+                owner = "it" if other.plugin == plugin else f"plugin {other.plugin!r}"
+                message = f"{hook[:-1]} {entry.name!r} is already registered by {owner}; this one is ignored"
+                self.errors.append(PluginError(plugin, message))
+                self.conflicts.setdefault(plugin, []).append(message)
                 continue
+            value = entry.value
+            if hasattr(value, "plugin") and getattr(value, "plugin", None) is None:
+                try:
+                    object.__setattr__(value, "plugin", plugin)
+                except (AttributeError, TypeError):
+                    pass
             table[entry.name] = entry
             self.by_plugin.setdefault(plugin, {}).setdefault(hook, []).append(entry.name)
 
     def _fail(self, plugin: str, error: PluginError) -> None:
-        """Drop everything a failing plugin registered, so it is all-or-nothing."""
+        """Record why a plugin failed; nothing it registered will be entered."""
+        if plugin in self.failed:
+            return
         self.errors.append(error)
         self.failed[plugin] = error.message
-        for hook, table in self.items.items():
-            for name in [n for n, e in table.items() if e.plugin == plugin]:
-                del table[name]
-        self.by_plugin.pop(plugin, None)
 
 
 _lock = threading.RLock()
@@ -236,20 +285,38 @@ def _new_manager() -> pluggy.PluginManager:
             if not module.startswith(exc.name or "?"):
                 raise
     allowed = _allowed_plugins()
+    seen: dict[str, str] = {}
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         if allowed is not None and ep.name not in allowed:
             continue
-        if pm.has_plugin(ep.name):
+        if ep.name in seen or pm.has_plugin(ep.name):
+            if seen.get(ep.name) != ep.value:  # two distributions claim one plugin name
+                _load_errors.append(PluginError(
+                    ep.name, f"the name is taken (by {seen.get(ep.name) or 'a built-in'!r}); "
+                             f"{ep.value!r} is not loaded"))
             continue
-        try:
-            plugin = ep.load()
-            pm.register(plugin, name=ep.name)
-        except Exception as exc:
-            _load_errors.append(PluginError(ep.name, f"failed to load: {type(exc).__name__}: {exc}"))
-            continue
+        seen[ep.name] = ep.value
         dist = getattr(ep, "dist", None)
         _versions[ep.name] = getattr(dist, "version", None)
+        try:
+            plugin = ep.load()
+        except Exception as exc:  # the plugin's import failed: report it, load the rest
+            _load_errors.append(PluginError(ep.name, f"failed to load {ep.value!r}: {type(exc).__name__}: {exc}"))
+            continue
+        try:
+            pm.register(plugin, name=ep.name)
+        except Exception as exc:
+            _load_errors.append(PluginError(ep.name, f"cannot be registered: {_validation_message(exc)}"))
+    for name in sorted((allowed or set()) - set(seen)):
+        _load_errors.append(PluginError(name, "named in MENTOR_PLUGINS but not installed "
+                                              f"(no {ENTRY_POINT_GROUP!r} entry point has this name)"))
     return pm
+
+
+def _validation_message(exc: Exception) -> str:
+    """pluggy's PluginValidationError on one line (it names the hook and the bad arguments)."""
+    text = " ".join(str(exc).split("\n")[1:]) if isinstance(exc, pluggy.PluginValidationError) else ""
+    return text or f"{type(exc).__name__}: {exc}"
 
 
 def get_manager() -> pluggy.PluginManager:
@@ -277,9 +344,10 @@ def _build_registry(pm: pluggy.PluginManager) -> Registry:
     for name, plugin in pm.list_name_plugin():
         builtin = name in BUILTIN_PLUGINS
         registered = {h: tuple(v) for h, v in collector.by_plugin.get(name, {}).items()}
-        infos.append(PluginInfo(name, _versions.get(name), builtin, registered, collector.failed.get(name)))
+        infos.append(PluginInfo(name, _versions.get(name), builtin, registered, collector.failed.get(name),
+                                tuple(collector.conflicts.get(name, ()))))
     for err in _load_errors:
-        infos.append(PluginInfo(err.plugin, None, False, {}, err.message))
+        infos.append(PluginInfo(err.plugin, _versions.get(err.plugin), False, {}, err.message))
     items = {h: MappingProxyType(dict(t)) for h, t in collector.items.items()}
     fingerprint = tuple(
         (h, n, e.plugin, id(e.value)) for h in HOOKS for n, e in sorted(collector.items[h].items())
@@ -293,7 +361,12 @@ def register(plugin: object, name: str | None = None) -> str:
     global _registry
     with _lock:
         pm = get_manager()
-        registered = pm.register(plugin, name=name)
+        try:
+            registered = pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(name or repr(plugin), f"cannot be registered: {_validation_message(exc)}") from None
+        except ValueError as exc:  # the name (or the object) is already registered
+            raise PluginError(name or repr(plugin), str(exc)) from None
         _registry = None
         return registered or name or ""
 

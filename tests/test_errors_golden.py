@@ -23,6 +23,19 @@ def _cwd(monkeypatch):
     monkeypatch.chdir(ROOT)
 
 
+@pytest.fixture(autouse=True)
+def _only_first_party_scitools(monkeypatch):
+    """Messages list the registered formats and toolsets: pin which plugins load, so that
+    installing another plugin does not change the expected text."""
+    from mentor_dsl import plugins
+
+    monkeypatch.setenv("MENTOR_PLUGINS", "scitools")
+    plugins.reset()
+    yield
+    monkeypatch.delenv("MENTOR_PLUGINS")
+    plugins.reset()
+
+
 def _run(*args):
     result = CliRunner().invoke(cli, list(args))
     return result.exit_code, result.output

@@ -1,13 +1,105 @@
-"""`mentor plugins`: what each plugin registered."""
+"""`mentor plugins`: what each plugin registered, one row per plugin and hook.
+
+    plugin          version   hook        registered
+    --------------  --------  ----------  ---------------------------------------------
+    example         0.1.0     tools       [text] word_count, reverse_string
+                              terms       brevity
+    broken          1.0       ERROR       register_tools: tool 'x': invalid parameters ...
+    mentor.judges   built-in  judges      math, exact, f1
+
+Installed plugins come first, then the built-ins, each sorted by name. Long lists wrap at
+$COLUMNS (100 when it is not set), so the output does not depend on the terminal.
+`--json` prints the same information as a list of objects.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import textwrap
 
 import click
 
-from ..plugins import HOOKS, registry
-from .options import table
+from ..plugins import HOOKS, PluginInfo, registry
+
+DEFAULT_WIDTH = 100
+_HEADER = ["plugin", "version", "hook", "registered"]
+
+
+def _width() -> int:
+    try:
+        return max(60, int(os.environ.get("COLUMNS", "")))
+    except ValueError:
+        return DEFAULT_WIDTH
+
+
+def _toolsets(info: PluginInfo, reg) -> dict[str | None, list[str]]:
+    """The plugin's tools grouped by toolset (None: no toolset), in registration order."""
+    groups: dict[str | None, list[str]] = {}
+    for name in info.registered.get("tools", ()):
+        entry = reg.items["tools"].get(name) if reg is not None else None
+        groups.setdefault(getattr(entry.value, "toolset", None) if entry else None, []).append(name)
+    return groups
+
+
+def _builtin_commands() -> set[str]:
+    from . import cli  # the group this command belongs to (imported late: it imports us)
+
+    return set(cli.commands)
+
+
+def _conflicts(info: PluginInfo) -> list[str]:
+    """The registry's conflicts plus plugin commands hidden by a built-in command."""
+    hidden = [f"command {name!r} is a built-in command; this one is ignored"
+              for name in info.registered.get("commands", ()) if not info.builtin and name in _builtin_commands()]
+    return list(info.conflicts) + hidden
+
+
+def _rows(info: PluginInfo, reg=None) -> list[tuple[str, str]]:
+    """(hook, text) rows for one plugin: its registrations, then conflicts and its error.
+    Tools come one row per toolset, as `[toolset] tools...`."""
+    rows = []
+    for hook in HOOKS:
+        if not info.registered.get(hook):
+            continue
+        if hook == "tools":
+            for toolset, names in _toolsets(info, reg).items():
+                rows.append((hook, (f"[{toolset}] " if toolset else "") + ", ".join(names)))
+        else:
+            rows.append((hook, ", ".join(info.registered[hook])))
+    rows += [("conflict", message) for message in _conflicts(info)]
+    if info.error:
+        rows.append(("ERROR", info.error))
+    return rows or [("-", "registers nothing")]
+
+
+def render_table(infos: list[PluginInfo], width: int = DEFAULT_WIDTH, reg=None) -> str:
+    """The table `mentor plugins` prints; `reg` (the registry) adds the tools' toolsets."""
+    lines: list[list[str]] = []
+    for info in infos:
+        version = info.version or ("built-in" if info.builtin else "-")
+        for i, (hook, text) in enumerate(_rows(info, reg)):
+            lines.append([info.name if i == 0 else "", version if i == 0 else "", hook, text])
+    if not lines:
+        return ""
+    widths = [max(len(_HEADER[c]), *(len(r[c]) for r in lines)) for c in range(3)]
+    indent = sum(widths) + 2 * 3
+    wrap = max(20, width - indent)
+    out = ["  ".join(h.ljust(w) for h, w in zip(_HEADER, widths + [0])).rstrip(),
+           "  ".join("-" * w for w in widths + [min(wrap, max(len(r[3]) for r in lines))])]
+    for row in lines:
+        chunks = textwrap.wrap(row[3], wrap, break_long_words=False, break_on_hyphens=False) or [""]
+        first = "  ".join(c.ljust(w) for c, w in zip(row[:3], widths))
+        out.append(f"{first}  {chunks[0]}".rstrip())
+        out.extend(" " * indent + chunk for chunk in chunks[1:])
+    return "\n".join(out)
+
+
+def plugin_json(info: PluginInfo, reg=None) -> dict:
+    toolsets = {k: v for k, v in _toolsets(info, reg).items() if k is not None}
+    return {"name": info.name, "version": info.version, "builtin": info.builtin,
+            "registered": {h: list(info.registered[h]) for h in HOOKS if h in info.registered},
+            "toolsets": toolsets, "conflicts": _conflicts(info), "error": info.error}
 
 
 @click.command("plugins")
@@ -17,18 +109,18 @@ def plugins_command(as_json: bool) -> None:
     reg = registry()
     infos = sorted(reg.plugins, key=lambda p: (p.builtin, p.name))
     if as_json:
-        click.echo(json.dumps([
-            {"name": p.name, "version": p.version, "builtin": p.builtin,
-             "registered": {h: list(v) for h, v in p.registered.items()}, "error": p.error}
-            for p in infos
-        ], indent=2))
+        click.echo(json.dumps([plugin_json(p, reg) for p in infos], indent=2))
         return
-    rows = []
-    for p in infos:
-        what = "; ".join(f"{h}: {', '.join(p.registered[h])}" for h in HOOKS if h in p.registered)
-        status = f"ERROR: {p.error}" if p.error else what or "-"
-        rows.append([p.name, p.version or ("built-in" if p.builtin else "-"), status])
-    click.echo(table(rows, ["plugin", "version", "registered"], indent=0))
+    click.echo(render_table(infos, _width(), reg))
+    broken = sum(1 for p in infos if p.error)
+    builtin = sum(1 for p in infos if p.builtin)
+    summary = f"{len(infos)} plugins ({builtin} built-in)"
+    if broken:
+        summary += f"; {broken} failed to load (their registrations are left out)"
+    click.echo(f"\n{summary}")
+    if any(_toolsets(p, reg).keys() - {None} for p in infos):
+        click.echo('[NAME] is a toolset: a spec selects its tools with tools="NAME".')
+    shown = {(p.name, p.error) for p in infos} | {(p.name, c) for p in infos for c in p.conflicts}
     for err in reg.errors:
-        if not any(p.error == err.message and p.name == err.plugin for p in infos):
+        if (err.plugin, err.message) not in shown:
             click.echo(f"error: {err}", err=True)
