@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -72,6 +73,7 @@ class Reward:
         self._ctx = None
         self.required_fields = tuple(f for f in plan.fields(self.name) if f not in OPTIONAL_FIELDS)
         self._uses_finished = any(plan.terms[i].term == "finished" for i in program.terms)
+        self.seconds = 0.0  # time spent scoring, for the training metrics
 
     # -- metadata ------------------------------------------------------------------------------
 
@@ -91,6 +93,12 @@ class Reward:
     def with_tokenizer(self, tokenizer) -> "Reward":
         """Use the tokenizer's EOS id to decide `finished` from completion ids (training)."""
         self.eos_token_id = tokenizer.eos_token_id
+        return self
+
+    def use_executor(self, executor) -> "Reward":
+        """Run `exec_success`'s calls through this executor: share its cache with the
+        rollouts that already ran the same calls."""
+        self._context(0).executor = executor
         return self
 
     # -- scoring --------------------------------------------------------------------------------
@@ -200,7 +208,9 @@ class Reward:
                     "mentor_dsl.load(spec, tokenizer=tokenizer) or reward.with_tokenizer(tokenizer)")
             finished = [bool(ids) and int(ids[-1]) == self.eos_token_id for ids in completion_ids]
         step = int(getattr(trainer_state, "global_step", 0) or 0)
+        started = time.perf_counter()
         result = self.score(records, step=step, finished=finished)
+        self.seconds += time.perf_counter() - started
         if log_metric is not None:
             for key, values in result.terms.items():
                 finite = values[~torch.isnan(values)]

@@ -34,6 +34,11 @@ class TeacherRef:
 
 
 def _teacher(value: Any, record_id: str) -> TeacherRef | None:
+    if isinstance(value, str):  # datasets store nested, irregular objects as JSON text
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise RecordError("'teacher' is a string but not JSON", record_id=record_id, field="teacher") from None
     if value is None:
         return TeacherRef((), True)
     if isinstance(value, list):

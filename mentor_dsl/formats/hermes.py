@@ -63,6 +63,8 @@ def _as_name(value) -> str | None:
 
 class HermesFormat:
     name = "hermes"
+    #: Where a call ends: multi-turn rollouts stop generating here and run the tools.
+    stop_text = "</tool_call>"
 
     def parse(self, text: str) -> list[Call]:
         calls = []

@@ -37,6 +37,8 @@ def _call(obj: Any, raw: str) -> Call:
 
 class JsonLinesFormat:
     name = "json_lines"
+    #: Where a call ends: multi-turn rollouts stop generating here and run the tools.
+    stop_text = "</tool_call>"
 
     def parse(self, text: str) -> list[Call]:
         match = _BLOCK.search(text)
@@ -66,6 +68,8 @@ class JsonLinesFormat:
 
 class JsonListFormat:
     name = "json_list"
+    #: Where a call ends: multi-turn rollouts stop generating here and run the tools.
+    stop_text = "</tool_call>"
 
     def parse(self, text: str) -> list[Call]:
         blocks = _BLOCK.findall(text)

@@ -1,7 +1,8 @@
-"""Terms that reproduce other papers' tool rewards, for the baseline specs in rewards/."""
+"""Terms that reproduce other papers' and benchmarks' rules: ToolRL, BFCL."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Sequence
 
@@ -54,11 +55,40 @@ def toolrl_score(student: Sequence[Call], teacher: Sequence[Call]) -> float:
     return 6.0 * score / maximum - 3.0
 
 
+def _json_field(value):
+    """Datasets store irregular nested fields as JSON text."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def bfcl_match(trajs: Sequence[Trajectory], ctx: EvalContext) -> list[float]:
+    """1 when BFCL's grading rules accept the student's calls for the record."""
+    from ..bfcl import grade_record
+
+    out = []
+    for t in trajs:
+        record = dict(t.record)
+        for field in ("functions", "possible_answer", "execution_result"):
+            if field in record:
+                record[field] = _json_field(record[field])
+        try:
+            out.append(1.0 if grade_record(record, ctx.calls(t)).valid else 0.0)
+        except Exception:  # a malformed record or completion is a failed answer, not a crash
+            out.append(0.0)
+    return out
+
+
 def toolrl_correct(trajs: Sequence[Trajectory], ctx: EvalContext, ref: str) -> list[float]:
     return [toolrl_score(ctx.calls(t), t.teacher.calls) for t in trajs]
 
 
 BASELINE_TERMS = (
+    Term("bfcl_match", bfcl_match, (), (0, 1), ("completion", "category", "functions"),
+         "1 when BFCL's AST (or executable) grading accepts the student's calls for the record."),
     Term("toolrl_correct", toolrl_correct, (TermParam("ref", "ref", "teacher"),), (-3, 3), ("completion", "teacher"),
          "ToolRL's call correctness: name Jaccard + key Jaccard + exact values per call, scaled to [-3, 3]."),
 )

@@ -1,0 +1,66 @@
+"""`mentor train`: train a student with a compiled reward."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import click
+from click.core import ParameterSource
+
+from ..errors import TrainingError, did_you_mean
+from ..plugins import registry
+from ..train.config import TrainConfig
+from .options import parse_set, set_option
+
+# Flag name -> TrainConfig field, for options whose names differ.
+_RENAMED = {"overrides": "params", "config_file": None}
+
+
+@click.command("train")
+@click.option("--reward", help="Reward spec: a file, a library name, or FILE::REWARD [default: mentor].")
+@click.option("--model", help="'default' (the embedded SmolLM2-135M-Instruct) or a local model directory.")
+@click.option("--data", help="builtin:SPLIT, a JSONL file of records, or a datasets directory [default: builtin:train].")
+@click.option("--trainer", help="A registered trainer: grpo (default) or sft; see `mentor plugins`.")
+@click.option("--output-dir", help="Where checkpoints, metrics.jsonl and the final model go [default: runs/mentor].")
+@click.option("--max-steps", type=click.IntRange(1))
+@click.option("--num-generations", type=click.IntRange(2), help="Completions per prompt (the GRPO group).")
+@click.option("--per-device-batch-size", type=click.IntRange(1))
+@click.option("--max-completion-length", type=click.IntRange(8), help="Tokens per rollout, tool responses included.")
+@click.option("--max-turns", type=click.IntRange(1), help="Model turns per rollout (tool calls in between).")
+@click.option("--learning-rate", type=float)
+@click.option("--temperature", type=float)
+@click.option("--lora/--no-lora", default=None, help="Train LoRA adapters (peft) instead of all weights.")
+@click.option("--seed", type=int)
+@click.option("--save-steps", type=click.IntRange(1))
+@click.option("--use-vllm/--no-use-vllm", default=None, help="Generate with vLLM through TRL (GPU).")
+@click.option("--resume", is_flag=True, default=None, help="Continue from the latest checkpoint in --output-dir.")
+@click.option("--overwrite", is_flag=True, help="Replace a previous run in --output-dir.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
+              help="A JSON or TOML file of these options; flags override it.")
+@set_option
+@click.pass_context
+def train_command(ctx: click.Context, config_file: str | None, overrides: tuple[str, ...], overwrite: bool,
+                  **flags) -> None:
+    """Train a student with GRPO (or another registered trainer) and a compiled reward spec.
+
+    With no options it trains the embedded student on the built-in tasks with CPU-sized
+    defaults and rewards/mentor.mdsl, writing runs/mentor/."""
+    values = TrainConfig.from_file(config_file) if config_file else {}
+    for name, value in flags.items():
+        if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE or (value is not None and name not in values):
+            if value is not None:
+                values[name] = value
+    if overrides:
+        values["params"] = {**values.get("params", {}), **parse_set(overrides)}
+    known = {f.name for f in fields(TrainConfig)}
+    config = TrainConfig(**{k: v for k, v in values.items() if k in known})
+    if overwrite:
+        config.extra["overwrite"] = True
+    trainers = registry()
+    run = trainers.get("trainers", config.trainer)
+    if run is None:
+        names = trainers.names("trainers")
+        raise TrainingError(f"unknown trainer {config.trainer!r}{did_you_mean(config.trainer, names)} "
+                            f"(trainers: {', '.join(names)})")
+    out = run(config)
+    click.echo(f"done: {out}")

@@ -1,0 +1,355 @@
+"""What every trainer needs around TRL: the student, the data, the reward, the executor,
+metrics, progress, checkpoints, resume, and a clean stop on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ..errors import MentorError, TrainingError
+from ..plugins import registry
+from ..reward import OPTIONAL_FIELDS, load
+from .config import TrainConfig
+from .prompts import build_prompt
+
+METRICS = "metrics.jsonl"
+
+
+def resolve_model(model: str) -> Path:
+    """'default' is the embedded student; anything else must be a local model directory:
+    nothing is downloaded."""
+    if model in ("default", "", None):
+        from ..student import default_student_dir
+
+        return default_student_dir()
+    path = Path(model).expanduser()
+    if not (path / "config.json").is_file():
+        raise TrainingError(f"--model {model!r} is not a local transformers model directory (no config.json); "
+                            "use 'default' for the embedded student, or a checkpoint or model directory")
+    return path
+
+
+def latest_checkpoint(out: Path) -> Path | None:
+    steps = [(int(p.name.split("-")[1]), p) for p in out.glob("checkpoint-*")
+             if p.name.split("-")[1].isdigit() and (p / "trainer_state.json").exists()]
+    return max(steps)[1] if steps else None
+
+
+class Session:
+    """`needs_reward=False` for trainers that learn from the teacher's text alone (SFT)."""
+
+    def __init__(self, config: TrainConfig, *, needs_reward: bool = True):
+        from ..data import resolve_data
+        from ..tools.executor import Executor
+
+        self.config = config
+        self.out = Path(config.output_dir)
+        self.registry = registry()
+        self.reward = load(config.reward, **config.params) if needs_reward else None
+        fmt_name = self.reward.plan.option("call_format", "hermes") if self.reward else "hermes"
+        self.call_format = self.registry.get("formats", fmt_name)
+        self.records = resolve_data(config.data)
+        if not self.records:
+            raise TrainingError(f"no training records in {config.data!r}")
+        if self.reward is not None:
+            self._check_records()
+        self._prepare_output()
+        self.model_path = resolve_model(config.model)
+        self.model, self.tokenizer = self._load_model()
+        self.executor = Executor(self.registry.tools)
+        if self.reward is not None:
+            self.reward.with_tokenizer(self.tokenizer).use_executor(self.executor)
+        self.metrics: list[dict[str, Any]] = []
+        self.interrupted = False
+
+    # -- setup ---------------------------------------------------------------------------------
+
+    def _prepare_output(self) -> None:
+        has_state = latest_checkpoint(self.out) is not None or (self.out / METRICS).exists()
+        if has_state and not self.config.resume:
+            if not self.config.extra.pop("overwrite", False):
+                raise TrainingError(f"{self.out} already holds a run: pass --resume to continue it, "
+                                    "--overwrite to start again, or another --output-dir")
+            for child in self.out.glob("checkpoint-*"):
+                shutil.rmtree(child)
+            (self.out / METRICS).unlink(missing_ok=True)
+        self.config.extra.pop("overwrite", None)
+        self.out.mkdir(parents=True, exist_ok=True)
+        (self.out / "config.json").write_text(json.dumps(self.config.to_json(), indent=2, default=str) + "\n")
+
+    def _check_records(self) -> None:
+        needed = [f for f in self.reward.required_fields if f not in OPTIONAL_FIELDS]
+        for record in self.records:
+            missing = [f for f in needed if record.get(f) is None]
+            if missing or "prompt" not in record:
+                what = ", ".join(repr(f) for f in (missing or ["prompt"]))
+                raise TrainingError(f"record {record.get('id', '?')!r} of {self.config.data!r} has no {what}, "
+                                    f"which reward {self.reward.name!r} needs")
+
+    def _load_model(self):
+        from ..student import load_student
+
+        model, tokenizer = load_student(self.model_path)
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        model.train()
+        return model, tokenizer
+
+    def peft_config(self):
+        if not self.config.lora:
+            return None
+        from peft import LoraConfig
+
+        rank = self.config.lora_rank
+        return LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.0, target_modules="all-linear",
+                          task_type="CAUSAL_LM")
+
+    def tools_of(self, record: dict) -> list:
+        names = record.get("tools") or sorted(self.registry.tools)
+        missing = [n for n in names if n not in self.registry.tools]
+        if missing:
+            raise TrainingError(f"record {record.get('id', '?')!r} lists tools that no plugin provides: "
+                                f"{', '.join(missing)} (is the plugin installed? see `mentor plugins`)")
+        return [self.registry.tools[n] for n in names]
+
+    def rows_for(self, records: list[dict]) -> list[dict[str, Any]]:
+        """One training row per record: the full prompt, plus the columns the reward reads."""
+        rows = []
+        for i, record in enumerate(records):
+            tools = self.tools_of(record)
+            rows.append({
+                "id": str(record.get("id", i)),
+                "prompt": build_prompt(record["prompt"], tools, self.call_format),
+                "answer": _text(record.get("answer")),
+                # Irregular nested objects do not fit Arrow columns; the reward reads JSON text.
+                "teacher": json.dumps(record.get("teacher")),
+                "tools": [t.name for t in tools],
+            })
+        return rows
+
+    def dataset(self):
+        from datasets import Dataset
+
+        return Dataset.from_list(self.rows_for(self.records))
+
+    def callbacks(self, stats) -> list:
+        return [_Metrics(self, stats), _Finish(self)]
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def run(self, trainer) -> Path:
+        checkpoint = latest_checkpoint(self.out) if self.config.resume else None
+        if self.config.resume and checkpoint is None:
+            raise TrainingError(f"--resume: no checkpoint in {self.out}")
+        self._trim_metrics(checkpoint)
+        self.interrupted = False
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        self.progress = _Progress(self)
+        try:
+            with self.progress:
+                trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+            self.executor.close()
+        last = latest_checkpoint(self.out)
+        if self.interrupted:
+            raise _Interrupted(self.out, last)
+        self._save_final(trainer)
+        _print_summary(self)
+        return self.out
+
+    def _on_interrupt(self, signum, frame) -> None:
+        if self.interrupted:  # a second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        self.interrupted = True
+        print("\nstopping after this step and saving a checkpoint (Ctrl-C again to stop now)", file=sys.stderr)
+
+    def _trim_metrics(self, checkpoint: Path | None) -> None:
+        """A resumed run continues the metrics file from the checkpoint's step."""
+        path = self.out / METRICS
+        if not path.exists():
+            return
+        if checkpoint is None:
+            path.unlink()
+            return
+        step = int(checkpoint.name.split("-")[1])
+        kept = [line for line in path.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= step]
+        path.write_text("".join(line + "\n" for line in kept))
+        self.metrics = [json.loads(line) for line in kept]
+
+    def _save_final(self, trainer) -> None:
+        """The trained student, ready for `mentor eval --model OUTPUT_DIR/model`."""
+        target = self.out / "model"
+        model = trainer.model
+        if hasattr(model, "merge_and_unload"):  # LoRA: a plain model is easier to use later
+            model = model.merge_and_unload()
+        model.save_pretrained(target)
+        self.tokenizer.save_pretrained(target)
+
+
+class _Interrupted(MentorError):
+    exit_code = 130
+
+    def __init__(self, out: Path, checkpoint: Path | None):
+        where = f"the last checkpoint is {checkpoint}" if checkpoint else "no checkpoint was written yet"
+        super().__init__(f"training interrupted; {where}. Continue with: mentor train ... "
+                         f"--output-dir {out} --resume")
+
+
+def _text(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return json.dumps(value)
+    return str(value)
+
+
+# -- callbacks ----------------------------------------------------------------------------------
+
+def _callback_base():
+    from transformers import TrainerCallback
+
+    return TrainerCallback
+
+
+class _Metrics(_callback_base()):
+    """Writes OUTPUT_DIR/metrics.jsonl: one object per logged step."""
+
+    def __init__(self, session: Session, stats):
+        self.session = session
+        self.stats = stats
+        self.step_started = 0.0
+        self.step_seconds = 0.0
+        self.reward_seconds = 0.0
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        self.step_started = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.step_seconds += time.perf_counter() - self.step_started
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not logs or "reward" not in logs:
+            return
+        session = self.session
+        reward = session.reward
+        stats = self.stats.take()
+        row: dict[str, Any] = {"step": state.global_step, "reward": logs["reward"]}
+        prefix = f"{reward.name}/"
+        for key, value in logs.items():
+            if key.startswith(prefix):
+                row[f"reward/{key[len(prefix):]}"] = value
+        row["reward_std"] = logs.get("reward_std")
+        row["tools/calls_per_completion"] = stats.calls / stats.completions if stats.completions else 0.0
+        row["tools/failure_rate"] = stats.failed_calls / stats.calls if stats.calls else 0.0
+        row["finished_rate"] = stats.finished / stats.completions if stats.completions else 0.0
+        row["completion_length"] = logs.get("completions/mean_length")
+        row["loss"] = logs.get("loss")
+        spent = reward.seconds - self.reward_seconds
+        self.reward_seconds = reward.seconds
+        row["time/step"] = self.step_seconds
+        row["time/generation"] = stats.generation_seconds
+        row["time/tools"] = stats.tool_seconds
+        row["time/reward"] = spent
+        row["share/reward"] = spent / self.step_seconds if self.step_seconds else 0.0
+        row["share/tools"] = stats.tool_seconds / self.step_seconds if self.step_seconds else 0.0
+        self.step_seconds = 0.0
+        row = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+        with open(session.out / METRICS, "a", encoding="utf-8") as f:
+            f.write(json.dumps(row) + "\n")
+        session.metrics.append(row)
+        session.progress.update(row, state.max_steps)
+
+
+class _Finish(_callback_base()):
+    """Saves a checkpoint at the last step and when Ctrl-C asked to stop."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step >= state.max_steps:
+            control.should_save = True
+        if self.session.interrupted:
+            control.should_save = True
+            control.should_training_stop = True
+        return control
+
+
+# -- display ------------------------------------------------------------------------------------
+
+class _Progress:
+    """A live line on a terminal; one plain line per step otherwise (CI logs)."""
+
+    def __init__(self, session: Session):
+        from rich.console import Console
+
+        self.session = session
+        self.console = Console(stderr=True)
+        self.live = None
+
+    def __enter__(self):
+        if self.console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.live = Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                 TextColumn("{task.description}"), console=self.console)
+            self.task = self.live.add_task("", total=self.session.config.max_steps)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.live is not None:
+            self.live.__exit__(*exc)
+
+    def update(self, row: dict[str, Any], max_steps: int) -> None:
+        main = [k for k in row if k.startswith("reward/")][:4]
+        head = f"reward {_fmt(row['reward'])}" if "reward" in row else f"loss {_fmt(row.get('loss'))}"
+        text = "  ".join([head] + [f"{k[7:]} {_fmt(row[k])}" for k in main]) + f"  {row['time/step']:.1f}s/step"
+        if self.live is not None:
+            self.live.update(self.task, completed=row["step"], description=text)
+        else:
+            self.console.print(f"step {row['step']}/{max_steps}  {text}", highlight=False, soft_wrap=True)
+
+
+def _fmt(x: Any) -> str:
+    return "-" if x is None else f"{x:.3g}"
+
+
+def _print_summary(session: Session) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = session.metrics
+    console = Console(stderr=True)
+    if not rows:
+        console.print("no steps were logged")
+        return
+    keys = ["reward", "loss"] + [k for k in rows[-1] if k.startswith("reward/")] + \
+           ["tools/calls_per_completion", "tools/failure_rate", "finished_rate", "completion_length"]
+    name = session.reward.name if session.reward else session.config.trainer
+    table = Table(title=f"{name}: {len(rows)} logged steps, output in {session.out}")
+    for column in ("metric", "first step", "last step", "mean"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for key in keys:
+        values = [r.get(key) for r in rows if r.get(key) is not None]
+        if values:
+            table.add_row(key, _fmt(values[0]), _fmt(values[-1]), _fmt(sum(values) / len(values)))
+    console.print(table)
+    step = [r["time/step"] for r in rows if r.get("time/step")]
+    if step and "time/reward" in rows[-1]:
+        share_r = sum(r["time/reward"] for r in rows) / sum(step)
+        share_t = sum(r["time/tools"] for r in rows) / sum(step)
+        console.print(f"{sum(step) / len(step):.1f} s/step; reward {100 * share_r:.2f}% and tools "
+                      f"{100 * share_t:.2f}% of step time", highlight=False)
