@@ -41,10 +41,13 @@ EVERY_TERM = """reward everything:
 
 
 def records():
+    bfcl = {"category": "simple_python", "functions": [{"name": "add", "parameters": {"type": "dict", "properties": {
+        "a": {"type": "integer"}, "b": {"type": "integer"}}, "required": ["a", "b"]}}],
+        "possible_answer": {"id": "x", "ground_truth": [{"add": {"a": [1], "b": [2]}}]}}
     out = [{"id": f"m{i}", "completion": text, "answer": "1",
-            "teacher": {"tool_calls": [{"name": "add", "arguments": {"a": 1, "b": 2}}]}, "tool_results": []}
+            "teacher": {"tool_calls": [{"name": "add", "arguments": {"a": 1, "b": 2}}]}, "tool_results": [], **bfcl}
            for i, text in enumerate(MALFORMED)]
-    out += [{**case, "tool_results": []} for case in corpus.CASES]
+    out += [{**case, "tool_results": [], **bfcl} for case in corpus.CASES]
     return out
 
 
