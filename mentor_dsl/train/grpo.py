@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 from ..errors import TrainingError
 from .config import TrainConfig
 from .session import Session
@@ -12,12 +13,21 @@ from .session import Session
 def grpo_args(config: TrainConfig, *, cuda: bool, bf16: bool):
     """GRPOConfig for a run. On CPU: no bf16, no gradient checkpointing (it doubles the
     backward of a model that fits in memory anyway), no reference model (beta 0)."""
+    import warnings
+
     from trl import GRPOConfig
 
     batch = config.per_device_batch_size or config.num_generations
     if batch % config.num_generations:
         raise TrainingError(f"the batch size ({batch}) must be a multiple of --num-generations "
                             f"({config.num_generations}): each prompt's completions form one group")
+    with warnings.catch_warnings():
+        # transformers renamed gradient_checkpointing; TRL still sets the old name.
+        warnings.filterwarnings("ignore", category=FutureWarning, message=".*checkpointing.*")
+        return _grpo_config(GRPOConfig, config, batch, cuda, bf16)
+
+
+def _grpo_config(GRPOConfig, config: TrainConfig, batch: int, cuda: bool, bf16: bool):
     return GRPOConfig(
         output_dir=str(config.output_dir),
         max_steps=config.max_steps,
@@ -46,8 +56,8 @@ def grpo_args(config: TrainConfig, *, cuda: bool, bf16: bool):
     )
 
 
-def train_grpo(config: TrainConfig) -> Path:
-    """Train with GRPO. Returns the output directory (checkpoints and metrics.jsonl)."""
+def build(config: TrainConfig, trainer_class=None) -> tuple[Session, Any]:
+    """The session and the GRPOTrainer for a run, not started (tests wrap the trainer)."""
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
     import torch
     from trl import GRPOTrainer
@@ -59,7 +69,7 @@ def train_grpo(config: TrainConfig) -> Path:
     bf16 = cuda and torch.cuda.is_bf16_supported()
     args = grpo_args(config, cuda=cuda, bf16=bf16)
     rollout = ToolRollout(session.executor, session.call_format, max_turns=config.max_turns)
-    trainer = GRPOTrainer(
+    trainer = (trainer_class or GRPOTrainer)(
         model=session.model,
         reward_funcs=[session.reward],
         args=args,
@@ -69,4 +79,11 @@ def train_grpo(config: TrainConfig) -> Path:
         callbacks=session.callbacks(rollout.stats),
         peft_config=session.peft_config(),
     )
+    trainer.mentor_rollout = rollout
+    return session, trainer
+
+
+def train_grpo(config: TrainConfig) -> Path:
+    """Train with GRPO. Returns the output directory (checkpoints, metrics.jsonl, model)."""
+    session, trainer = build(config)
     return session.run(trainer)

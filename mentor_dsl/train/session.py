@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,9 @@ from .config import TrainConfig
 from .prompts import build_prompt
 
 METRICS = "metrics.jsonl"
+
+# TRL 1.x still calls transformers' deprecated gradient-checkpointing names on every step.
+warnings.filterwarnings("ignore", category=FutureWarning, message=r".*(is_)?gradient_checkpointing.*")
 
 
 def resolve_model(model: str) -> Path:
@@ -246,10 +250,9 @@ class _Metrics(_callback_base()):
         reward = session.reward
         stats = self.stats.take()
         row: dict[str, Any] = {"step": state.global_step, "reward": logs["reward"]}
-        prefix = f"{reward.name}/"
-        for key, value in logs.items():
-            if key.startswith(prefix):
-                row[f"reward/{key[len(prefix):]}"] = value
+        # Every term and binding, null when no completion of the step needed it.
+        for key in reward.term_names:
+            row[f"reward/{key}"] = logs.get(f"{reward.name}/{key}")
         row["reward_std"] = logs.get("reward_std")
         row["tools/calls_per_completion"] = stats.calls / stats.completions if stats.completions else 0.0
         row["tools/failure_rate"] = stats.failed_calls / stats.calls if stats.calls else 0.0
