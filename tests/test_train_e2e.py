@@ -130,3 +130,56 @@ def test_cli_refuses_to_overwrite_and_resume_needs_a_checkpoint(run, data_file, 
     result = CliRunner().invoke(cli, ["train", "--data", str(data_file), "--output-dir", str(tmp_path / "new"),
                                       "--resume"])
     assert result.exit_code == 7 and "no checkpoint" in result.output
+
+
+def test_sft_baseline_trains_on_teacher_text_with_tool_responses_masked(data_file, tmp_path):
+    from mentor_dsl.data import load_jsonl, save_jsonl
+    from mentor_dsl.train.plugin import sft
+    from mentor_dsl.train.sft import tokenize_example
+
+    records = load_jsonl(data_file)
+    for record in records:
+        record["completion"] = ('<tool_call>\n{"name": "add", "arguments": {"a": 1, "b": 2}}\n</tool_call>\n'
+                                "<tool_response>\n3\n</tool_response>\nThe answer is \\boxed{3}<|im_end|>")
+    teacher_file = tmp_path / "teacher.jsonl"
+    save_jsonl(records, teacher_file)
+    out = sft(config(teacher_file, tmp_path / "sft", trainer="sft", max_steps=2))
+    rows = read_metrics(out)
+    assert [r["step"] for r in rows] == [1, 2] and all(r["loss"] > 0 for r in rows)
+    assert (out / "checkpoint-2").exists() and (out / "model" / "config.json").exists()
+
+    from mentor_dsl.student import load_student
+
+    _, tokenizer = load_student()
+    example = tokenize_example(tokenizer, [{"role": "user", "content": "q"}], records[0]["completion"])
+    trained = tokenizer.decode([i for i, label in zip(example["input_ids"], example["labels"]) if label != -100])
+    assert "<tool_call>" in trained and "\\boxed{3}" in trained
+    assert "<tool_response>" not in trained and "q" not in trained.split("<tool_call>")[0]
+
+
+def test_ctrl_c_stops_after_the_step_with_a_checkpoint(run, monkeypatch):
+    """The SIGINT handler asks the trainer to save and stop; the run then exits with 130."""
+    import os
+    import signal
+
+    from mentor_dsl.train.session import _Finish, _Interrupted
+
+    out, session, _, _ = run
+
+    class Control:
+        should_save = should_training_stop = False
+
+    class Interrupted:
+        model = None
+
+        def train(self, resume_from_checkpoint=None):
+            os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C during a step
+            self.control = _Finish(session).on_step_end(None, type("S", (), {"global_step": 1, "max_steps": 5}),
+                                                        Control())
+
+    fake = Interrupted()
+    with pytest.raises(_Interrupted) as info:
+        session.run(fake)
+    assert fake.control.should_save and fake.control.should_training_stop
+    assert info.value.exit_code == 130 and "--resume" in str(info.value)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -91,13 +92,28 @@ def train_sft(config: TrainConfig) -> Path:
         raise TrainingError(f"no record of {config.data!r} has a teacher completion to imitate "
                             "(the `completion` field); built-in splits and `mentor teach` output have one")
     cuda = torch.cuda.is_available()
-    args = SFTConfig(
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning, message=".*checkpointing.*")
+        args = _sft_args(SFTConfig, config, cuda, cuda and torch.cuda.is_bf16_supported())
+    trainer = SFTTrainer(
+        model=session.model,
+        args=args,
+        train_dataset=Dataset.from_list(examples),
+        processing_class=session.tokenizer,
+        callbacks=[_LossMetrics(session), _Finish(session)],
+        peft_config=session.peft_config(),
+    )
+    return session.run(trainer)
+
+
+def _sft_args(SFTConfig, config: TrainConfig, cuda: bool, bf16: bool):
+    return SFTConfig(
         output_dir=str(config.output_dir),
         max_steps=config.max_steps,
         per_device_train_batch_size=config.per_device_batch_size or config.num_generations,
         learning_rate=config.learning_rate,
         use_cpu=not cuda,
-        bf16=cuda and torch.cuda.is_bf16_supported(),
+        bf16=bf16,
         gradient_checkpointing=False,
         report_to="none",
         logging_steps=config.logging_steps,
@@ -111,12 +127,3 @@ def train_sft(config: TrainConfig) -> Path:
         max_length=None,
         **config.extra,
     )
-    trainer = SFTTrainer(
-        model=session.model,
-        args=args,
-        train_dataset=Dataset.from_list(examples),
-        processing_class=session.tokenizer,
-        callbacks=[_LossMetrics(session), _Finish(session)],
-        peft_config=session.peft_config(),
-    )
-    return session.run(trainer)
