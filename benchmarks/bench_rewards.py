@@ -11,8 +11,8 @@ that the two give identical values and exits non-zero if they do not.
 Two workloads:
 - `grpo`: groups of completions per prompt that share the gold, as a small student
   produces them (repeated answers, wrong integers, LaTeX forms, truncations, tool calls);
-- `distinct`: every answer a different non-integer expression, so no shortcut or cache
-  applies: the floor of the speed-up.
+- `distinct`: every answer a different expression of a form no shortcut covers (roots,
+  percentages, sums), so nothing is cached or skipped: the floor of the speed-up.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def distinct_records(count: int, seed: int) -> list[dict]:
     out = []
     for i in range(count):
         p, q = rng.randint(1, 99), rng.randint(101, 199)
-        answer = rng.choice([f"\\frac{{{p}}}{{{q}}}", f"{p}/{q}", f"{p}.{q}", f"\\sqrt{{{p}}}", f"{p}\\%"])
+        answer = rng.choice([f"\\sqrt{{{p}}}", f"{p}\\%", f"\\frac{{{p}}}{{{q}}} + 1", f"{p}\\pi"])
         text = _call("divide") + f"\\boxed{{{answer}}}" + EOS
         out.append({"id": f"d{i}", "completion": text, "answer": f"\\frac{{{q}}}{{{p}}}",
                     "teacher": {"tool_calls": ["divide"]}})

@@ -18,7 +18,7 @@ it does, in ways that cannot change a verdict:
   share them;
 - when both math-verify judges parse to the same expressions, one `verify` serves both;
 - the cheapest acceptances come first: two of `grade_answer`'s own string tests;
-- two different plain integers are rejected at once (see `_distinct_integers`).
+- two plain numerals that differ are rejected at once (see `_distinct_numbers`).
 
 tests/test_judges.py checks all of this against a plain per-record implementation.
 """
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import re
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
@@ -188,26 +189,48 @@ def _mathruler_full(pred: str, raw_golds: tuple[str, ...]) -> bool:
 
 # -- the judge -----------------------------------------------------------------------------------
 
-# At most 12 digits: mathruler compares integers through floats, which stop telling
-# neighbours apart past 2**53 (about 9e15).
+# Plain numerals, short enough that floats hold them well (mathruler compares integers
+# through floats, which stop telling them apart past 2**53).
 _INTEGER = re.compile(r"^-?[0-9]{1,12}$")
+_DECIMAL = re.compile(r"^-?[0-9]{1,9}\.[0-9]{1,6}$")
+_FRACTION = re.compile(r"^(-?)(?:\\[dt]?frac\{([0-9]{1,6})\}\{([0-9]{1,6})\}|([0-9]{1,6})/([0-9]{1,6}))$")
+_APART = Fraction(1, 100_000)
 
 
-def _distinct_integers(pred: str, raw_golds: tuple[str, ...]) -> bool:
-    """True when the prediction and every gold are plain integer literals of different
-    values. All three judges then reject: math-verify parses both to sympy Integers and
-    compares them exactly, and mathruler refuses sympy for integers once their
-    normalised strings differ."""
-    if not _INTEGER.match(pred):
+def _number(text: str) -> Fraction | None:
+    """The exact value of an integer, a decimal, `a/b` or `\\frac{a}{b}`; None otherwise."""
+    if _INTEGER.match(text) or _DECIMAL.match(text):
+        return Fraction(text)
+    match = _FRACTION.match(text)
+    if match is None:
+        return None
+    sign, num, den = match.group(1), match.group(2) or match.group(4), match.group(3) or match.group(5)
+    if int(den) == 0:
+        return None
+    value = Fraction(int(num), int(den))
+    return -value if sign else value
+
+
+def _distinct_numbers(pred: str, raw_golds: tuple[str, ...]) -> bool:
+    """True when the prediction and every gold are plain numbers (integers, decimals,
+    simple fractions) whose values differ by at least 1e-5. All three judges then reject:
+    math-verify compares such numbers exactly, or, when a float is involved, after
+    rounding both to 6 decimal places, which cannot make values 1e-5 apart equal;
+    mathruler's normalised strings differ, and sympy finds a non-zero difference."""
+    value = _number(pred)
+    if value is None:
         return False
-    value = int(pred)
-    return all(_INTEGER.match(g) and int(g) != value for g in raw_golds)
+    for g in raw_golds:
+        gold = _number(g)
+        if gold is None or abs(gold - value) < _APART:
+            return False
+    return True
 
 
 @lru_cache(maxsize=_CACHE)
 def judge(pred: str, raw_golds: tuple[str, ...]) -> bool:
     """The paper's verdict for a prediction against its accepted golds."""
-    if _distinct_integers(pred, raw_golds):
+    if _distinct_numbers(pred, raw_golds):
         return False
     if _mathruler_quick(pred, raw_golds):
         return True

@@ -45,6 +45,25 @@ def test_integer_pairs(a, b):
     assert judges.math_judge(str(a), str(b)) == (1.0 if full(str(a), str(b)) else 0.0)
 
 
+DECIMAL_PAIRS = [("250.25", "250.75"), ("0.1234567", "0.1234568"), ("0.123456", "0.123457"),
+                 ("0.12345", "0.12346"), ("0.00001", "0.00002"), ("3.5", "3.50"), ("3.5", "3"), ("-0.5", "0.5"),
+                 ("16.0", "16"), ("16.00001", "16"), ("999999999.5", "999999999.25"), ("1.000001", "1"),
+                 ("1.00001", "1"), ("41.6", "41.60000"), ("2.5", "2.4999999")]
+
+
+@pytest.mark.parametrize("pred, gold", DECIMAL_PAIRS + [(b, a) for a, b in DECIMAL_PAIRS])
+def test_decimal_shortcut_agrees_with_the_full_judge(pred, gold):
+    judges.math_judge_cache_clear()
+    assert judges.math_judge(pred, gold) == (1.0 if full(pred, gold) else 0.0), (pred, gold)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.decimals(-1000, 1000, places=3), st.decimals(-1000, 1000, places=3))
+def test_decimal_pairs(a, b):
+    judges.math_judge_cache_clear()
+    assert judges.math_judge(str(a), str(b)) == (1.0 if full(str(a), str(b)) else 0.0)
+
+
 def test_results_are_cached():
     judges.math_judge_cache_clear()
     judges.math_judge("\\frac{1}{2}", "0.5")
@@ -67,3 +86,27 @@ def test_exact_judge(pred, gold, value):
 ])
 def test_f1_judge(pred, gold, value):
     assert judges.f1_judge(pred, gold) == pytest.approx(value)
+
+
+NUMBER_FORMS = st.one_of(
+    st.integers(-300, 300).map(str),
+    st.decimals(-300, 300, places=2).map(str),
+    st.tuples(st.integers(0, 40), st.integers(1, 40), st.sampled_from(["{}/{}", "\\frac{{{}}}{{{}}}",
+                                                                        "-\\frac{{{}}}{{{}}}", "\\dfrac{{{}}}{{{}}}"]))
+    .map(lambda t: t[2].format(t[0], t[1])),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(NUMBER_FORMS, NUMBER_FORMS)
+def test_number_forms_agree_with_the_full_judge(pred, gold):
+    judges.math_judge_cache_clear()
+    assert judges.math_judge(pred, gold) == (1.0 if full(pred, gold) else 0.0), (pred, gold)
+
+
+@pytest.mark.parametrize("pred, gold", [("9/13", "13"), ("9/13", "9"), ("\\frac{9}{13}", "13"), ("3/1", "3"),
+                                        ("0/5", "0"), ("6/4", "1.5"), ("6/4", "\\frac{3}{2}"), ("1/3", "0.333333"),
+                                        ("1/3", "0.33333"), ("2/3", "0.666667"), ("-\\frac{1}{2}", "-0.5")])
+def test_fraction_shortcut_edge_cases(pred, gold):
+    judges.math_judge_cache_clear()
+    assert judges.math_judge(pred, gold) == (1.0 if full(pred, gold) else 0.0), (pred, gold)
