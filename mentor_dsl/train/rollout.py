@@ -125,16 +125,22 @@ class ToolRollout:
 
         tokenizer = trainer.processing_class
         prompt_ids = [self._prompt_ids(tokenizer, p) for p in prompts]
-        # TRL's own generation uses this context: it unwraps DDP/DeepSpeed and switches
-        # gradient checkpointing off while generating.
-        with unwrap_model_for_generation(
-            trainer.model_wrapped, trainer.accelerator,
-            gather_deepspeed3_params=trainer.args.ds3_gather_for_generation,
-            generation_kwargs=trainer.generation_kwargs,
-            gradient_checkpointing_kwargs=trainer.args.gradient_checkpointing_kwargs,
-        ) as model:
-            rollouts = self.generate(model, tokenizer, prompt_ids, trainer.generation_config,
-                                     trainer.max_completion_length, set(trainer.eos_token_ids))
+        eos = set(trainer.eos_token_ids)
+        if getattr(trainer, "use_vllm", False):
+            # TRL keeps the vLLM engine's weights in sync before calling us.
+            backend = _VLLMBackend(trainer)
+            rollouts = self.run(backend, tokenizer, prompt_ids, trainer.max_completion_length, eos)
+        else:
+            # TRL's own generation uses this context: it unwraps DDP/DeepSpeed and switches
+            # gradient checkpointing off while generating.
+            with unwrap_model_for_generation(
+                trainer.model_wrapped, trainer.accelerator,
+                gather_deepspeed3_params=trainer.args.ds3_gather_for_generation,
+                generation_kwargs=trainer.generation_kwargs,
+                gradient_checkpointing_kwargs=trainer.args.gradient_checkpointing_kwargs,
+            ) as model:
+                rollouts = self.generate(model, tokenizer, prompt_ids, trainer.generation_config,
+                                         trainer.max_completion_length, eos)
         return {
             "prompt_ids": [r.prompt_ids for r in rollouts],
             "completion_ids": [r.completion_ids for r in rollouts],
@@ -151,29 +157,27 @@ class ToolRollout:
         rendered = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True, return_dict=True)
         return list(rendered["input_ids"])
 
-    @torch.no_grad()
     def generate(self, model, tokenizer, prompt_ids: Sequence[Sequence[int]], generation_config,
                  max_completion_length: int, eos_ids: set[int]) -> list[Rollout]:
+        """Multi-turn rollouts with a transformers model (training on CPU/GPU, eval, teachers)."""
+        backend = _HFBackend(model, tokenizer, generation_config, self.stop)
+        return self.run(backend, tokenizer, prompt_ids, max_completion_length, eos_ids)
+
+    def run(self, backend, tokenizer, prompt_ids: Sequence[Sequence[int]], max_completion_length: int,
+            eos_ids: set[int]) -> list[Rollout]:
         """Batched multi-turn generation: every active rollout advances one turn per loop."""
         rollouts = [Rollout(list(p)) for p in prompt_ids]
-        device = next(model.parameters()).device
         for turn in range(self.max_turns):
             active = [r for r in rollouts if not r.done]
             if not active:
                 break
             contexts = [r.prompt_ids + r.completion_ids for r in active]
             budgets = [max_completion_length - len(r.completion_ids) for r in active]
-            input_ids, attention = _left_pad(contexts, tokenizer.pad_token_id)
-            config = copy.deepcopy(generation_config)
-            config.max_new_tokens = max(budgets)
             started = time.perf_counter()
-            out = model.generate(
-                input_ids=input_ids.to(device), attention_mask=attention.to(device), generation_config=config,
-                stopping_criteria=StoppingCriteriaList([_StopAfter(tokenizer, input_ids.shape[1], self.stop)]),
-            )
+            generated = backend(contexts, budgets)
             self.stats.generation_seconds += time.perf_counter() - started
             pending: list[tuple[Rollout, list[Call]]] = []
-            for rollout, new, budget in zip(active, out[:, input_ids.shape[1]:].tolist(), budgets):
+            for rollout, new, budget in zip(active, generated, budgets):
                 segment, reason = _cut(new, tokenizer, eos_ids, self.stop)
                 if len(segment) > budget:  # the batch decodes to the largest budget
                     segment, reason = segment[:budget], "length"
@@ -220,3 +224,53 @@ class ToolRollout:
                 rollout.done = True  # no room for the response and an answer: truncated
                 continue
             rollout.add(ids, from_model=False)
+
+
+class _HFBackend:
+    """One turn of generation for a batch with `model.generate`, stopping each row at the
+    end of a call. Returns the new tokens of each row (rows that stopped early are padded;
+    `_cut` finds their real end)."""
+
+    def __init__(self, model, tokenizer, generation_config, stop: str):
+        self.model, self.tokenizer, self.config, self.stop = model, tokenizer, generation_config, stop
+
+    @torch.no_grad()
+    def __call__(self, contexts: list[list[int]], budgets: list[int]) -> list[list[int]]:
+        device = next(self.model.parameters()).device
+        input_ids, attention = _left_pad(contexts, self.tokenizer.pad_token_id)
+        config = copy.deepcopy(self.config)
+        config.max_new_tokens = max(budgets)
+        out = self.model.generate(
+            input_ids=input_ids.to(device), attention_mask=attention.to(device), generation_config=config,
+            stopping_criteria=StoppingCriteriaList([_StopAfter(self.tokenizer, input_ids.shape[1], self.stop)]),
+        )
+        return out[:, input_ids.shape[1]:].tolist()
+
+
+class _VLLMBackend:
+    """One turn of generation through TRL's vLLM engine (`--use-vllm`, GPU only): the
+    colocated engine, or a `trl vllm-serve` server. vLLM stops at the stop text itself."""
+
+    def __init__(self, trainer):
+        self.generation = trainer.vllm_generation
+        if self.generation.mode == "server" and trainer.accelerator.num_processes > 1:
+            # Rows finish their turns at different times on different processes, so the
+            # gather-to-the-server collectives TRL uses would not line up.
+            raise TrainingError("multi-turn rollouts with several processes need vllm_mode='colocate'")
+        self.stop = trainer.mentor_rollout.stop if hasattr(trainer, "mentor_rollout") else "</tool_call>"
+        # The same sampling settings TRL gives vLLM for single-turn generation.
+        self.sampling = {"temperature": trainer.temperature, "top_p": trainer.top_p, "top_k": trainer.top_k}
+
+    def __call__(self, contexts: list[list[int]], budgets: list[int]) -> list[list[int]]:
+        if self.generation.mode == "colocate":
+            from vllm import SamplingParams
+
+            params = [SamplingParams(n=1, max_tokens=b, stop=[self.stop], include_stop_str_in_output=True,
+                                     **self.sampling) for b in budgets]
+            outputs = self.generation.llm.generate([{"prompt_token_ids": c} for c in contexts], params,
+                                                   use_tqdm=False)
+            return [list(o.outputs[0].token_ids) for o in outputs]
+        output = self.generation.vllm_client.generate(
+            prompts=contexts, n=1, max_tokens=max(budgets), **self.sampling,
+            generation_kwargs={"stop": [self.stop], "include_stop_str_in_output": True})
+        return [list(ids) for ids in output["completion_ids"]]
