@@ -16,12 +16,13 @@ from .compile import compile_command
 from .data import data_command
 from .plugins import plugins_command
 from .score import score_command
+from .teach import teach_command
 from .train import train_command
 
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70
 
-COMMANDS = [compile_command, score_command, plugins_command, data_command, train_command]
+COMMANDS = [compile_command, score_command, plugins_command, data_command, train_command, teach_command]
 
 
 class MentorGroup(click.Group):

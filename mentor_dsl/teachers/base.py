@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol, Sequence
+
+from ..errors import MentorError
 
 
 class Teacher(Protocol):
@@ -12,8 +15,47 @@ class Teacher(Protocol):
     `generate(tasks)` receives task records (`id`, `prompt`, `answer`, `tools`, ...) and
     returns one trajectory record per task it could solve, with `teacher.tool_calls` and
     `completion` filled in. `mentor teach` executes and verifies them before keeping any.
+
+    Two optional members make a teacher nicer to run (the built-in ones have both):
+
+    - `failures`: a list of `Failure`, one per task of the *last* `generate` call that
+      produced no record, saying why. `mentor teach` counts them by `kind`; a task that
+      is neither returned nor listed is counted as "no trajectory".
+    - `close()`: releases what the teacher holds (tool workers, a model); called once
+      when `mentor teach` is done with the teacher.
     """
 
     name: str
 
     def generate(self, tasks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a teacher produced no trajectory for one task.
+
+    `kind` is a short stable label that summaries count by ("http_error", "timeout",
+    "no_plan", ...); `detail` is the human-readable specifics."""
+
+    task_id: Any
+    kind: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.detail}" if self.detail else self.kind
+
+
+class TeacherError(MentorError):
+    """A teacher that cannot run at all: unknown name, bad option, unusable model or
+    endpoint. (A task the teacher fails on is a `Failure`, not an error.)"""
+
+    exit_code = 8
+
+
+class TaskFailed(Exception):
+    """Raised inside a teacher to give up on one task; becomes a `Failure`."""
+
+    def __init__(self, kind: str, detail: str = ""):
+        super().__init__(f"{kind}: {detail}" if detail else kind)
+        self.kind = kind
+        self.detail = detail

@@ -1,0 +1,326 @@
+"""`openai`: a teacher behind an OpenAI-compatible chat-completions endpoint (OpenAI, vLLM,
+SGLang, llama.cpp's server, Ollama, LiteLLM, ...). Standard library only (urllib).
+
+For each task the teacher holds a conversation:
+
+1. POST `{base_url}/chat/completions` with the task's prompt (after a short system
+   message asking for a `\\boxed{}` answer) and the task's tools as OpenAI function
+   `tools` (their JSON Schemas from the registry);
+2. if the assistant message has `tool_calls` (arguments as a JSON string, an object or a
+   double-encoded string), run them with the sandboxed `Executor` and append one
+   `role: "tool"` message per call, with its `tool_call_id`; servers that return calls as
+   Hermes `<tool_call>` blocks in `content` are understood too, and get the results back
+   as `<tool_response>` blocks in a user message;
+3. repeat, up to `max_turns` assistant turns, until a message without calls: its content
+   is the final answer.
+
+The conversation becomes one Hermes completion (each call block, its `<tool_response>`,
+..., the final text, `<|im_end|>`) and `teacher.tool_calls`, like every teacher's record.
+
+Failures are per task and never raise: HTTP errors, timeouts, connection errors,
+malformed responses, a call that is malformed, names a tool the task does not offer or
+fails (the trajectory could never verify, so the conversation stops there), or no final
+answer within `max_turns`. 429 and 5xx answers (and dropped connections) are retried
+`retries` times with exponential backoff (`backoff` seconds, doubled each time; a
+numeric Retry-After is honoured up to 60 s). The endpoint refusing the credentials or
+the URL (401, 403, 404) is the same for every task, so it stops the run with a
+`TeacherError` instead.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Sequence
+
+from ..answers import boxed
+from ..calls import Call
+from ..formats.hermes import HERMES
+from ..formats.openai import call_from_entry
+from ..formats.responses import render_response, render_value
+from ..tools.base import ToolResult
+from .base import Failure, TaskFailed, TeacherError
+from .records import (Turn, as_float, as_int, as_str, cut_after_last_call, make_record, prompt_messages,
+                      render_trajectory, task_id, task_tools)
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+SYSTEM = ("Solve the task. Use the provided tools for the computations; call them as often as needed and "
+          "use their results. Finish with the final answer in \\boxed{}.")
+_FATAL = {401: "the endpoint refused the credentials (check api_key / OPENAI_API_KEY)",
+          403: "the endpoint refused access (check api_key / OPENAI_API_KEY and the model's permissions)",
+          404: "not found (check base_url / OPENAI_BASE_URL, which usually ends in /v1, and the model name)"}
+_MAX_RETRY_AFTER = 60.0
+_SNIPPET = 300
+
+
+def _snippet(data: bytes | str) -> str:
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    text = " ".join(text.split())
+    return text if len(text) <= _SNIPPET else text[: _SNIPPET - 3] + "..."
+
+
+def _content_text(content: Any) -> str:
+    """Message content as text: a string, or OpenAI content parts."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+    raise TaskFailed("malformed_response", f"message content is a {type(content).__name__}")
+
+
+class OpenAITeacher:
+    """Options (each also settable through the environment where noted): `model` (required;
+    env OPENAI_MODEL), `base_url` (env OPENAI_BASE_URL, default OpenAI's), `api_key` (env
+    OPENAI_API_KEY; optional for local servers), `max_turns` (8), `timeout` (60 s per
+    request), `temperature` (0; 'none' leaves it to the server), `max_tokens`, `retries`
+    (2), `backoff` (1 s), `concurrency` (4 tasks at a time), `system` (the system
+    message), `tool_timeout` (5 s per tool call)."""
+
+    name = "openai"
+
+    def __init__(self, model: str | None = None, *, base_url: str | None = None, api_key: str | None = None,
+                 max_turns: Any = 8, timeout: Any = 60.0, temperature: Any = 0.0, max_tokens: Any = None,
+                 retries: Any = 2, backoff: Any = 1.0, concurrency: Any = 4, system: str | None = None,
+                 tool_timeout: Any = 5.0, registry=None, executor=None):
+        self.model = as_str("model", model) or os.environ.get("OPENAI_MODEL") or None
+        if not self.model:
+            raise TeacherError("the openai teacher needs a model: --option model=NAME (or OPENAI_MODEL)")
+        self.base_url = (as_str("base_url", base_url) or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
+        if not self.base_url.startswith(("http://", "https://")):
+            raise TeacherError(f"option base_url={self.base_url!r}: expected an http:// or https:// URL")
+        self.base_url = self.base_url.rstrip("/")
+        self.api_key = as_str("api_key", api_key) or os.environ.get("OPENAI_API_KEY") or None
+        if self.api_key is None and self.base_url == DEFAULT_BASE_URL:
+            raise TeacherError("the OpenAI API needs a key: set OPENAI_API_KEY or --option api_key=...; "
+                               "for a local server, set base_url")
+        self.max_turns = as_int("max_turns", max_turns, minimum=1)
+        self.timeout = as_float("timeout", timeout, minimum=0.001)
+        self.temperature = as_float("temperature", temperature, minimum=0.0, optional=True)
+        self.max_tokens = None if max_tokens in (None, "", "none") else as_int("max_tokens", max_tokens, minimum=1)
+        self.retries = as_int("retries", retries, minimum=0)
+        self.backoff = as_float("backoff", backoff, minimum=0.0)
+        self.concurrency = as_int("concurrency", concurrency, minimum=1)
+        self.system = SYSTEM if system is None else system
+        self.tool_timeout = as_float("tool_timeout", tool_timeout, minimum=0.001)
+        self._registry = registry
+        self._executor = executor
+        self._owns_executor = executor is None
+        self._lock = threading.Lock()
+        self.failures: list[Failure] = []
+
+    @property
+    def label(self) -> str:
+        return f"openai:{self.model}"
+
+    @property
+    def registry(self):
+        if self._registry is None:
+            from ..plugins import registry
+
+            self._registry = registry()
+        return self._registry
+
+    @property
+    def executor(self):
+        with self._lock:  # tasks run in threads; they must share one executor
+            if self._executor is None:
+                from ..tools.executor import Executor
+
+                self._executor = Executor(self.registry.tools, timeout=self.tool_timeout)
+            return self._executor
+
+    # -- the run -------------------------------------------------------------------------------
+
+    def generate(self, tasks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        self.failures = []
+        outcomes: list[dict[str, Any] | Failure] = []
+        if self.concurrency == 1 or len(tasks) <= 1:
+            outcomes = [self._attempt(task, i) for i, task in enumerate(tasks)]
+        else:
+            pool = ThreadPoolExecutor(min(self.concurrency, len(tasks)), thread_name_prefix="mentor-teacher")
+            try:
+                futures = [pool.submit(self._attempt, task, i) for i, task in enumerate(tasks)]
+                outcomes = [f.result() for f in futures]
+            finally:
+                # A TeacherError (bad credentials) stops the run: drop the tasks not started.
+                pool.shutdown(wait=True, cancel_futures=True)
+        records = []
+        for outcome in outcomes:
+            if isinstance(outcome, Failure):
+                self.failures.append(outcome)
+            else:
+                records.append(outcome)
+        return records
+
+    def _attempt(self, task: dict[str, Any], index: int) -> dict[str, Any] | Failure:
+        try:
+            return self.solve(task)
+        except TaskFailed as exc:
+            return Failure(task_id(task, index), exc.kind, exc.detail)
+        except TeacherError:
+            raise
+        except Exception as exc:  # whatever a server sends must fail one task, not the run
+            return Failure(task_id(task, index), "error", f"{type(exc).__name__}: {exc}")
+
+    def solve(self, task: dict[str, Any]) -> dict[str, Any]:
+        """One task's conversation, as a record; TaskFailed when it cannot produce one."""
+        tools = task_tools(task, self.registry)
+        offered = {t.name for t in tools}
+        messages = self._initial_messages(task)
+        schemas = [t.schema() for t in tools]
+        turns: list[Turn] = []
+        for turn_number in range(self.max_turns):
+            message = self._complete(messages, schemas)
+            content = _content_text(message.get("content"))
+            entries = message.get("tool_calls")
+            if entries:
+                if not isinstance(entries, list):
+                    raise TaskFailed("malformed_response", "'tool_calls' is not a list")
+                calls = [call_from_entry(e) for e in entries]
+                results = self._run(calls, offered)
+                ids = [e["id"] if isinstance(e, dict) and isinstance(e.get("id"), str) and e["id"]
+                       else f"call_{turn_number}_{i}" for i, e in enumerate(entries)]
+                messages.append({"role": "assistant", "content": content or None, "tool_calls": [
+                    {"id": call_id, "type": "function",
+                     "function": {"name": c.name, "arguments": json.dumps(c.arguments, ensure_ascii=False)}}
+                    for call_id, c in zip(ids, calls)]})
+                messages.extend({"role": "tool", "tool_call_id": call_id, "content": render_value(r.output)}
+                                for call_id, r in zip(ids, results))
+                turns.append(Turn(content, list(zip(calls, results))))
+                continue
+            inline = [c for c in HERMES.parse(content) if c.is_call or c.error]
+            if inline:
+                text = cut_after_last_call(content)
+                results = self._run(inline, offered)
+                messages.append({"role": "assistant", "content": text})
+                messages.append({"role": "user", "content": "".join(render_response(r) for r in results)})
+                turns.append(Turn(text, list(zip(inline, results)), inline=True))
+                continue
+            if not content.strip():
+                raise TaskFailed("no_answer", f"the final message (turn {turn_number + 1}) is empty")
+            calls = [c for turn in turns for c, _ in turn.steps]
+            results = [r for turn in turns for _, r in turn.steps]
+            return make_record(task, tools=[t.name for t in tools], calls=calls, results=results,
+                               completion=render_trajectory(turns, content), answer=boxed(content),
+                               model=self.label)
+        raise TaskFailed("max_turns", f"still calling tools after {self.max_turns} turns")
+
+    def _initial_messages(self, task: dict[str, Any]) -> list[dict[str, Any]]:
+        messages = prompt_messages(task)
+        if not self.system:
+            return messages
+        if messages[0].get("role") == "system":  # keep the task's own instructions, after ours
+            return [{"role": "system", "content": f"{self.system}\n\n{messages[0].get('content') or ''}"},
+                    *messages[1:]]
+        return [{"role": "system", "content": self.system}, *messages]
+
+    def _run(self, calls: list[Call], offered: set[str]) -> list[ToolResult]:
+        """Execute one turn's calls. The first bad one ends the task: a trajectory with a
+        failed call is never kept, so asking the teacher to recover only costs requests."""
+        for call in calls:
+            if not call.well_formed:
+                raise TaskFailed("invalid_call", f"{call.name or 'a call'}: {call.error or 'not a tool call'}")
+            if call.name not in offered:
+                raise TaskFailed("hallucinated_tool", f"{call.name!r} is not offered by the task")
+        results = self.executor.run_many([(c.name, c.arguments) for c in calls])
+        for call, result in zip(calls, results):
+            if not result.ok:
+                raise TaskFailed("call_failed", f"{call.name}: {result.error}")
+        return results
+
+    # -- HTTP ----------------------------------------------------------------------------------
+
+    def _payload(self, messages: list[dict[str, Any]], schemas: list[dict[str, Any]]) -> dict[str, Any]:
+        payload: dict[str, Any] = {"model": self.model, "messages": messages}
+        if schemas:
+            payload["tools"] = schemas
+        if self.temperature is not None:
+            payload["temperature"] = self.temperature
+        if self.max_tokens is not None:
+            payload["max_tokens"] = self.max_tokens
+        return payload
+
+    def _complete(self, messages: list[dict[str, Any]], schemas: list[dict[str, Any]]) -> dict[str, Any]:
+        """The assistant message of one chat completion."""
+        body = self._post(self._payload(messages, schemas))
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            raise TaskFailed("malformed_response", f"the response is not JSON: {_snippet(body)!r}") from None
+        if not isinstance(data, dict):
+            raise TaskFailed("malformed_response", f"the response is a JSON {type(data).__name__}, not an object")
+        if data.get("error"):
+            raise TaskFailed("api_error", _snippet(json.dumps(data["error"], default=str)))
+        choices = data.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            raise TaskFailed("malformed_response", f"no 'choices' in the response: {_snippet(body)!r}")
+        message = choices[0].get("message")
+        if not isinstance(message, dict):
+            raise TaskFailed("malformed_response", "the first choice has no 'message' object")
+        return message
+
+    def _post(self, payload: dict[str, Any]) -> bytes:
+        url = f"{self.base_url}/chat/completions"
+        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "mentor-teach"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        attempt = 0
+        while True:
+            request = urllib.request.Request(url, data=data, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    return response.read()
+            except urllib.error.HTTPError as exc:
+                detail = _snippet(_read(exc))
+                if exc.code in _FATAL:
+                    raise TeacherError(f"openai teacher: {url} answered HTTP {exc.code}: {_FATAL[exc.code]}"
+                                       + (f"; the server said: {detail}" if detail else "")) from None
+                if (exc.code == 429 or exc.code >= 500) and attempt < self.retries:
+                    self._sleep(attempt, exc.headers.get("Retry-After") if exc.headers else None)
+                    attempt += 1
+                    continue
+                retried = f" (after {attempt} retries)" if attempt else ""
+                raise TaskFailed("http_error", f"HTTP {exc.code} {exc.reason}{retried}: {detail}") from None
+            except (TimeoutError, socket.timeout):
+                raise TaskFailed("timeout", f"no response within {self.timeout:g} s") from None
+            except (urllib.error.URLError, http.client.HTTPException, ConnectionError, OSError) as exc:
+                reason = getattr(exc, "reason", exc)
+                if isinstance(reason, (TimeoutError, socket.timeout)):
+                    raise TaskFailed("timeout", f"no response within {self.timeout:g} s") from None
+                if attempt < self.retries:  # a dropped connection or a server restarting
+                    self._sleep(attempt, None)
+                    attempt += 1
+                    continue
+                raise TaskFailed("connection_error", f"{url}: {reason}") from None
+
+    def _sleep(self, attempt: int, retry_after: str | None) -> None:
+        delay = self.backoff * (2 ** attempt)
+        if retry_after:
+            try:
+                delay = max(delay, min(float(retry_after), _MAX_RETRY_AFTER))
+            except ValueError:  # an HTTP date: keep our own backoff
+                pass
+        if delay > 0:
+            time.sleep(delay)
+
+    def close(self) -> None:
+        if self._owns_executor and self._executor is not None:
+            self._executor.close()
+            self._executor = None
+
+
+def _read(exc: urllib.error.HTTPError) -> bytes:
+    try:
+        return exc.read() or b""
+    except Exception:  # the error body is a courtesy; a broken one must not hide the status
+        return b""
