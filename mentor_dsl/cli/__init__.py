@@ -14,6 +14,7 @@ import click
 from ..errors import MentorError
 from .compile import compile_command
 from .data import data_command
+from .eval import eval_command
 from .plugins import plugins_command
 from .score import score_command
 from .teach import teach_command
@@ -22,7 +23,7 @@ from .train import train_command
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70
 
-COMMANDS = [compile_command, score_command, plugins_command, data_command, train_command, teach_command]
+COMMANDS = [compile_command, score_command, plugins_command, data_command, train_command, teach_command, eval_command]
 
 
 class MentorGroup(click.Group):

@@ -150,6 +150,12 @@ class Session:
     # -- running ---------------------------------------------------------------------------------
 
     def run(self, trainer) -> Path:
+        from transformers import PrinterCallback, ProgressCallback
+
+        # Our progress display replaces the Trainer's printed log dictionaries.
+        for callback in (PrinterCallback, ProgressCallback):
+            if hasattr(trainer, "remove_callback"):
+                trainer.remove_callback(callback)
         checkpoint = latest_checkpoint(self.out) if self.config.resume else None
         if self.config.resume and checkpoint is None:
             raise TrainingError(f"--resume: no checkpoint in {self.out}")

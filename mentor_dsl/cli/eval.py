@@ -1,0 +1,179 @@
+"""`mentor eval`: evaluate a student, and `mentor eval report`: compare saved evaluations.
+
+    mentor eval --model runs/f1/model --split all -o runs/f1/eval.json
+    mentor eval --model runs/f1/model --compare runs/sft/eval.json --report report.html
+    mentor eval report runs/*/eval.json -o report.html
+
+`eval` is a group so that `report` can build a comparison from existing eval.json files
+without loading a model; without a subcommand it evaluates.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import click
+from click.core import ParameterSource
+
+from ..errors import DataError
+from .options import fmt, parse_set, set_option, table
+
+#: Tasks per source split on a CPU: `--split all` is 8 sources, so 10 each is 80 tasks
+#: (a few minutes on 2 cores). `--limit 0` evaluates everything.
+DEFAULT_LIMIT = 10
+DEFAULT_OUTPUT = "eval.json"
+
+_SUMMARY = [("n", "n"), ("accuracy", "accuracy"), ("call_validity", "valid calls"),
+            ("hallucination_rate", "halluc."), ("calls_per_task", "calls/task"),
+            ("teacher_similarity", "teacher sim."), ("finished_rate", "finished")]
+
+
+def summary_table(result: dict[str, Any]) -> str:
+    """Split groups, their sources indented below them; a reward column with --reward."""
+    metrics = result.get("metrics") or {}
+    with_reward = any("reward" in e for e in (metrics.get("splits") or {}).values())
+    header = ["split"] + [label for _, label in _SUMMARY] + (["reward"] if with_reward else [])
+
+    def cells(name: str, entry: dict[str, Any]) -> list[str]:
+        row = [name] + [str(entry.get(k)) if k == "n" else fmt(entry.get(k)) for k, _ in _SUMMARY]
+        return row + ([fmt(entry.get("reward"))] if with_reward else [])
+
+    rows = []
+    for split, entry in (metrics.get("splits") or {}).items():
+        rows.append(cells(split, entry))
+        sources = entry.get("sources") or {}
+        if len(sources) > 1:
+            rows.extend(cells(f"  {source}", sub) for source, sub in sources.items())
+    if len(metrics.get("splits") or {}) > 1 and metrics.get("overall"):
+        rows.append(cells("overall", metrics["overall"]))
+    return table(rows, header)
+
+
+def eval_path(path: str) -> Path:
+    """An eval.json, or the eval.json inside a directory (`runs/f1` for `runs/f1/eval.json`)."""
+    candidate = Path(path)
+    if candidate.is_dir() and (candidate / DEFAULT_OUTPUT).is_file():
+        return candidate / DEFAULT_OUTPUT
+    return candidate
+
+
+def _report(runs: Sequence[dict[str, Any]], path: str) -> None:
+    from ..evaluation import write_report
+
+    target = write_report(runs, path)
+    click.echo(f"report: {target}", err=True)
+
+
+def _check_report(path: str | None) -> None:
+    if path is None:
+        return
+    from ..evaluation.report import check_report_path
+
+    try:
+        check_report_path(path)
+    except DataError as exc:
+        raise click.BadParameter(str(exc), param_hint="--report") from None
+
+
+@click.group("eval", invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--model", default="default", show_default=True,
+              help="'default' (the embedded SmolLM2-135M-Instruct) or a local model directory (runs/NAME/model).")
+@click.option("--split", "splits", multiple=True, type=click.Choice(["in_domain", "ood", "bfcl", "all"]),
+              help="in_domain (builtin:test), ood (ood_sci, ood_chain, ood_distractor), bfcl (simple_python, "
+                   "multiple, parallel, parallel_multiple) or all; repeatable  [default: all]")
+@click.option("--limit", type=click.IntRange(0), default=DEFAULT_LIMIT, show_default=True,
+              help="Tasks per source split (the first N); 0 for all of them.")
+@click.option("--reward", help="Also report this spec's mean reward and per-term means (a file or library name).")
+@set_option
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1), default=8, show_default=True)
+@click.option("--max-turns", type=click.IntRange(1), default=3, show_default=True,
+              help="Model turns per task (tool calls in between); BFCL is always one turn.")
+@click.option("--max-completion-length", type=click.IntRange(8), default=128, show_default=True,
+              help="Tokens per task, tool responses included.")
+@click.option("--call-format", default="hermes", show_default=True, help="The call syntax the student writes.")
+@click.option("--device", default="auto", show_default=True,
+              help="auto (CUDA when available), cpu, cuda, cuda:1, ...")
+@click.option("--name", help="The run's label in reports [default: the run directory's name].")
+@click.option("--bfcl-path", type=click.Path(exists=True),
+              help="BFCL data (a gorilla checkout) instead of bfcl-eval's.")
+@click.option("-o", "--output", default=DEFAULT_OUTPUT, show_default=True, type=click.Path(dir_okay=False),
+              help="Where the eval.json (config and metrics) goes.")
+@click.option("--save-rollouts", type=click.Path(dir_okay=False),
+              help="Also write every task's trajectory record and measurements (JSON Lines).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False),
+              help="Write a comparison report: .html (always) or .png (needs matplotlib).")
+@click.option("--compare", multiple=True, type=click.Path(),
+              help="An earlier eval.json (or a directory holding one) to put beside this run in the report "
+                   "(repeatable).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+@click.pass_context
+def eval_command(ctx: click.Context, model: str, splits: tuple[str, ...], limit: int, reward: str | None,
+                 overrides: tuple[str, ...], seed: int, batch_size: int, max_turns: int, max_completion_length: int,
+                 call_format: str, device: str, name: str | None, bfcl_path: str | None, output: str,
+                 save_rollouts: str | None, report_path: str | None, compare: tuple[str, ...], quiet: bool) -> None:
+    """Evaluate a student with greedy tool-use rollouts and write eval.json.
+
+    Accuracy, tool-call validity, hallucinated tools, calls per task and similarity to the
+    teacher's tool distribution, per split, domain and family. Use `mentor eval report
+    A.json B.json -o report.html` to compare saved runs without re-running them."""
+    if ctx.invoked_subcommand is not None:
+        given = [p.opts[0] for p in ctx.command.params
+                 if ctx.get_parameter_source(p.name) not in (ParameterSource.DEFAULT, None)]
+        if given:
+            verb = "belongs" if len(given) == 1 else "belong"
+            raise click.UsageError(f"{', '.join(given)} {verb} to `mentor eval` itself, not to "
+                                   f"`mentor eval {ctx.invoked_subcommand}`")
+        return
+    from ..evaluation import evaluate, load_eval, save_eval
+    from ..evaluation import save_rollouts as write_rollouts
+
+    if compare and not report_path:
+        raise click.UsageError("--compare needs --report PATH (the comparison is drawn in the report)")
+    if overrides and not reward:
+        raise click.UsageError("--set overrides parameters of the --reward spec; give --reward")
+    _check_report(report_path)
+    others = [load_eval(eval_path(path)) for path in compare]  # fail before minutes of generation
+    result = evaluate(model, splits=list(splits) or ["all"], limit=limit or None, reward=reward, seed=seed,
+                      batch_size=batch_size, max_turns=max_turns, max_completion_length=max_completion_length,
+                      call_format=call_format, params=parse_set(overrides), bfcl_path=bfcl_path, name=name,
+                      device=device, progress=not quiet)
+    save_eval(result, output)
+    if save_rollouts:
+        write_rollouts(result["rows"], save_rollouts)
+    click.echo(f"{result['name']}: {len(result['rows'])} tasks in {result['seconds']:.0f}s "
+               f"(model {result['config']['model_path']})")
+    click.echo(summary_table(result))
+    for source, reason in (result.get("skipped") or {}).items():
+        click.echo(f"skipped {source}: {reason}", err=True)
+    click.echo(f"wrote {output}" + (f" and {save_rollouts}" if save_rollouts else ""), err=True)
+    if report_path:
+        _report([result, *others], report_path)
+
+
+@eval_command.command("report")
+@click.argument("evals", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The report: .html (always) or .png (needs matplotlib).")
+@click.option("--title", default="mentor eval report", show_default=True)
+def report_command(evals: tuple[str, ...], output: str, title: str) -> None:
+    """Compare saved eval.json files side by side (no model is loaded).
+
+    EVALS are eval.json files (or run directories holding one), labelled by their run
+    names."""
+    from ..evaluation import load_eval, write_report
+
+    try:
+        from ..evaluation.report import check_report_path
+
+        check_report_path(output)
+    except DataError as exc:
+        raise click.BadParameter(str(exc), param_hint="-o/--output") from None
+    runs = [load_eval(eval_path(p)) for p in evals]
+    target = write_report(runs, output, title=title)
+    from ..evaluation.report import labels
+
+    for label, run in zip(labels(runs), runs):
+        click.echo(f"{label}: {run['path']}")
+    click.echo(f"report: {target}")

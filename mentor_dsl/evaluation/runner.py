@@ -1,0 +1,303 @@
+"""`evaluate`: greedy rollouts of a student on the evaluation splits, scored.
+
+    from mentor_dsl.evaluation import evaluate, save_eval
+    result = evaluate("runs/f1/model", splits="all", limit=25, reward="mentor")
+    save_eval(result, "runs/f1/eval.json")
+
+The rollouts are the training rollouts (`ToolRollout`, tools really executed through the
+sandboxed `Executor`) with greedy decoding, so an evaluation measures the behaviour
+training optimised, minus the sampling noise.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..errors import DataError
+from .generation import CachedBackend, eos_ids, greedy_config, single_turn
+from .metrics import summarize
+from .progress import EvalProgress
+from .records import build_row, score_accuracy, score_reward
+from .tasks import EvalTask, load_tasks, resolve_splits, task_prompt, tools_key
+
+FORMAT = "mentor-eval"
+FORMAT_VERSION = 1
+
+
+def resolve_model_dir(model: str | os.PathLike | None) -> Path:
+    """'default' is the embedded student (converted once into the cache); anything else
+    must be a local transformers model directory. Nothing is ever downloaded."""
+    if model in (None, "", "default"):
+        from ..student import default_student_dir
+
+        return default_student_dir()
+    path = Path(model).expanduser()
+    if not path.is_dir():
+        raise DataError(f"--model {str(model)!r}: no such directory; use 'default' for the embedded student, "
+                        "or a model directory such as runs/NAME/model")
+    if not (path / "config.json").is_file():
+        hint = " (a training run? its model is in the model/ subdirectory)" if (path / "model").is_dir() else ""
+        raise DataError(f"--model {str(model)!r} is not a transformers model directory (no config.json){hint}")
+    return path
+
+
+def run_name(model: str | os.PathLike | None) -> str:
+    """A short label for reports: 'default', the run of `runs/NAME/model`, else the
+    directory name (checkpoints keep their run: 'NAME/checkpoint-20')."""
+    if model in (None, "", "default"):
+        return "default"
+    path = Path(model).expanduser()
+    parts = [p for p in path.resolve().parts if p not in ("/", "")]
+    if not parts:
+        return str(model)
+    if parts[-1] == "model" and len(parts) > 1:
+        return parts[-2]
+    if parts[-1].startswith("checkpoint-") and len(parts) > 1:
+        return f"{parts[-2]}/{parts[-1]}"
+    return parts[-1]
+
+
+def versions() -> dict[str, str | None]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for package in ("mentor", "torch", "transformers", "trl"):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            out[package] = None
+    return out
+
+
+def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] = "all", limit: int | None = None,
+             reward: str | None = None, seed: int = 0, batch_size: int = 8, max_turns: int = 3,
+             max_completion_length: int = 128, call_format: str = "hermes", *,
+             params: dict[str, Any] | None = None, bfcl_path: str | None = None, name: str | None = None,
+             device: str = "auto", progress: bool | EvalProgress = True) -> dict[str, Any]:
+    """Evaluate a student; returns the eval.json object plus `"rows"` (one per task).
+
+    `splits`: "in_domain", "ood", "bfcl", "all" or a list of them. `limit` caps the tasks
+    of each source split (None: all). `reward`: a spec whose mean value (and per-term
+    means) is reported too; `params` override its parameters. `device`: "auto" (CUDA when
+    available, else CPU), "cpu", "cuda", ... `progress`: show progress on stderr (a bar on
+    a terminal, lines otherwise).
+    """
+    from ..plugins import registry as get_registry
+
+    started = time.perf_counter()
+    groups = resolve_splits(splits)
+    for label, value, least in (("batch_size", batch_size, 1), ("max_turns", max_turns, 1),
+                                ("max_completion_length", max_completion_length, 1)):
+        if not isinstance(value, int) or value < least:
+            raise DataError(f"{label} must be an integer >= {least}, got {value!r}")
+    registry = get_registry()
+    fmt = registry.get("formats", call_format)
+    if fmt is None:
+        raise DataError(f"unknown call format {call_format!r} (formats: {', '.join(registry.names('formats'))})")
+    if getattr(fmt, "stop_text", None) is None:
+        raise DataError(f"call format {call_format!r} has no stop text, so a multi-turn rollout cannot tell when a "
+                        "call is complete; use 'hermes', 'json_lines' or 'json_list'")
+    spec = None
+    if reward is not None:  # a broken spec should fail before minutes of generation
+        from ..reward import load
+
+        spec = load(reward, **(params or {}))
+    model_dir = resolve_model_dir(model)
+    target = _device(device)
+    tasks, skipped = load_tasks(groups, limit, bfcl_path=bfcl_path)
+    display = progress if isinstance(progress, EvalProgress) else EvalProgress(len(tasks), enabled=bool(progress))
+    display.total = len(tasks)
+    for source, reason in skipped.items():
+        display.note(f"warning: skipping {source}: {reason}")
+    if not tasks:
+        raise DataError("nothing to evaluate: " + ("; ".join(f"{s}: {r}" for s, r in skipped.items())
+                                                   or "the splits have no tasks"))
+
+    from transformers import set_seed
+
+    from ..student import load_student
+    from ..tools.executor import Executor
+    from ..train.rollout import ToolRollout
+
+    set_seed(seed)
+    student, tokenizer = _quietly(load_student, model_dir)
+    student.to(target).eval()
+    eos = eos_ids(student, tokenizer)
+    if not eos:
+        raise DataError(f"the model at {model_dir} has no EOS token, so a completion can never finish")
+    config = greedy_config(student, tokenizer, eos)
+
+    prompts = {id(t): ToolRollout._prompt_ids(tokenizer, task_prompt(t, registry, fmt)) for t in tasks}
+    executor = Executor(registry.tools)
+    rows_by_task: dict[int, dict[str, Any]] = {}
+    generation_seconds = 0.0
+    try:
+        rollout = ToolRollout(executor, fmt, max_turns=max_turns)
+        backends = {"task": CachedBackend(student, tokenizer, config, fmt.stop_text),
+                    "bfcl": CachedBackend(student, tokenizer, config, None)}
+        with display:
+            for batch in _batches(tasks, prompts, batch_size):
+                kind = batch[0].kind
+                ids = [prompts[id(t)] for t in batch]
+                tick = time.perf_counter()
+                if kind == "bfcl":
+                    rollouts = single_turn(backends["bfcl"], ids, max_completion_length, eos)
+                else:
+                    rollouts = rollout.run(backends["task"], tokenizer, ids, max_completion_length, eos)
+                generation_seconds += time.perf_counter() - tick
+                for task, result in zip(batch, rollouts):
+                    rows_by_task[id(task)] = build_row(task, result, tokenizer, registry, fmt)
+                display.advance(len(batch), ", ".join(dict.fromkeys(t.source for t in batch)))
+        rows = [rows_by_task[id(t)] for t in tasks]  # back in split/file order
+        score_accuracy(rows)
+        if spec is not None:
+            spec.use_executor(executor)
+            score_reward(rows, spec)
+    finally:
+        executor.close()
+
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "name": name or run_name(model),
+        "config": {
+            "model": str(model),
+            "model_path": str(model_dir),
+            "splits": groups,
+            "sources": list(dict.fromkeys(t.source for t in tasks)),
+            "limit": limit,
+            "seed": seed,
+            "batch_size": batch_size,
+            "max_turns": max_turns,
+            "max_completion_length": max_completion_length,
+            "call_format": call_format,
+            "device": str(target),
+            "decoding": "greedy",
+            "reward": None if spec is None else {"spec": str(reward), "name": spec.name, "params": params or {}},
+            "versions": versions(),
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        },
+        "skipped": skipped,
+        "seconds": round(time.perf_counter() - started, 2),
+        "generation_seconds": round(generation_seconds, 2),
+        "metrics": summarize(rows),
+        "rows": rows,
+    }
+
+
+def _device(name: str):
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError) as exc:
+        raise DataError(f"--device {name!r}: {exc}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise DataError(f"--device {name!r}: CUDA is not available here")
+    return device
+
+
+def _quietly(load, *args):
+    """transformers draws a "Loading weights" bar per load: noise in an evaluation's output."""
+    from transformers.utils import logging as hf_logging
+
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        return load(*args)
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
+
+
+def _batches(tasks: Sequence[EvalTask], prompts: dict[int, list[int]], size: int) -> list[list[EvalTask]]:
+    """Batches of one kind. Tasks that share a system prompt (a tool list) are batched
+    together, so the generator computes that prompt once; tasks whose tool list is their
+    own (ood_distractor, BFCL) pay for their whole prompt anyway and are pooled, shortest
+    first, to share the decoding steps and waste little padding."""
+    out: list[list[EvalTask]] = []
+    for kind in ("task", "bfcl"):
+        groups: dict[str, list[EvalTask]] = {}
+        for task in tasks:
+            if task.kind == kind:
+                groups.setdefault(tools_key(task), []).append(task)
+        pooled: list[EvalTask] = []
+        for key in sorted(groups):
+            members = sorted(groups[key], key=lambda t: len(prompts[id(t)]))
+            if len(members) == 1:
+                pooled.extend(members)
+                continue
+            out.extend(members[i:i + size] for i in range(0, len(members), size))
+        pooled.sort(key=lambda t: len(prompts[id(t)]))
+        out.extend(pooled[i:i + size] for i in range(0, len(pooled), size))
+    return out
+
+
+# -- files ---------------------------------------------------------------------------------------
+
+def _clean(value: Any) -> Any:
+    """JSON without NaN/inf (they are not JSON): null instead."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def save_eval(result: dict[str, Any], path: str | os.PathLike) -> Path:
+    """Write eval.json: everything `evaluate` returned except the per-task rows."""
+    target = Path(path)
+    body = {k: v for k, v in result.items() if k != "rows"}
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(_clean(body), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise DataError(f"cannot write {target}: {exc.strerror or exc}") from None
+    return target
+
+
+def save_rollouts(rows: Sequence[dict[str, Any]], path: str | os.PathLike) -> Path:
+    """Write one trajectory record per task (JSON Lines): `mentor score` can re-score them."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("w", encoding="utf-8") as f:
+            for row in rows:
+                f.write(json.dumps(_clean(row), ensure_ascii=False) + "\n")
+    except OSError as exc:
+        raise DataError(f"cannot write {target}: {exc.strerror or exc}") from None
+    return target
+
+
+def load_eval(path: str | os.PathLike) -> dict[str, Any]:
+    """Read an eval.json written by `save_eval`, with a clean error for anything else."""
+    source = Path(path)
+    try:
+        data = json.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{source}: no such file") from None
+    except IsADirectoryError:
+        hint = " (did you mean its eval.json?)" if (source / "eval.json").is_file() else ""
+        raise DataError(f"{source}: is a directory, not an eval.json{hint}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{source}: cannot read: {exc}") from None
+    except ValueError as exc:
+        raise DataError(f"{source}: not JSON: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("metrics"), dict):
+        raise DataError(f"{source}: not a `mentor eval` result (expected an object with \"format\": \"{FORMAT}\")")
+    if data.get("format_version", 0) > FORMAT_VERSION:
+        raise DataError(f"{source}: written by a newer mentor (format version {data['format_version']})")
+    data.setdefault("name", source.parent.name or source.stem)
+    data["path"] = str(source)
+    return data

@@ -1,0 +1,188 @@
+"""What `mentor eval` runs on: the split groups, their tasks, and the student's prompts.
+
+Split groups (the names `--split` takes):
+
+    in_domain   builtin:test
+    ood         builtin:ood_sci + builtin:ood_chain + builtin:ood_distractor
+    bfcl        BFCL simple_python, multiple, parallel, parallel_multiple (AST categories)
+    all         all of the above
+
+`limit` caps the tasks of each *source* (each built-in split, each BFCL category), the
+first N in file order, so `--split ood --limit 10` evaluates 30 tasks.
+
+Task splits are multi-turn: the tools are registered mentor tools and really run. BFCL is
+single-turn, as BFCL's own AST categories are: its functions are shown as tools in the
+system prompt, the student answers once, and its calls are graded, never executed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Mapping, Sequence
+
+from ..errors import DataError, did_you_mean
+from ..train.prompts import build_prompt, tool_line
+
+SOURCES: dict[str, tuple[str, ...]] = {
+    "in_domain": ("test",),
+    "ood": ("ood_sci", "ood_chain", "ood_distractor"),
+    "bfcl": ("bfcl:simple_python", "bfcl:multiple", "bfcl:parallel", "bfcl:parallel_multiple"),
+}
+SPLIT_CHOICES = (*SOURCES, "all")
+
+BFCL_SYSTEM = """Answer the request by calling tools. You can call these tools:
+<tools>
+{tools}
+</tools>
+{instructions}
+When the request needs several calls, write one block for each."""
+
+
+def resolve_splits(names: str | Sequence[str]) -> list[str]:
+    """Split group names in report order, `all` expanded, duplicates dropped."""
+    names = [names] if isinstance(names, str) else list(names)
+    if not names:
+        raise DataError(f"no split given; choose from {', '.join(SPLIT_CHOICES)}")
+    out: list[str] = []
+    for name in names:
+        if name == "all":
+            out.extend(SOURCES)
+        elif name in SOURCES:
+            out.append(name)
+        else:
+            raise DataError(f"unknown split {name!r}{did_you_mean(name, SPLIT_CHOICES)} "
+                            f"(choose from {', '.join(SPLIT_CHOICES)})")
+    return [s for s in SOURCES if s in out]
+
+
+@dataclass
+class EvalTask:
+    """One task to run. `kind` is "task" (multi-turn, tools executed) or "bfcl"."""
+
+    split: str
+    source: str
+    record: dict[str, Any]
+
+    @property
+    def kind(self) -> str:
+        return "bfcl" if self.source.startswith("bfcl:") else "task"
+
+    @property
+    def id(self) -> str:
+        return str(self.record.get("id"))
+
+    @cached_property
+    def bfcl_tools(self) -> list["FunctionDoc"]:
+        from ..bfcl import to_openai_tools
+
+        return [FunctionDoc.from_openai(t) for t in to_openai_tools(self.record.get("functions") or [])]
+
+
+def load_tasks(splits: Sequence[str], limit: int | None = None, *,
+               bfcl_path: str | None = None) -> tuple[list[EvalTask], dict[str, str]]:
+    """(tasks, {source: why it was skipped}). A source whose plugin or data is missing is
+    skipped, not fatal, so one missing package does not cost the rest of the evaluation."""
+    from ..data import resolve_data
+
+    if limit is not None and limit < 0:
+        raise DataError(f"--limit must not be negative, got {limit}")
+    tasks: list[EvalTask] = []
+    skipped: dict[str, str] = {}
+    for split in splits:
+        for source in SOURCES[split]:
+            spec = source if source.startswith("bfcl:") else f"builtin:{source}"
+            try:
+                # Sliced here: the loaders refuse an n larger than the split, and a limit
+                # above a source's size means "all of it".
+                records = resolve_data(spec, bfcl_path=bfcl_path)[:limit]
+            except DataError as exc:
+                skipped[source] = str(exc)
+                continue
+            tasks.extend(EvalTask(split, source, dict(r)) for r in records)
+    return tasks, skipped
+
+
+# -- prompts -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FunctionDoc:
+    """A BFCL function as the prompt shows it: enough of a `Tool` for `tool_line`."""
+
+    name: str
+    description: str
+    parameters: Mapping[str, Any]
+
+    @classmethod
+    def from_openai(cls, tool: Mapping[str, Any]) -> "FunctionDoc":
+        fn = tool["function"]
+        return cls(fn["name"], fn.get("description") or "", dict(fn.get("parameters") or {"type": "object"}))
+
+
+def task_prompt(task: EvalTask, registry, fmt) -> list[dict[str, str]]:
+    """The messages the student sees: training's prompt for task splits (so evaluation
+    measures what training optimised), a BFCL variant without the boxed-answer line."""
+    if task.kind == "bfcl":
+        return bfcl_prompt(task.record.get("prompt") or [], task.bfcl_tools, fmt)
+    return build_prompt(task.record["prompt"], task_tools(task, registry), fmt)
+
+
+def bfcl_prompt(messages: Any, functions: Sequence[FunctionDoc], fmt) -> list[dict[str, str]]:
+    messages = [{"role": "user", "content": messages}] if isinstance(messages, str) else list(messages)
+    system = BFCL_SYSTEM.format(tools="\n".join(tool_line(f) for f in functions), instructions=fmt.instructions())
+    if messages and messages[0].get("role") == "system":
+        system = f"{system}\n\n{messages[0]['content']}"
+        messages = messages[1:]
+    return [{"role": "system", "content": system}, *messages]
+
+
+def task_tools(task: EvalTask, registry) -> list:
+    names = task.record.get("tools") or sorted(registry.tools)
+    missing = [n for n in names if n not in registry.tools]
+    if missing:
+        raise DataError(f"task {task.id!r} of {task.source} lists tools that no plugin provides: "
+                        f"{', '.join(missing)} (see `mentor plugins`)")
+    return [registry.tools[n] for n in names]
+
+
+def available_tools(task: EvalTask, registry) -> list[str]:
+    """The tool names a task offers; a call to anything else is a hallucination."""
+    if task.kind == "bfcl":
+        return [f.name for f in task.bfcl_tools]
+    return list(task.record.get("tools") or sorted(registry.tools))
+
+
+def schema_check(task: EvalTask, registry):
+    """`check(name, arguments) -> error or None` against the task's tool schemas: the
+    registered tools' JSON Schemas, or BFCL's function docs mapped to JSON Schema."""
+    if task.kind != "bfcl":
+        return lambda name, arguments: registry.tools[name].validate_arguments(arguments)
+    import jsonschema
+
+    validators: dict[str, Any] = {}
+    for f in task.bfcl_tools:
+        try:
+            jsonschema.Draft202012Validator.check_schema(dict(f.parameters))
+            validators[f.name] = jsonschema.Draft202012Validator(dict(f.parameters))
+        except jsonschema.SchemaError:
+            validators[f.name] = None  # a doc JSON Schema cannot express: only the object shape is checked
+
+    def check(name: str, arguments: Any) -> str | None:
+        if not isinstance(arguments, dict):
+            return "arguments must be an object"
+        validator = validators.get(name)
+        if validator is None:
+            return None
+        error = next(iter(validator.iter_errors(arguments)), None)
+        return None if error is None else error.message
+
+    return check
+
+
+def tools_key(task: EvalTask) -> str:
+    """Tasks with the same key have the same system prompt: batching them together lets
+    the generator compute that prompt once."""
+    if task.kind == "bfcl":
+        return json.dumps(task.record.get("functions"), sort_keys=True)
+    return "\n".join(task.record.get("tools") or ())
