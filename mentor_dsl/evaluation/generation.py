@@ -21,16 +21,14 @@ from collections import OrderedDict
 from typing import Sequence
 
 import torch
-from transformers import StoppingCriteria, StoppingCriteriaList
+from transformers import StoppingCriteriaList
 
-from ..train.rollout import Rollout
+from ..train.rollout import Rollout, StopAfter
 
 # Below this many shared tokens a plain batch is as fast and simpler.
 MIN_PREFIX = 64
 # Distinct prefixes kept (one per tool list): ~40 MB each for the 135M student at 900 tokens.
 MAX_PREFIXES = 4
-# Decoded tail of each row, in tokens, searched for the stop text: longer than any tag.
-_WINDOW = 16
 
 
 def greedy_config(model, tokenizer, eos_ids: set[int]):
@@ -43,28 +41,6 @@ def greedy_config(model, tokenizer, eos_ids: set[int]):
     config.pad_token_id = tokenizer.pad_token_id
     config.eos_token_id = sorted(eos_ids)
     return config
-
-
-def eos_ids(model, tokenizer) -> set[int]:
-    ids = {tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set()
-    configured = model.generation_config.eos_token_id
-    if isinstance(configured, int):
-        ids.add(configured)
-    elif isinstance(configured, (list, tuple)):
-        ids.update(i for i in configured if isinstance(i, int))
-    return ids
-
-
-class _StopAfter(StoppingCriteria):
-    """Stops a row once the tokens generated in this call contain `stop`."""
-
-    def __init__(self, tokenizer, start: int, stop: str):
-        self.tokenizer, self.start, self.stop = tokenizer, start, stop
-
-    def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
-        tails = input_ids[:, self.start:][:, -_WINDOW:].tolist()
-        hits = [self.stop in self.tokenizer.decode(row) for row in tails]
-        return torch.tensor(hits, dtype=torch.bool, device=input_ids.device)
 
 
 def common_prefix(rows: Sequence[Sequence[int]]) -> int:
@@ -115,7 +91,7 @@ class CachedBackend:
             cache = copy.deepcopy(self._prefix_cache(tuple(prefix), device))
             cache.batch_repeat_interleave(len(own))
             kwargs["past_key_values"] = cache
-        criteria = StoppingCriteriaList([_StopAfter(self.tokenizer, ids.shape[1], self.stop)] if self.stop else [])
+        criteria = StoppingCriteriaList([StopAfter(self.tokenizer, ids.shape[1], self.stop)] if self.stop else [])
         out = self.model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), generation_config=config,
                                   stopping_criteria=criteria, **kwargs)
         return out[:, ids.shape[1]:].tolist()

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import DataError
-from .generation import CachedBackend, eos_ids, greedy_config, single_turn
+from ..train.rollout import eos_ids
+from .generation import CachedBackend, greedy_config, single_turn
 from .metrics import summarize
 from .progress import EvalProgress
 from .records import build_row, score_accuracy, score_reward

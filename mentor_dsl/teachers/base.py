@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Protocol, Sequence
 
@@ -59,3 +60,38 @@ class TaskFailed(Exception):
         super().__init__(f"{kind}: {detail}" if detail else kind)
         self.kind = kind
         self.detail = detail
+
+
+class ToolAccess:
+    """The registry and a lazily started executor (closed by `close()` when we started
+    it). Shared by the teachers and the verifier; safe to use from several threads."""
+
+    def __init__(self, *, tool_timeout: float, registry=None, executor=None):
+        self._tool_timeout = tool_timeout
+        self._registry = registry
+        self._executor = executor
+        self._owns_executor = executor is None
+        self._tools_lock = threading.Lock()
+
+    @property
+    def registry(self):
+        if self._registry is None:
+            from ..plugins import registry
+
+            self._registry = registry()
+        return self._registry
+
+    @property
+    def executor(self):
+        with self._tools_lock:
+            if self._executor is None:
+                from ..tools.executor import Executor
+
+                self._executor = Executor(self.registry.tools, timeout=self._tool_timeout)
+            return self._executor
+
+    def close(self) -> None:
+        with self._tools_lock:
+            if self._owns_executor and self._executor is not None:
+                self._executor.close()
+                self._executor = None

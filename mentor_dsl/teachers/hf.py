@@ -20,13 +20,13 @@ from typing import Any, Sequence
 from ..answers import boxed
 from ..errors import MentorError
 from ..formats.hermes import HERMES
-from .base import Failure, TaskFailed, TeacherError
+from .base import Failure, TaskFailed, TeacherError, ToolAccess
 from .records import as_float, as_int, as_str, make_record, prompt_messages, task_id, task_tools
 
 _DTYPES = ("float32", "bfloat16", "float16")
 
 
-class HFTeacher:
+class HFTeacher(ToolAccess):
     """Options: `model` ('default' or a directory), `temperature` (0: greedy), `top_p`,
     `max_turns` (4), `max_new_tokens` (512, tool responses included), `batch_size` (4),
     `device` ('auto', 'cpu', 'cuda', ...), `dtype` (float32), `seed`, `timeout` (seconds
@@ -49,9 +49,7 @@ class HFTeacher:
             raise TeacherError(f"option dtype={dtype!r}: expected one of {', '.join(_DTYPES)}")
         self.seed = None if seed is None else as_int("seed", seed)
         self.timeout = as_float("timeout", timeout, minimum=0.001)
-        self._registry = registry
-        self._executor = executor
-        self._owns_executor = executor is None
+        ToolAccess.__init__(self, tool_timeout=self.timeout, registry=registry, executor=executor)
         self._loaded = None
         self.failures: list[Failure] = []
 
@@ -60,21 +58,7 @@ class HFTeacher:
         """What `teacher.model` says in the records."""
         return f"hf:{self.model_name}"
 
-    @property
-    def registry(self):
-        if self._registry is None:
-            from ..plugins import registry
 
-            self._registry = registry()
-        return self._registry
-
-    @property
-    def executor(self):
-        if self._executor is None:
-            from ..tools.executor import Executor
-
-            self._executor = Executor(self.registry.tools, timeout=self.timeout)
-        return self._executor
 
     def _load(self):
         """(model, tokenizer, device), loaded once, on first use."""
@@ -117,12 +101,9 @@ class HFTeacher:
 
     @staticmethod
     def _eos_ids(model, tokenizer) -> set[int]:
-        ids = {tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set()
-        configured = model.generation_config.eos_token_id
-        if isinstance(configured, int):
-            ids.add(configured)
-        elif isinstance(configured, (list, tuple)):
-            ids.update(i for i in configured if isinstance(i, int))
+        from ..train.rollout import eos_ids
+
+        ids = eos_ids(model, tokenizer)
         if not ids:
             raise TeacherError("hf teacher: the model's tokenizer has no EOS token, so a trajectory cannot end")
         return ids
@@ -168,7 +149,5 @@ class HFTeacher:
         return record
 
     def close(self) -> None:
-        if self._owns_executor and self._executor is not None:
-            self._executor.close()
-            self._executor = None
+        super().close()
         self._loaded = None

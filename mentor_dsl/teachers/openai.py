@@ -33,7 +33,6 @@ import http.client
 import json
 import os
 import socket
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -46,7 +45,7 @@ from ..formats.hermes import HERMES
 from ..formats.openai import call_from_entry
 from ..formats.responses import render_response, render_value
 from ..tools.base import ToolResult
-from .base import Failure, TaskFailed, TeacherError
+from .base import Failure, TaskFailed, TeacherError, ToolAccess
 from .records import (Turn, as_float, as_int, as_str, cut_after_last_call, make_record, prompt_messages,
                       render_trajectory, task_id, task_tools)
 
@@ -77,7 +76,7 @@ def _content_text(content: Any) -> str:
     raise TaskFailed("malformed_response", f"message content is a {type(content).__name__}")
 
 
-class OpenAITeacher:
+class OpenAITeacher(ToolAccess):
     """Options (each also settable through the environment where noted): `model` (required;
     env OPENAI_MODEL), `base_url` (env OPENAI_BASE_URL, default OpenAI's), `api_key` (env
     OPENAI_API_KEY; optional for local servers), `max_turns` (8), `timeout` (60 s per
@@ -111,32 +110,14 @@ class OpenAITeacher:
         self.concurrency = as_int("concurrency", concurrency, minimum=1)
         self.system = SYSTEM if system is None else system
         self.tool_timeout = as_float("tool_timeout", tool_timeout, minimum=0.001)
-        self._registry = registry
-        self._executor = executor
-        self._owns_executor = executor is None
-        self._lock = threading.Lock()
+        ToolAccess.__init__(self, tool_timeout=self.tool_timeout, registry=registry, executor=executor)
         self.failures: list[Failure] = []
 
     @property
     def label(self) -> str:
         return f"openai:{self.model}"
 
-    @property
-    def registry(self):
-        if self._registry is None:
-            from ..plugins import registry
 
-            self._registry = registry()
-        return self._registry
-
-    @property
-    def executor(self):
-        with self._lock:  # tasks run in threads; they must share one executor
-            if self._executor is None:
-                from ..tools.executor import Executor
-
-                self._executor = Executor(self.registry.tools, timeout=self.tool_timeout)
-            return self._executor
 
     # -- the run -------------------------------------------------------------------------------
 
@@ -313,10 +294,6 @@ class OpenAITeacher:
         if delay > 0:
             time.sleep(delay)
 
-    def close(self) -> None:
-        if self._owns_executor and self._executor is not None:
-            self._executor.close()
-            self._executor = None
 
 
 def _read(exc: urllib.error.HTTPError) -> bytes:

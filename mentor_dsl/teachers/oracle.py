@@ -18,7 +18,7 @@ from ..calls import Call
 from ..data.numbers import format_answer
 from ..data.oracle import render_completion
 from ..formats.responses import render_value
-from .base import Failure, TaskFailed
+from .base import Failure, TaskFailed, ToolAccess
 from .records import as_float, decode_call, make_record, task_id, task_tools, teacher_calls
 
 
@@ -45,7 +45,7 @@ def plan_of(task: dict[str, Any]) -> list[Call]:
     return calls
 
 
-class OracleTeacher:
+class OracleTeacher(ToolAccess):
     """`oracle`: executes the plans that tasks carry. Options: `timeout` (seconds per
     call, default 5)."""
 
@@ -53,26 +53,10 @@ class OracleTeacher:
 
     def __init__(self, *, timeout: Any = 5.0, registry=None, executor=None):
         self.timeout = as_float("timeout", timeout, minimum=0.001)
-        self._registry = registry
-        self._executor = executor
-        self._owns_executor = executor is None
+        ToolAccess.__init__(self, tool_timeout=self.timeout, registry=registry, executor=executor)
         self.failures: list[Failure] = []
 
-    @property
-    def registry(self):
-        if self._registry is None:
-            from ..plugins import registry
 
-            self._registry = registry()
-        return self._registry
-
-    @property
-    def executor(self):
-        if self._executor is None:
-            from ..tools.executor import Executor
-
-            self._executor = Executor(self.registry.tools, timeout=self.timeout)
-        return self._executor
 
     def generate(self, tasks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         self.failures = []
@@ -102,7 +86,3 @@ class OracleTeacher:
                                        answer=answer, model=self.name))
         return records
 
-    def close(self) -> None:
-        if self._owns_executor and self._executor is not None:
-            self._executor.close()
-            self._executor = None

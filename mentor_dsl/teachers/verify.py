@@ -38,6 +38,7 @@ from ..formats.hermes import HERMES
 from ..formats.responses import render_value
 from ..judges import math_judge
 from ..tools.base import ToolResult
+from .base import ToolAccess
 from ..trajectory import DEFAULT_EOS
 from .base import TaskFailed
 from .records import decode_call, teacher_calls, tool_names
@@ -80,30 +81,16 @@ def _gold(value: Any) -> Any:
     return str(value)
 
 
-class Verifier:
+class Verifier(ToolAccess):
     """Checks records with one registry and one executor (results are cached across
     records). `eos` is the end-of-sequence text a finished completion ends with."""
 
     def __init__(self, registry=None, executor=None, *, require_calls: bool = True, eos: str = DEFAULT_EOS,
                  timeout: float = 5.0):
-        if registry is None:
-            from ..plugins import registry as current
-
-            registry = current()
-        self.registry = registry
+        ToolAccess.__init__(self, tool_timeout=timeout, registry=registry, executor=executor)
         self.require_calls = require_calls
         self.eos = eos
         self.timeout = timeout
-        self._executor = executor
-        self._owns_executor = executor is None
-
-    @property
-    def executor(self):
-        if self._executor is None:
-            from ..tools.executor import Executor
-
-            self._executor = Executor(self.registry.tools, timeout=self.timeout)
-        return self._executor
 
     def __call__(self, record: Any) -> Verdict:
         try:
@@ -188,11 +175,6 @@ class Verifier:
             return Verdict.reject("wrong_answer", f"answered {_short(answer)!r}, the reference is "
                                                   f"{_short(reference)!r}", results)
         return Verdict(True, "", "", tuple(results))
-
-    def close(self) -> None:
-        if self._owns_executor and self._executor is not None:
-            self._executor.close()
-            self._executor = None
 
     def __enter__(self) -> "Verifier":
         return self

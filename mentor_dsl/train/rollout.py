@@ -72,7 +72,18 @@ class RolloutStats:
         return snapshot
 
 
-class _StopAfter(StoppingCriteria):
+def eos_ids(model, tokenizer) -> set[int]:
+    """Every token id that ends a completion: the tokenizer's EOS and the model's."""
+    ids = {tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set()
+    configured = model.generation_config.eos_token_id
+    if isinstance(configured, int):
+        ids.add(configured)
+    elif isinstance(configured, (list, tuple)):
+        ids.update(i for i in configured if isinstance(i, int))
+    return ids
+
+
+class StopAfter(StoppingCriteria):
     """Stops a row once the text it generated in this call contains `stop` (the prompt and
     earlier turns contain it too, so only new tokens are looked at)."""
 
@@ -242,7 +253,7 @@ class _HFBackend:
         config.max_new_tokens = max(budgets)
         out = self.model.generate(
             input_ids=input_ids.to(device), attention_mask=attention.to(device), generation_config=config,
-            stopping_criteria=StoppingCriteriaList([_StopAfter(self.tokenizer, input_ids.shape[1], self.stop)]),
+            stopping_criteria=StoppingCriteriaList([StopAfter(self.tokenizer, input_ids.shape[1], self.stop)]),
         )
         return out[:, input_ids.shape[1]:].tolist()
 

@@ -26,6 +26,40 @@ METRICS = "metrics.jsonl"
 warnings.filterwarnings("ignore", category=FutureWarning, message=r".*(is_)?gradient_checkpointing.*")
 
 
+def trainer_arguments(config_class, config: TrainConfig, **specific: Any):
+    """A TRL config (GRPOConfig, SFTConfig) with the options every mentor trainer shares.
+    On a GPU: bf16 where supported. On a CPU: no gradient checkpointing, which doubles
+    the backward of a model that fits in memory anyway."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    shared = dict(
+        output_dir=str(config.output_dir),
+        max_steps=config.max_steps,
+        per_device_train_batch_size=config.per_device_batch_size or config.num_generations,
+        learning_rate=config.learning_rate,
+        use_cpu=not cuda,
+        bf16=cuda and torch.cuda.is_bf16_supported(),
+        fp16=False,
+        gradient_checkpointing=cuda and not config.lora,
+        report_to="none",
+        logging_steps=config.logging_steps,
+        save_strategy="steps",
+        save_steps=config.save_steps,
+        save_total_limit=2,
+        seed=config.seed,
+        data_seed=config.seed,
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+    )
+    shared.update(specific)
+    shared.update(config.extra)
+    with warnings.catch_warnings():
+        # transformers renamed gradient_checkpointing; TRL still sets the old name.
+        warnings.filterwarnings("ignore", category=FutureWarning, message=".*checkpointing.*")
+        return config_class(**shared)
+
+
 def resolve_model(model: str) -> Path:
     """'default' is the embedded student; anything else must be a local model directory:
     nothing is downloaded."""
@@ -233,21 +267,32 @@ def _callback_base():
     return TrainerCallback
 
 
-class _Metrics(_callback_base()):
-    """Writes OUTPUT_DIR/metrics.jsonl: one object per logged step."""
+class StepTimer(_callback_base()):
+    """Time spent in training steps since the last logged one (`take()` resets it)."""
 
-    def __init__(self, session: Session, stats):
-        self.session = session
-        self.stats = stats
+    def __init__(self):
         self.step_started = 0.0
         self.step_seconds = 0.0
-        self.reward_seconds = 0.0
 
     def on_step_begin(self, args, state, control, **kwargs):
         self.step_started = time.perf_counter()
 
     def on_step_end(self, args, state, control, **kwargs):
         self.step_seconds += time.perf_counter() - self.step_started
+
+    def take(self) -> float:
+        seconds, self.step_seconds = self.step_seconds, 0.0
+        return seconds
+
+
+class _Metrics(StepTimer):
+    """Writes OUTPUT_DIR/metrics.jsonl: one object per logged step."""
+
+    def __init__(self, session: Session, stats):
+        super().__init__()
+        self.session = session
+        self.stats = stats
+        self.reward_seconds = 0.0
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not logs or "reward" not in logs:
@@ -267,13 +312,13 @@ class _Metrics(_callback_base()):
         row["loss"] = logs.get("loss")
         spent = reward.seconds - self.reward_seconds
         self.reward_seconds = reward.seconds
-        row["time/step"] = self.step_seconds
+        step = self.take()
+        row["time/step"] = step
         row["time/generation"] = stats.generation_seconds
         row["time/tools"] = stats.tool_seconds
         row["time/reward"] = spent
-        row["share/reward"] = spent / self.step_seconds if self.step_seconds else 0.0
-        row["share/tools"] = stats.tool_seconds / self.step_seconds if self.step_seconds else 0.0
-        self.step_seconds = 0.0
+        row["share/reward"] = spent / step if step else 0.0
+        row["share/tools"] = stats.tool_seconds / step if step else 0.0
         row = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
         with open(session.out / METRICS, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")

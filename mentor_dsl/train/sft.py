@@ -9,14 +9,12 @@ results, not to predict what a tool returns.
 from __future__ import annotations
 
 import re
-import time
-import warnings
 from pathlib import Path
 from typing import Any
 
 from ..errors import TrainingError
 from .config import TrainConfig
-from .session import METRICS, Session, _callback_base, _Finish
+from .session import METRICS, Session, StepTimer, _Finish, trainer_arguments
 
 _RESPONSE = re.compile(r"<tool_response>.*?</tool_response>\n?", re.DOTALL)
 
@@ -50,25 +48,19 @@ def tokenize_example(tokenizer, prompt_messages: list[dict], completion: str) ->
     return {"input_ids": ids, "labels": labels}
 
 
-class _LossMetrics(_callback_base()):
+class _LossMetrics(StepTimer):
+    """metrics.jsonl for SFT: the loss and the step time."""
+
     def __init__(self, session: Session):
+        super().__init__()
         self.session = session
-        self.started = 0.0
-        self.seconds = 0.0
-
-    def on_step_begin(self, args, state, control, **kwargs):
-        self.started = time.perf_counter()
-
-    def on_step_end(self, args, state, control, **kwargs):
-        self.seconds += time.perf_counter() - self.started
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         import json
 
         if not logs or "loss" not in logs:
             return
-        row = {"step": state.global_step, "loss": logs["loss"], "time/step": self.seconds}
-        self.seconds = 0.0
+        row = {"step": state.global_step, "loss": logs["loss"], "time/step": self.take()}
         with open(self.session.out / METRICS, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
         self.session.metrics.append(row)
@@ -76,7 +68,6 @@ class _LossMetrics(_callback_base()):
 
 
 def train_sft(config: TrainConfig) -> Path:
-    import torch
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
@@ -91,10 +82,7 @@ def train_sft(config: TrainConfig) -> Path:
     if not examples:
         raise TrainingError(f"no record of {config.data!r} has a teacher completion to imitate "
                             "(the `completion` field); built-in splits and `mentor teach` output have one")
-    cuda = torch.cuda.is_available()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=FutureWarning, message=".*checkpointing.*")
-        args = _sft_args(SFTConfig, config, cuda, cuda and torch.cuda.is_bf16_supported())
+    args = trainer_arguments(SFTConfig, config, max_length=None)
     trainer = SFTTrainer(
         model=session.model,
         args=args,
@@ -104,26 +92,3 @@ def train_sft(config: TrainConfig) -> Path:
         peft_config=session.peft_config(),
     )
     return session.run(trainer)
-
-
-def _sft_args(SFTConfig, config: TrainConfig, cuda: bool, bf16: bool):
-    return SFTConfig(
-        output_dir=str(config.output_dir),
-        max_steps=config.max_steps,
-        per_device_train_batch_size=config.per_device_batch_size or config.num_generations,
-        learning_rate=config.learning_rate,
-        use_cpu=not cuda,
-        bf16=bf16,
-        gradient_checkpointing=False,
-        report_to="none",
-        logging_steps=config.logging_steps,
-        save_strategy="steps",
-        save_steps=config.save_steps,
-        save_total_limit=2,
-        seed=config.seed,
-        data_seed=config.seed,
-        disable_tqdm=True,
-        dataloader_num_workers=0,
-        max_length=None,
-        **config.extra,
-    )
