@@ -5,7 +5,7 @@ paper's reward, on GRPO-shaped batches, in the same run.
 
 The baseline (tests/paper_reference.py) does what the paper's code does for every record:
 extract, run all three judges (math-verify metric, math-verify parse/verify, mathruler),
-no cache. Both start with cold caches (math-verify's own included). The script checks
+no cache. Both start with cold caches (math-verify's and sympy's included). The script checks
 that the two give identical values and exits non-zero if they do not.
 
 Two workloads:
@@ -102,6 +102,9 @@ def distinct_records(count: int, seed: int) -> list[dict]:
 def _cold_caches() -> None:
     math_judge.cache_clear()
     import math_verify.parser as mv
+    from sympy.core.cache import clear_cache
+
+    clear_cache()  # sympy's own memo, warmed by whichever run went first
 
     for name in dir(mv):  # math-verify's own parse caches
         fn = getattr(mv, name)

@@ -171,6 +171,9 @@ def _mathruler_quick(pred: str, raw_golds: tuple[str, ...]) -> bool:
     try:
         if normalize(gold) == normalize(pred):
             return True
+        if "\\" in gold or "\\" in pred:
+            # `_normalize` would parse LaTeX here, and the full judge would parse it again.
+            return False
         gold_form = normalize_expr(gold)
         return gold_form is not None and gold_form == normalize_expr(pred)
     except Exception:
