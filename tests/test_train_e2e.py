@@ -183,3 +183,17 @@ def test_ctrl_c_stops_after_the_step_with_a_checkpoint(run, monkeypatch):
     assert fake.control.should_save and fake.control.should_training_stop
     assert info.value.exit_code == 130 and "--resume" in str(info.value)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_lora_trains_adapters_and_saves_a_merged_model(data_file, tmp_path):
+    from mentor_dsl.train.grpo import build
+
+    session, trainer = build(config(data_file, tmp_path / "lora", max_steps=1, lora=True, lora_rank=4))
+    assert hasattr(trainer.model, "peft_config")
+    trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in trainer.model.parameters())
+    assert 0 < trainable < total / 20
+    out = session.run(trainer)
+    assert read_metrics(out)[0]["step"] == 1
+    saved = json.loads((out / "model" / "config.json").read_text())
+    assert saved["model_type"] == "llama" and not (out / "model" / "adapter_config.json").exists()
