@@ -279,11 +279,7 @@ def _new_manager() -> pluggy.PluginManager:
     pm = pluggy.PluginManager("mentor")
     pm.add_hookspecs(hookspecs)
     for name, module in BUILTIN_PLUGINS.items():
-        try:
-            pm.register(importlib.import_module(module), name=name)
-        except ModuleNotFoundError as exc:
-            if not module.startswith(exc.name or "?"):
-                raise
+        pm.register(importlib.import_module(module), name=name)
     allowed = _allowed_plugins()
     seen: dict[str, str] = {}
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
