@@ -6,11 +6,12 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import IO, Iterator
+from typing import Iterator
 
 import click
 
-from ..errors import DataError, RecordError
+from ..data.io import InvalidJSON, iter_json_lines
+from ..errors import RecordError
 from ..reward import Reward, load
 from .options import fmt, parse_set, set_option, table
 
@@ -19,45 +20,10 @@ EXIT_SKIPPED = 1
 
 def read_records(path: str) -> Iterator[tuple[int, object]]:
     """(line number, parsed JSON or the RecordError explaining why it is not a record)."""
-    if path == "-":
-        stream: IO[str] = sys.stdin
-    else:
-        p = Path(path)
-        if p.is_dir():
-            raise DataError(f"{path}: is a directory, not a JSONL file")
-        try:
-            stream = p.open(encoding="utf-8", errors="strict")
-        except FileNotFoundError:
-            raise DataError(f"{path}: no such file") from None
-        except OSError as exc:
-            raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    with stream if path != "-" else _nullcontext(stream):
-        number = 0
-        while True:
-            try:
-                line = stream.readline()
-            except UnicodeDecodeError as exc:
-                raise DataError(f"{path}: not UTF-8 text after line {number} ({exc.reason})") from None
-            if not line:
-                return
-            number += 1
-            if not line.strip():
-                continue
-            try:
-                yield number, json.loads(line)
-            except (ValueError, RecursionError) as exc:
-                yield number, RecordError(f"invalid JSON: {exc}", line=number)
-
-
-class _nullcontext:
-    def __init__(self, value):
-        self.value = value
-
-    def __enter__(self):
-        return self.value
-
-    def __exit__(self, *exc):
-        return False
+    for number, value in iter_json_lines(path):
+        if isinstance(value, InvalidJSON):
+            value = RecordError(f"invalid JSON: {value}", line=number)
+        yield number, value
 
 
 def _json_value(x: float | None):

@@ -15,10 +15,12 @@ the dataset's `info.description`, and `from_dataset` undoes it: the round trip i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import sys
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import IO, Any, Iterable, Iterator, Mapping, Sequence
 
 from ..errors import DataError
 
@@ -45,19 +47,28 @@ def save_jsonl(records: Iterable[Mapping[str, Any]], path: str | Path) -> int:
     return count
 
 
-def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
-    """(line number, record) for each non-blank line; a bad line yields a DataError
-    in place of the record, so callers can report it and go on."""
-    path = Path(path)
-    if path.is_dir():
-        raise DataError(f"{path}: is a directory, not a JSONL file")
-    try:
-        stream = path.open(encoding="utf-8", errors="strict")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    with stream:
+class InvalidJSON(ValueError):
+    """Stands in for a line of a JSON Lines file that is not valid JSON."""
+
+
+def iter_json_lines(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed JSON value) for each non-blank line of `path` ("-" reads stdin).
+    A line that is not JSON yields an InvalidJSON in place of its value, so callers can
+    report it and go on; a file that cannot be read at all raises DataError."""
+    stream: IO[str]
+    if str(path) == "-":
+        stream, closing = sys.stdin, contextlib.nullcontext(sys.stdin)
+    else:
+        file = Path(path)
+        if file.is_dir():
+            raise DataError(f"{path}: is a directory, not a JSONL file")
+        try:
+            stream = closing = file.open(encoding="utf-8", errors="strict")
+        except FileNotFoundError:
+            raise DataError(f"{path}: no such file") from None
+        except OSError as exc:
+            raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    with closing:
         number = 0
         while True:
             try:
@@ -70,13 +81,20 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
             if not line.strip():
                 continue
             try:
-                value = json.loads(line)
+                yield number, json.loads(line)
             except (ValueError, RecursionError) as exc:
-                yield number, DataError(f"{path}:{number}: invalid JSON: {exc}")
-                continue
-            if not isinstance(value, dict):
-                yield number, DataError(f"{path}:{number}: expected a JSON object, got {type(value).__name__}")
-                continue
+                yield number, InvalidJSON(str(exc))
+
+
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """(line number, record) for each non-blank line; a bad line yields a DataError
+    in place of the record, so callers can report it and go on."""
+    for number, value in iter_json_lines(path):
+        if isinstance(value, InvalidJSON):
+            yield number, DataError(f"{path}:{number}: invalid JSON: {value}")
+        elif not isinstance(value, dict):
+            yield number, DataError(f"{path}:{number}: expected a JSON object, got {type(value).__name__}")
+        else:
             yield number, value
 
 
