@@ -26,7 +26,7 @@ import math
 import operator
 import re
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from ..calls import Call
 
@@ -210,10 +210,8 @@ def _resolve_call(source: str, node: ast.AST) -> ParsedCall:
     return ParsedCall(name, keywords, tuple(positional), raw, "; ".join(errors) or None)
 
 
-def _nesting_depth(text: str) -> int:
-    """Bracket depth, ignoring brackets inside string literals (a cheap pre-check so that
-    ast.parse never sees pathological nesting)."""
-    depth = best = 0
+def _outside_strings(text: str) -> Iterator[tuple[int, str]]:
+    """(index, character) for each character of `text` outside Python string literals."""
     quote: str | None = None
     i, n = 0, len(text)
     while i < n:
@@ -230,12 +228,21 @@ def _nesting_depth(text: str) -> int:
             quote = ch * 3 if text.startswith(ch * 3, i) else ch
             i += len(quote)
             continue
-        elif ch in "([{":
+        else:
+            yield i, ch
+        i += 1
+
+
+def _nesting_depth(text: str) -> int:
+    """Bracket depth, ignoring brackets inside string literals (a cheap pre-check so that
+    ast.parse never sees pathological nesting)."""
+    depth = best = 0
+    for _, ch in _outside_strings(text):
+        if ch in "([{":
             depth += 1
             best = max(best, depth)
         elif ch in ")]}":
             depth -= 1
-        i += 1
     return best
 
 
@@ -326,32 +333,15 @@ def _matching_close(text: str, start: int, budget: list[int]) -> int | None:
 def _split_top_level(text: str) -> list[str]:
     """`text` cut at newlines and semicolons that are outside brackets and strings."""
     parts: list[str] = []
-    depth = 0
-    quote: str | None = None
-    start = i = 0
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if quote is not None:
-            if ch == "\\":
-                i += 2
-                continue
-            if text.startswith(quote, i):
-                i += len(quote)
-                quote = None
-                continue
-        elif ch in "'\"":
-            quote = ch * 3 if text.startswith(ch * 3, i) else ch
-            i += len(quote)
-            continue
-        elif ch in "([{":
+    depth = start = 0
+    for i, ch in _outside_strings(text):
+        if ch in "([{":
             depth += 1
         elif ch in ")]}":
             depth -= 1
         elif ch in ";\n" and depth == 0:
             parts.append(text[start:i])
             start = i + 1
-        i += 1
     parts.append(text[start:])
     return parts
 
