@@ -51,6 +51,7 @@ from typing import Any, Callable
 
 from ..plugins import hookimpl
 from .base import Tool
+from .numbers import MAX_INT_DIGITS, MAX_LIST_LENGTH, all_ints, describe, exact, result
 
 #: The tool names, in the order the paper lists them.
 MENTOR_MATH_TOOLS: tuple[str, ...] = (
@@ -70,14 +71,9 @@ MENTOR_MATH_TOOLS: tuple[str, ...] = (
 
 TOOLSET = "mentor_math"
 
-#: Largest integer size, in decimal digits, accepted as an argument or returned.
-MAX_INT_DIGITS = 1000
-#: Most numbers sum_numbers accepts in one call.
-MAX_LIST_LENGTH = 10_000
 #: round_number's decimals must lie in [-MAX_DECIMALS, MAX_DECIMALS].
 MAX_DECIMALS = 100
 
-_INT_LIMIT = 10**MAX_INT_DIGITS
 # Exact Fraction powers whose operands would exceed this many bits are computed with
 # high-precision decimals instead; beyond it exact arithmetic gets slow for no gain,
 # because such a result is rounded to a double anyway.
@@ -94,56 +90,6 @@ def _context() -> decimal.Context:
 
 
 # --- argument and result handling -------------------------------------------------------
-
-
-def _describe(value: Any) -> str:
-    """A short description of a bad argument, never a huge repr."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-def _exact(value: Any, name: str) -> Fraction:
-    """The exact rational value of a numeric argument; ValueError if it is not one."""
-    # bool is an int subclass, but true/false are not numbers to a model or to JSON Schema.
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number, got {_describe(value)}")
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{name} must be a finite number, got {value}")
-        # repr is the shortest decimal that round-trips: the literal the model wrote.
-        return Fraction(repr(value))
-    if abs(value) >= _INT_LIMIT:
-        raise ValueError(f"{name} has more than {MAX_INT_DIGITS} digits")
-    return Fraction(value)
-
-
-def _all_ints(*values: Any) -> bool:
-    return all(isinstance(v, int) and not isinstance(v, bool) for v in values)
-
-
-def _result(value: Fraction, integer: bool) -> int | float:
-    """Turn an exact result into a JSON number: an int if `integer` and whole, else a float."""
-    if integer and value.denominator == 1:
-        if abs(value.numerator) >= _INT_LIMIT:
-            raise ValueError(f"the result has more than {MAX_INT_DIGITS} digits")
-        return value.numerator
-    try:
-        # int / int is correctly rounded, so this is the one rounding step.
-        out = value.numerator / value.denominator
-    except OverflowError:
-        raise ValueError("the result is too large to represent as a number") from None
-    if out == 0.0 and value != 0:
-        raise ValueError("the result is too close to zero to represent as a number")
-    return out
 
 
 def _decimal(value: Fraction) -> decimal.Decimal:
@@ -166,7 +112,7 @@ def _integer_argument(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float):
             raise ValueError(f"{name} must be a whole number, got {value!r}")
-        raise ValueError(f"{name} must be an integer, got {_describe(value)}")
+        raise ValueError(f"{name} must be an integer, got {describe(value)}")
     return value
 
 
@@ -175,45 +121,45 @@ def _integer_argument(value: Any, name: str) -> int:
 
 def add(a: int | float, b: int | float) -> int | float:
     """a + b."""
-    return _result(_exact(a, "a") + _exact(b, "b"), _all_ints(a, b))
+    return result(exact(a, "a") + exact(b, "b"), all_ints(a, b))
 
 
 def subtract(a: int | float, b: int | float) -> int | float:
     """a - b."""
-    return _result(_exact(a, "a") - _exact(b, "b"), _all_ints(a, b))
+    return result(exact(a, "a") - exact(b, "b"), all_ints(a, b))
 
 
 def multiply(a: int | float, b: int | float) -> int | float:
     """a * b."""
-    return _result(_exact(a, "a") * _exact(b, "b"), _all_ints(a, b))
+    return result(exact(a, "a") * exact(b, "b"), all_ints(a, b))
 
 
 def divide(a: int | float, b: int | float) -> int | float:
     """a / b: an int when both are ints and b divides a, else a float."""
-    x, y = _exact(a, "a"), _exact(b, "b")
+    x, y = exact(a, "a"), exact(b, "b")
     if y == 0:
         raise ValueError("division by zero: b must not be 0")
-    return _result(x / y, _all_ints(a, b))
+    return result(x / y, all_ints(a, b))
 
 
 def sum_numbers(numbers: list[int | float]) -> int | float:
     """The sum of a list of numbers; the empty sum is 0."""
     if not isinstance(numbers, (list, tuple)):
-        raise ValueError(f"numbers must be a list of numbers, got {_describe(numbers)}")
+        raise ValueError(f"numbers must be a list of numbers, got {describe(numbers)}")
     if len(numbers) > MAX_LIST_LENGTH:
         raise ValueError(f"numbers may hold at most {MAX_LIST_LENGTH} numbers, got {len(numbers)}")
-    total = sum((_exact(v, f"numbers[{i}]") for i, v in enumerate(numbers)), Fraction(0))
-    return _result(total, _all_ints(*numbers))
+    total = sum((exact(v, f"numbers[{i}]") for i, v in enumerate(numbers)), Fraction(0))
+    return result(total, all_ints(*numbers))
 
 
 def floor(x: int | float) -> int:
     """The largest integer <= x."""
-    return _result(Fraction(math.floor(_exact(x, "x"))), True)
+    return result(Fraction(math.floor(exact(x, "x"))), True)
 
 
 def ceil(x: int | float) -> int:
     """The smallest integer >= x."""
-    return _result(Fraction(math.ceil(_exact(x, "x"))), True)
+    return result(Fraction(math.ceil(exact(x, "x"))), True)
 
 
 def round_number(x: int | float, decimals: int = 0) -> int | float:
@@ -221,7 +167,7 @@ def round_number(x: int | float, decimals: int = 0) -> int | float:
 
     decimals <= 0 gives an integer (negative decimals round to tens, hundreds, ...).
     """
-    value = _exact(x, "x")
+    value = exact(x, "x")
     places = _integer_argument(decimals, "decimals")
     if abs(places) > MAX_DECIMALS:
         raise ValueError(f"decimals must be between {-MAX_DECIMALS} and {MAX_DECIMALS}, got {places}")
@@ -229,13 +175,13 @@ def round_number(x: int | float, decimals: int = 0) -> int | float:
     scaled = abs(value) * scale
     whole = math.floor(scaled + Fraction(1, 2))
     rounded = Fraction(whole if value >= 0 else -whole) / scale
-    return _result(rounded, places <= 0 or _all_ints(x))
+    return result(rounded, places <= 0 or all_ints(x))
 
 
 def power(base: int | float, exponent: int | float) -> int | float:
     """base ** exponent, for real results only."""
-    b, e = _exact(base, "base"), _exact(exponent, "exponent")
-    ints = _all_ints(base, exponent)
+    b, e = exact(base, "base"), exact(exponent, "exponent")
+    ints = all_ints(base, exponent)
     if e.denominator == 1:
         return _integer_power(b, e.numerator, ints)
     # A fractional exponent: only a non-negative base has a real result.
@@ -256,20 +202,20 @@ def _integer_power(b: Fraction, n: int, ints: bool) -> int | float:
     if b == 0:
         if n < 0:
             raise ValueError("0 cannot be raised to a negative power")
-        return _result(Fraction(1 if n == 0 else 0), ints)
+        return result(Fraction(1 if n == 0 else 0), ints)
     if abs(b) == 1:
         # 1 and -1 stay small whatever the exponent, however large.
-        return _result(Fraction(1) if b == 1 or n % 2 == 0 else Fraction(-1), ints)
+        return result(Fraction(1) if b == 1 or n % 2 == 0 else Fraction(-1), ints)
     if ints and n >= 0:
         # An integer result: refuse it before computing it if it has too many digits. Here
         # |b| >= 2, so an exponent of 4 * MAX_INT_DIGITS or more is too big; checking that
         # first also keeps a huge n from overflowing the float estimate.
         if n >= 4 * MAX_INT_DIGITS or n * math.log10(abs(b.numerator)) >= MAX_INT_DIGITS + 1:
             raise ValueError(f"the result has more than {MAX_INT_DIGITS} digits")
-        return _result(b**n, True)
+        return result(b**n, True)
     bits = abs(n) * max(b.numerator.bit_length(), b.denominator.bit_length())
     if bits <= _EXACT_POWER_BITS:
-        return _result(b**n, ints)
+        return result(b**n, ints)
     # Too big to compute exactly; a double holds the result only if its size is sane.
     try:
         out = _context().power(_decimal(b), decimal.Decimal(n))
@@ -280,27 +226,27 @@ def _integer_power(b: Fraction, n: int, ints: bool) -> int | float:
 
 def sqrt(x: int | float) -> int | float:
     """The non-negative square root of x; exact when x is a perfect square."""
-    value = _exact(x, "x")
+    value = exact(x, "x")
     if value < 0:
         raise ValueError("the square root of a negative number is not a real number")
     num, den = value.numerator, value.denominator
     rn, rd = math.isqrt(num), math.isqrt(den)
     if rn * rn == num and rd * rd == den:
-        return _result(Fraction(rn, rd), _all_ints(x))
+        return result(Fraction(rn, rd), all_ints(x))
     return _from_decimal(_context().sqrt(_decimal(value)), exact_nonzero=True)
 
 
 def abs_value(x: int | float) -> int | float:
     """|x|."""
-    return _result(abs(_exact(x, "x")), _all_ints(x))
+    return result(abs(exact(x, "x")), all_ints(x))
 
 
 def modulo(a: int | float, b: int | float) -> int | float:
     """a mod b with the sign of b, as Python's %: a == b * floor(a / b) + modulo(a, b)."""
-    x, y = _exact(a, "a"), _exact(b, "b")
+    x, y = exact(a, "a"), exact(b, "b")
     if y == 0:
         raise ValueError("modulo by zero: b must not be 0")
-    return _result(x - y * math.floor(x / y), _all_ints(a, b))
+    return result(x - y * math.floor(x / y), all_ints(a, b))
 
 
 # --- schemas ----------------------------------------------------------------------------
@@ -379,7 +325,7 @@ def format_number(value: Any) -> str:
         return repr(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(format_number(v) for v in value) + "]"
-    raise TypeError(f"format_number expects a number, got {_describe(value)}")
+    raise TypeError(f"format_number expects a number, got {describe(value)}")
 
 
 def format_result(value: Any) -> str:
