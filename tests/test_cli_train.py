@@ -47,6 +47,18 @@ def test_flags_override_the_config_file(recorder, tmp_path):
     assert config.lora is True and config.num_generations == 8 and config.params == {"w": 1, "x": "2"}
 
 
+def test_keep_checkpoints_reaches_the_trainer_arguments(recorder):
+    from mentor_dsl.train.grpo import grpo_args
+
+    result = CliRunner().invoke(cli, ["train", "--trainer", "fake", "--keep-checkpoints", "0"])
+    assert result.exit_code == 0, result.output
+    none = grpo_args(recorder[0])
+    assert recorder[0].keep_checkpoints == 0 and none.save_strategy == "no"
+    CliRunner().invoke(cli, ["train", "--trainer", "fake"])
+    kept = grpo_args(recorder[1])
+    assert kept.save_strategy == "steps" and kept.save_total_limit == 2
+
+
 def test_json_config_and_unknown_keys(recorder, tmp_path):
     good = tmp_path / "run.json"
     good.write_text(json.dumps({"trainer": "fake", "max-turns": 2}))

@@ -21,6 +21,7 @@ def test_compare_runs_end_to_end(root, tmp_path):
         assert len(values) == 1 and 0.0 <= values[0] <= 1.0, method
     for method in ("sft", "mentor"):
         assert (out / f"{method}-s0" / "model" / "config.json").exists()
+        assert not list((out / f"{method}-s0").glob("checkpoint-*")), "--tiny keeps no checkpoints"
         assert json.loads((out / f"{method}-s0" / "eval.json").read_text())["metrics"]["splits"]["in_domain"]["n"] == 2
     report = (out / "report.html").read_text()
     assert "<svg" in report and "mentor_f1-s0" in report and "untrained" in report

@@ -6,6 +6,7 @@ and the CLI.
 """
 
 import json
+import shutil
 
 import pytest
 
@@ -32,7 +33,7 @@ def data_file(tmp_path_factory):
 
 def config(data_file, out, **overrides):
     values = dict(reward="mentor", data=str(data_file), output_dir=str(out), max_steps=2, save_steps=1,
-                  num_generations=4, max_completion_length=80, max_turns=2, seed=0)
+                  keep_checkpoints=1, num_generations=4, max_completion_length=80, max_turns=2, seed=0)
     values.update(overrides)
     return TrainConfig(**values)
 
@@ -55,7 +56,8 @@ def run(data_file, tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
     session, trainer = build(config(data_file, out), trainer_class=Recording)
     session.run(trainer)
-    return out, session, trainer, Recording.seen
+    yield out, session, trainer, Recording.seen
+    shutil.rmtree(out, ignore_errors=True)  # gigabytes of checkpoints
 
 
 def read_metrics(out):
@@ -78,10 +80,11 @@ def test_metrics_have_every_term_and_binding(run):
         assert 0.0 <= row["reward"] <= 1.1
 
 
-def test_checkpoints_and_final_model(run):
+def test_checkpoints_rotate_and_the_final_model_is_saved(run):
     out, *_ = run
-    assert (out / "checkpoint-1" / "trainer_state.json").exists()
     assert (out / "checkpoint-2" / "trainer_state.json").exists()
+    assert (out / "checkpoint-2" / "optimizer.pt").exists()  # what --resume needs
+    assert not (out / "checkpoint-1").exists()  # keep_checkpoints=1: the older one is gone
     assert (out / "model" / "config.json").exists()
 
 
@@ -143,7 +146,7 @@ def test_sft_baseline_trains_on_teacher_text_with_tool_responses_masked(data_fil
                                 "<tool_response>\n3\n</tool_response>\nThe answer is \\boxed{3}<|im_end|>")
     teacher_file = tmp_path / "teacher.jsonl"
     save_jsonl(records, teacher_file)
-    out = sft(config(teacher_file, tmp_path / "sft", trainer="sft", max_steps=2))
+    out = sft(config(teacher_file, tmp_path / "sft", trainer="sft", max_steps=2, save_steps=2))
     rows = read_metrics(out)
     assert [r["step"] for r in rows] == [1, 2] and all(r["loss"] > 0 for r in rows)
     assert (out / "checkpoint-2").exists() and (out / "model" / "config.json").exists()

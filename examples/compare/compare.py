@@ -79,7 +79,10 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=10, help="eval tasks per source split (0: all)")
     parser.add_argument("--num-generations", type=int, default=4)
     parser.add_argument("--max-completion-length", type=int, default=96)
-    parser.add_argument("--tiny", action="store_true", help="1 step, short prompts, 2 eval tasks: a smoke run")
+    parser.add_argument("--keep-checkpoints", type=int, default=1,
+                        help="checkpoints kept per run (about 1.6 GB each; 0: only the final model)")
+    parser.add_argument("--tiny", action="store_true",
+                        help="1 step, short prompts, 2 eval tasks, no checkpoints: a smoke run")
     args = parser.parse_args()
 
     out = Path(args.out)
@@ -92,10 +95,10 @@ def main() -> int:
     train_extra = ["--num-generations", str(args.num_generations),
                    "--max-completion-length", str(args.max_completion_length)]
     eval_extra: list[str] = []
-    steps = args.steps
+    steps, keep = args.steps, args.keep_checkpoints
     if args.tiny:
         data = tiny_data(out / "tiny_tasks.jsonl", 8)
-        steps, eval_split, limit = 1, "in_domain", 2
+        steps, eval_split, limit, keep = 1, "in_domain", 2, 0
         train_extra = ["--num-generations", "2", "--max-completion-length", "48"]
         eval_extra = ["--max-completion-length", "48"]
 
@@ -112,7 +115,8 @@ def main() -> int:
         for seed in args.seeds:
             run = out / f"{method}-s{seed}"
             mentor("train", *METHODS[method], "--data", data, "--max-steps", str(steps), "--seed", str(seed),
-                   "--save-steps", str(steps), "--output-dir", str(run), "--overwrite", *train_extra)
+                   "--save-steps", str(steps), "--keep-checkpoints", str(keep), "--output-dir", str(run),
+                   "--overwrite", *train_extra)
             evals.setdefault(method, []).append(evaluate(str(run / "model"), run, f"{method}-s{seed}"))
     mentor("eval", "report", *(str(out / name / "eval.json") for name in
                                ["untrained"] + [f"{m}-s{s}" for m in methods for s in args.seeds]),

@@ -32,6 +32,8 @@ _RENAMED = {"overrides": "params", "config_file": None}
 @click.option("--lora/--no-lora", default=None, help="Train LoRA adapters (peft) instead of all weights.")
 @click.option("--seed", type=int)
 @click.option("--save-steps", type=click.IntRange(1))
+@click.option("--keep-checkpoints", type=click.IntRange(0),
+              help="Checkpoints kept, the latest ones [default: 2]; 0 keeps none and the run cannot resume.")
 @click.option("--use-vllm/--no-use-vllm", default=None, help="Generate with vLLM through TRL (GPU).")
 @click.option("--resume", is_flag=True, default=None, help="Continue from the latest checkpoint in --output-dir.")
 @click.option("--overwrite", is_flag=True, help="Replace a previous run in --output-dir.")

@@ -44,9 +44,9 @@ def trainer_arguments(config_class, config: TrainConfig, **specific: Any):
         gradient_checkpointing=cuda and not config.lora,
         report_to="none",
         logging_steps=config.logging_steps,
-        save_strategy="steps",
+        save_strategy="steps" if config.keep_checkpoints else "no",
         save_steps=config.save_steps,
-        save_total_limit=2,
+        save_total_limit=config.keep_checkpoints or None,
         seed=config.seed,
         data_seed=config.seed,
         disable_tqdm=True,
@@ -333,10 +333,11 @@ class _Finish(_callback_base()):
         self.session = session
 
     def on_step_end(self, args, state, control, **kwargs):
+        keep = self.session.config.keep_checkpoints > 0
         if state.global_step >= state.max_steps:
-            control.should_save = True
+            control.should_save = keep
         if self.session.interrupted:
-            control.should_save = True
+            control.should_save = keep
             control.should_training_stop = True
         return control
 
