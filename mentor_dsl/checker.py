@@ -596,6 +596,12 @@ def check(spec: n.Spec, registry, overrides: Mapping[str, Any] | None = None) ->
     try:
         return _Checker(spec, registry, overrides).run()
     except SpecError as exc:
+        if exc.message.startswith("unknown "):
+            # The missing name may belong to a plugin that failed to load.
+            failed = sorted(p.name for p in getattr(registry, "plugins", ()) if p.error)
+            if failed:
+                exc.notes.append(f"plugin{'s' if len(failed) > 1 else ''} {', '.join(map(repr, failed))} "
+                                 "failed to load; see `mentor plugins`")
         raise exc.with_source(spec.source) from None
     except RecursionError:
         raise SpecError("spec is nested too deeply", Span(1, 1), spec.source) from None

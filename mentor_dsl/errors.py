@@ -70,6 +70,7 @@ class SpecError(MentorError):
         self.span = span
         self.source = source
         self._filename = filename
+        self.notes: list[str] = []
 
     @property
     def filename(self) -> str | None:
@@ -109,6 +110,7 @@ class SpecError(MentorError):
             width = max(1, min(width, len(text) - start)) if start < len(text) else 1
             out.append(f"    {text}")
             out.append("    " + " " * start + "^" + "~" * (width - 1))
+        out.extend(f"{where}: note: {note}" for note in self.notes)
         return "\n".join(out)
 
 

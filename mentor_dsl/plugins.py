@@ -38,6 +38,7 @@ BUILTIN_PLUGINS = {
     "mentor.judges": "mentor_dsl.judges",
     "mentor.trainers": "mentor_dsl.train.plugin",
     "mentor.teachers": "mentor_dsl.teachers",
+    "mentor.commands": "mentor_dsl.cli.builtin",
 }
 
 HOOKS = ("tools", "terms", "formats", "extractors", "judges", "teachers", "trainers", "commands")

@@ -65,12 +65,14 @@ class Reward:
         self.__name__ = program.name  # TRL logs rewards/<__name__>
         self.eos = eos or plan.option("eos") or DEFAULT_EOS
         self.eos_token_id = eos_token_id
+        self._eos_token = self.eos
         if tokenizer is not None:
-            self.eos_token_id = tokenizer.eos_token_id
+            self.with_tokenizer(tokenizer)
         from .runtime import BoundPlan
 
         self._bound = BoundPlan(plan, device=device, registry=registry)
         self._ctx = None
+        self._reads = frozenset(plan.fields(self.name)) | {"format"}  # the call format is read by any call term
         self.required_fields = tuple(f for f in plan.fields(self.name) if f not in OPTIONAL_FIELDS)
         self._uses_finished = any(plan.terms[i].term == "finished" for i in program.terms)
         self.seconds = 0.0  # time spent scoring, for the training metrics
@@ -93,6 +95,8 @@ class Reward:
     def with_tokenizer(self, tokenizer) -> "Reward":
         """Use the tokenizer's EOS id to decide `finished` from completion ids (training)."""
         self.eos_token_id = tokenizer.eos_token_id
+        token = getattr(tokenizer, "eos_token", None)
+        self._eos_token = token if isinstance(token, str) and token else self.eos
         return self
 
     def use_executor(self, executor) -> "Reward":
@@ -118,7 +122,7 @@ class Reward:
                 if isinstance(record, Trajectory):
                     traj = record
                 else:
-                    traj = Trajectory.from_record(record, index=i, eos=self.eos,
+                    traj = Trajectory.from_record(record, index=i, eos=self.eos, reads=self._reads,
                                                   finished=finished[i] if finished is not None else None)
                 for f in self.required_fields:
                     if not traj.has_field(f):
@@ -174,7 +178,8 @@ class Reward:
             try:
                 ev = self.evaluate([traj], step=step)
             except EvaluationError as exc:
-                errors[i] = RecordError(str(exc), record_id=traj.id)
+                message = str(exc).removeprefix(f"record {traj.id!r}: ")  # RecordError names it
+                errors[i] = RecordError(message, record_id=traj.id)
                 continue
             rewards[i] = ev.rewards[0]
             for k, v in ev.values.items():
@@ -192,21 +197,25 @@ class Reward:
         columns.pop("log_extra", None)
         columns.pop("environments", None)
         size = len(completions)
+        ended = None
+        if completion_ids is not None and self.eos_token_id is not None:
+            ended = [bool(ids) and int(ids[-1]) == self.eos_token_id for ids in completion_ids]
+        elif completion_ids is not None and self._uses_finished and "finished" not in columns:
+            raise MentorError(
+                f"reward {self.name!r} uses `finished`, and completions from a trainer have their special "
+                "tokens stripped: give the reward the tokenizer, e.g. "
+                "mentor_dsl.load(spec, tokenizer=tokenizer) or reward.with_tokenizer(tokenizer)")
         records = []
         for i in range(size):
             record = {k: v[i] for k, v in columns.items() if isinstance(v, (list, tuple)) and len(v) == size}
-            record["completion"] = completions[i]
+            # TRL strips special tokens. Put the EOS back, so that answers are extracted from
+            # the text as generated, exactly as when scoring the raw text offline (`\boxed x`
+            # runs to the end of the text, EOS included, in the paper's code).
+            record["completion"] = _with_eos(completions[i], self._eos_token) if ended and ended[i] else completions[i]
             if prompts is not None:
                 record["prompt"] = prompts[i]
             records.append(record)
-        finished = None
-        if completion_ids is not None and self._uses_finished and "finished" not in columns:
-            if self.eos_token_id is None:
-                raise MentorError(
-                    f"reward {self.name!r} uses `finished`, and completions from a trainer have their special "
-                    "tokens stripped: give the reward the tokenizer, e.g. "
-                    "mentor_dsl.load(spec, tokenizer=tokenizer) or reward.with_tokenizer(tokenizer)")
-            finished = [bool(ids) and int(ids[-1]) == self.eos_token_id for ids in completion_ids]
+        finished = ended if ended is not None and "finished" not in columns else None
         step = int(getattr(trainer_state, "global_step", 0) or 0)
         started = time.perf_counter()
         result = self.score(records, step=step, finished=finished)
@@ -217,6 +226,17 @@ class Reward:
                 if finite.numel():
                     log_metric(f"{self.name}/{key}", float(finite.mean()))
         return [float(x) for x in result.rewards]
+
+
+def _with_eos(completion: Any, eos: str) -> Any:
+    if isinstance(completion, str):
+        return completion if completion.endswith(eos) else completion + eos
+    if isinstance(completion, list) and completion and isinstance(completion[-1], Mapping):
+        last = completion[-1]
+        if last.get("role") == "assistant" and isinstance(last.get("content"), str):
+            if not last["content"].endswith(eos):
+                return [*completion[:-1], {**last, "content": last["content"] + eos}]
+    return completion
 
 
 def _record_id(record: Any, index: int) -> str:

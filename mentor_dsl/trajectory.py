@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Collection, Mapping, Sequence
 
 from .calls import Call, decode_arguments
 from .errors import RecordError
@@ -30,7 +30,7 @@ class TeacherRef:
 
     @property
     def names(self) -> list[str]:
-        return [c.name for c in self.calls if c.name]
+        return [c.name for c in self.calls]  # "" included: the paper's code keeps it in the set
 
 
 def _teacher(value: Any, record_id: str) -> TeacherRef | None:
@@ -77,9 +77,10 @@ def _gold(value: Any, record_id: str) -> str | tuple[str, ...] | None:
         return repr(value) if isinstance(value, float) else str(value)
     if isinstance(value, str):
         return value
-    if isinstance(value, list) and value and all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+    # An empty list accepts nothing: every answer is wrong, as in the paper's code.
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
         return tuple(str(v) for v in value)
-    raise RecordError("'answer' must be a string, a number or a non-empty list of them", record_id=record_id, field="answer")
+    raise RecordError("'answer' must be a string, a number or a list of them", record_id=record_id, field="answer")
 
 
 def _tool_names(value: Any, record_id: str) -> tuple[str, ...] | None:
@@ -161,7 +162,9 @@ class Trajectory:
 
     @classmethod
     def from_record(cls, record: Any, *, index: int = 0, eos: str = DEFAULT_EOS,
-                    finished: bool | None = None) -> "Trajectory":
+                    finished: bool | None = None, reads: Collection[str] | None = None) -> "Trajectory":
+        """`reads`: the fields the caller's reward reads. A malformed field outside it is
+        treated as absent instead of failing the record (None: every field must be sound)."""
         if not isinstance(record, Mapping):
             raise RecordError(f"a record must be a JSON object, not {type(record).__name__}")
         rid = record.get("id", index)
@@ -177,23 +180,40 @@ class Trajectory:
             text = _message_text(completion, rid)
         else:
             raise RecordError("'completion' must be a string or a list of messages", record_id=rid, field="completion")
-        given = record.get("finished")
-        if given is not None and not isinstance(given, bool):
-            raise RecordError("'finished' must be true or false", record_id=rid, field="finished")
+
+        def field(name: str, parse: Callable[[], Any]) -> Any:
+            try:
+                return parse()
+            except RecordError:
+                if reads is None or name in reads:
+                    raise
+                return None
+
+        def given_finished() -> bool | None:
+            given = record.get("finished")
+            if given is not None and not isinstance(given, bool):
+                raise RecordError("'finished' must be true or false", record_id=rid, field="finished")
+            return given
+
+        def given_format() -> str | None:
+            fmt = record.get("format")
+            if fmt is not None and not isinstance(fmt, str):
+                raise RecordError("'format' must be a format name", record_id=rid, field="format")
+            return fmt
+
+        given = field("finished", given_finished)
         if finished is None:
             finished = given
         if finished is None:
             # A message list is a completed chat turn; raw text must end with the EOS string.
             finished = True if messages is not None else (bool(eos) and text.endswith(eos))
-        fmt = record.get("format")
-        if fmt is not None and not isinstance(fmt, str):
-            raise RecordError("'format' must be a format name", record_id=rid, field="format")
-        teacher = _teacher(record["teacher"], rid) if "teacher" in record else None
+        teacher = field("teacher", lambda: _teacher(record["teacher"], rid) if "teacher" in record else None)
         return cls(
             id=rid, index=index, record=record, text=text, messages=messages, finished=bool(finished),
-            gold=_gold(record.get("answer"), rid), teacher=teacher,
-            tools=_tool_names(record.get("tools"), rid), tool_results=_tool_results(record.get("tool_results"), rid),
-            format=fmt,
+            gold=field("answer", lambda: _gold(record.get("answer"), rid)), teacher=teacher,
+            tools=field("tools", lambda: _tool_names(record.get("tools"), rid)),
+            tool_results=field("tool_results", lambda: _tool_results(record.get("tool_results"), rid)),
+            format=field("format", given_format),
         )
 
     # -- cached views ------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 
 import pytest
 
@@ -214,12 +213,16 @@ def test_wrong_function_name():
 
 def test_dotted_names_underscore_form():
     calls = [call("geometry_triangle_area", base=10, height=5.0)]
-    assert grade("simple_python", TRIANGLE, TRIANGLE_ANSWER, calls).valid  # default: either
-    assert grade("simple_python", TRIANGLE, TRIANGLE_ANSWER, calls, underscore_to_dot=True).valid
-    strict = grade("simple_python", TRIANGLE, TRIANGLE_ANSWER, calls, underscore_to_dot=False)
-    assert strict.error_type == "simple_function_checker:wrong_func_name"
     dotted = [call("geometry.triangle_area", base=10, height=5.0)]
+    strict = grade("simple_python", TRIANGLE, TRIANGLE_ANSWER, calls)  # default: exact names, as BFCL prompts
+    assert strict.error_type == "simple_function_checker:wrong_func_name"
+    assert grade("simple_python", TRIANGLE, TRIANGLE_ANSWER, dotted).valid
+    assert grade("simple_python", TRIANGLE, TRIANGLE_ANSWER, calls, underscore_to_dot=True).valid
     assert not grade("simple_python", TRIANGLE, TRIANGLE_ANSWER, dotted, underscore_to_dot=True).valid
+    assert grade("simple_python", TRIANGLE, TRIANGLE_ANSWER, calls, underscore_to_dot=None).valid
+    record = {"category": "simple_python", "functions": TRIANGLE, "possible_answer": TRIANGLE_ANSWER}
+    assert not grade_record(record, calls).valid
+    assert grade_record({**record, "underscore_to_dot": True}, calls).valid
 
 
 def test_missing_required_param():
@@ -400,7 +403,8 @@ def test_variable_answers_take_the_answer_type():
 def test_real_records_edge_cases(bfcl_data):
     r = by_id("simple_python", "simple_python_1")  # math.factorial(number=5)
     assert grade_record(r, [call("math.factorial", number=5)]).valid
-    assert grade_record(r, [call("math_factorial", number=5)]).valid
+    assert not grade_record(r, [call("math_factorial", number=5)]).valid  # BFCL: the name as shown
+    assert grade_record(r, [call("math_factorial", number=5)], underscore_to_dot=True).valid
     assert grade_record(r, [call("math.factorial", number=5.0)]).error_type == "type_error:simple"
     r = by_id("simple_python", "simple_python_2")  # math.hypot(x=4, y=5, z optional)
     assert grade_record(r, [call("math.hypot", x=4, y=5)]).valid
@@ -560,7 +564,7 @@ def test_exec_match_kinds():
 
 
 def test_exec_functions_are_bounded_and_safe():
-    start = time.perf_counter()
+    # Each input would take hours or gigabytes if computed: the limits refuse them up front.
     for name, arguments in [
         ("math_factorial", {"n": 10**9}),
         ("get_fibonacci_sequence", {"n": 10**9}),
@@ -571,7 +575,6 @@ def test_exec_functions_are_bounded_and_safe():
     ]:
         with pytest.raises(ExecutionLimitError):
             execute(name, arguments)
-    assert time.perf_counter() - start < 2
     for evil in ("__import__('os').system('echo hi')", "lambda x: __import__('os')",
                  "lambda x: (lambda: 1)()", "lambda x: x.__class__", "lambda x, y: x"):
         with pytest.raises((ValueError, NameError, TypeError, SyntaxError)):

@@ -4,7 +4,6 @@ and one slow end-to-end run of the embedded student."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -158,11 +157,9 @@ def test_eval_end_to_end_on_the_embedded_student(tmp_path):
     except Exception as exc:  # noqa: BLE001 - the wheel is an optional install
         pytest.skip(str(exc))
     out, rollouts, html = tmp_path / "eval.json", tmp_path / "rollouts.jsonl", tmp_path / "report.html"
-    started = time.perf_counter()
     result = invoke("eval", "--model", "default", "--split", "all", "--limit", "1", "--max-turns", "2",
                     "--max-completion-length", "32", "--reward", "mentor", "-o", out, "--save-rollouts", rollouts,
                     "--report", html)
-    seconds = time.perf_counter() - started
     assert result.exit_code == 0, result.output
     saved = json.loads(out.read_text())
     assert saved["format"] == "mentor-eval" and saved["name"] == "default"
@@ -177,6 +174,7 @@ def test_eval_end_to_end_on_the_embedded_student(tmp_path):
         for key in ("accuracy", "call_validity", "hallucination_rate", "calls_per_task", "teacher_similarity",
                     "finished_rate", "domains"):
             assert key in entry
+        # BFCL tasks have their ground truth as the teacher reference.
         assert 0.0 <= entry["accuracy"] <= 1.0 and 0.0 <= entry["teacher_similarity"] <= 1.0
     assert splits["in_domain"]["reward_n"] == 1  # the math reward scores task rows, not BFCL rows
     rows = [json.loads(line) for line in rollouts.read_text().splitlines()]
@@ -185,4 +183,3 @@ def test_eval_end_to_end_on_the_embedded_student(tmp_path):
     assert all(r["model_tokens"] <= 32 for r in rows)
     page = html.read_text()
     assert "default" in page and "<svg" in page
-    assert seconds < 240, f"took {seconds:.0f}s"

@@ -91,15 +91,10 @@ def test_no_task_is_dropped(data):
         assert report.size == len(data[name])
 
 
-def test_generation_is_fast_and_deterministic_in_process():
+def test_generation_is_deterministic_in_process():
     before = _digest()
     clear_cache()
-    import time
-
-    start = time.perf_counter()
-    after = _digest()
-    assert time.perf_counter() - start < 3.0  # < 1 s on a laptop; slack for loaded CI machines
-    assert before == after
+    assert _digest() == before
 
 
 def test_generation_is_deterministic_across_processes():

@@ -147,6 +147,14 @@ def test_aggregate_without_calls_leaves_rates_undefined():
     assert m["calls_per_task"] == 0.0 and m["teacher_similarity"] == 0.0
 
 
+def test_similarity_pools_only_rows_with_a_teacher():
+    taught = _row(names=("add",), teacher=("add",))
+    untaught = {**_row(split="bfcl", names=("math.factorial",)), "teacher_names": None}
+    assert aggregate([taught, untaught])["teacher_similarity"] == 1.0
+    assert aggregate([taught, untaught])["teacher_calls_per_task"] == 1.0
+    assert aggregate([untaught])["teacher_similarity"] is None
+
+
 def test_aggregate_reward_means_skip_unscored_rows():
     rows = [_row(reward=1.0, reward_terms={"finished": 1.0, "correct": None}),
             _row(reward=0.5, reward_terms={"finished": 1.0, "correct": 0.0}),

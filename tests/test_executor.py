@@ -54,6 +54,18 @@ def rendezvous(folder: str, me: int, n: int) -> int:
     return len(os.listdir(folder))
 
 
+def occupancy(folder: str, me: int) -> int:
+    """The most calls seen in flight at once while this one ran."""
+    mine = Path(folder, str(me))
+    mine.touch()
+    most, deadline = 0, time.monotonic() + 0.3
+    while time.monotonic() < deadline:
+        most = max(most, len(os.listdir(folder)))
+        time.sleep(0.01)
+    mine.unlink()
+    return most
+
+
 def spin() -> None:
     while True:
         pass
@@ -81,6 +93,18 @@ def pid(**_: object) -> int:
     return os.getpid()
 
 
+def spawn(how: str) -> int:
+    if how == "fork":
+        return os.fork()
+    if how == "subprocess":
+        import subprocess
+
+        return subprocess.run(["true"]).returncode
+    import ctypes
+
+    return ctypes.CDLL(None).fork()  # around the audit hook
+
+
 def produce(kind: str) -> object:
     return {"big": "x" * 5000, "object": object(), "nan": float("nan"), "set": {1, 2},
             "dict": {"a": [1, 2]}}[kind]
@@ -96,12 +120,14 @@ TOOLS = {t.name: t for t in [
     tool("count", count),
     tool("nap", nap),
     tool("rendezvous", rendezvous, timeout=15),
+    tool("occupancy", occupancy),
     tool("spin", spin, timeout=0.3),
     tool("hold_the_gil", hold_the_gil, timeout=0.3),
     tool("memory_bomb", memory_bomb, timeout=30),
     tool("boom", boom),
     tool("die", die),
     tool("pid", pid),
+    tool("spawn", spawn),
     tool("produce", produce),
     python_tool.build_tool(),
 ]}
@@ -200,16 +226,31 @@ def test_a_tool_that_kills_its_worker(ex):
     assert ex.run("add", {"a": 1, "b": 1}).ok
 
 
+@pytest.mark.parametrize("how, reason", [("fork", "os.fork is not allowed"),
+                                         ("subprocess", "subprocess.Popen is not allowed"),
+                                         ("ctypes", "the tool started a process")])
+def test_a_pure_tool_that_starts_a_process_fails_and_leaves_the_worker_sound(ex, how, reason):
+    failed(ex.run("spawn", {"how": how}), reason)
+    # A forked copy of the worker must never answer a later call in its place.
+    assert [ex.run("add", {"a": i, "b": 100}) for i in range(4)] == [ToolResult(True, 100 + i) for i in range(4)]
+
+
 # ------------------------------------------------------------------------- caching
 
 def test_equal_arguments_in_any_order_run_once(ex, tmp_path):
     counter = str(tmp_path / "calls")
     first = ex.run("count", {"path": counter, "x": 3, "y": [1, 2]})
-    second = ex.run("count", {"y": [1, 2], "x": 3.0, "path": counter})
+    second = ex.run("count", {"y": [1, 2], "x": 3, "path": counter})
     assert first == second == ToolResult(True, 1)
     assert lines(tmp_path / "calls") == 1
     info = ex.cache_info()
     assert info["executed"] == 1 and info["cache_hits"] == 1
+
+
+def test_an_integer_and_its_float_are_different_calls(ex):
+    assert ex.run("add", {"a": 1.0, "b": 2.0}).output == 3.0
+    third = ex.run("add", {"a": 1, "b": 2}).output
+    assert third == 3 and isinstance(third, int)
 
 
 def test_duplicates_in_a_batch_run_once(ex, tmp_path):
@@ -298,6 +339,13 @@ def test_code_batch_runs_concurrently(ex, monkeypatch):
     assert peak[0] >= 2
 
 
+def test_a_batch_never_runs_more_calls_than_the_limit(tmp_path):
+    with Executor(TOOLS, max_concurrency=2) as executor:
+        calls = [("occupancy", {"folder": str(tmp_path), "me": i}) for i in range(6)]
+        seen = [r.output for r in executor.run_many(calls)]
+    assert max(seen) == 2, seen  # two at a time, never three
+
+
 def test_mixed_batch(ex):
     results = ex.run_many([("python", {"code": "2 + 2"}), ("add", {"a": 1, "b": 1}), ("boom", {}),
                            ("python", {"code": "1 / 0"})])
@@ -312,9 +360,9 @@ def test_mixed_batch(ex):
 HOSTILE = {
     "infinite loop": ("while True:\n    pass", "timed out"),
     "memory bomb": ("a = []\nwhile True:\n    a.append(bytearray(32 * 2**20))", "MemoryError"),
-    "fork bomb": ("import os\nwhile True:\n    os.fork()", ""),
-    "read /etc/passwd": ("print(open('/etc/passwd').read())", ""),
-    "connect to an external ip": ("import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=2)", ""),
+    "fork bomb": ("import os\nwhile True:\n    os.fork()", "is not allowed"),
+    "read /etc/passwd": ("print(open('/etc/passwd').read())", "is not allowed"),
+    "connect to an external ip": ("import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=2)", "is not allowed"),
     "exception": ("raise KeyError('k')", "KeyError: 'k' (line 1)"),
     "oversized output": ("print('x' * 5000)", "output exceeds 1000 bytes"),
 }

@@ -67,6 +67,16 @@ def test_paper_specs_match_reference_on_generated_batches(rewards, batch):
         assert got == want, name
 
 
+@pytest.mark.parametrize("name, expected", [("mentor", 0.7 + 0.1), ("mentor_f1", 0.7 + 0.3 * (2 / 3) + 0.1)])
+def test_an_empty_teacher_name_stays_in_the_teacher_set(rewards, name, expected):
+    """The paper's T is set(teacher names): a bare "" is a name the student cannot match."""
+    record = {"completion": '<tool_call>{"name": "multiply", "arguments": {"a": 17, "b": 23}}</tool_call>'
+                            "\\boxed{391}" + corpus.EOS, "answer": "391", "teacher": {"tool_calls": ["multiply", ""]}}
+    got = rewards[name].score([record]).rewards[0].item()
+    assert got == ref.REWARDS[name](record["completion"], record["answer"], ["multiply", ""])
+    assert got == pytest.approx(expected)
+
+
 # -- the other library specs, on hand-computed cases -------------------------------------------
 
 EOS = "<|im_end|>"

@@ -303,8 +303,6 @@ def test_register_trainers_trainer_is_retrievable_and_called_with_a_config(plugi
     out = train(config)
     assert out == tmp_path / "run" and trainer_plugin.seen == [config]
     assert json.loads((out / "config.json").read_text())["params"] == {"w": 0.5}
-    if "train" not in cli.commands:
-        return
     # `mentor train --trainer NAME` hands the registered trainer its TrainConfig.
     result = invoke("train", "--trainer", "fake", "--output-dir", str(tmp_path / "cli"), "--max-steps", "3",
                     "--set", "w=0.25")
@@ -353,7 +351,8 @@ def test_register_commands_cannot_replace_a_builtin_command(plugin):
 
     plugin(Shadow())
     assert "shadowed" not in invoke("score", "--help").output
-    assert "command 'score' is a built-in command; this one is ignored" in " ".join(invoke("plugins").output.split())
+    assert ("command 'score' is already registered by plugin 'mentor.commands'; this one is ignored"
+            in " ".join(invoke("plugins").output.split()))
 
 
 # -- loading -----------------------------------------------------------------------------------
@@ -645,6 +644,19 @@ class Broken:
     @hookimpl
     def register_terms(self, register):
         raise KeyError("missing")
+
+
+def test_a_spec_naming_what_a_failed_plugin_would_add_says_the_plugin_failed(plugin):
+    class FailingTerm:
+        @hookimpl
+        def register_terms(self, register):
+            raise RuntimeError("no licence")
+
+    plugin(FailingTerm())
+    with pytest.raises(SpecError) as info:
+        mentor_dsl.loads("reward r:\n    licensed_term\n")
+    assert "unknown name 'licensed_term'" in info.value.message
+    assert "note: plugin 'test.FailingTerm' failed to load; see `mentor plugins`" in str(info.value)
 
 
 @needs_installed

@@ -72,6 +72,28 @@ def test_bad_records_raise_or_are_skipped():
     assert [r["id"] for r in result.rows()] == ["ok"]
 
 
+def test_a_malformed_field_fails_only_the_rewards_that_read_it():
+    record = {"id": "r", "completion": "\\boxed{391}" + EOS, "answer": "391", "teacher": "not json",
+              "tools": "add", "tool_results": 5}
+    assert mentor_dsl.load("sparse").score([record]).rewards.tolist() == [1.0]  # reads the answer only
+    result = mentor_dsl.load("mentor").score([record], on_error="skip")
+    assert result.errors[0].field == "teacher"
+
+
+def test_a_record_with_an_unknown_format_is_named_once():
+    records = [{"id": "ok", "completion": GOOD + EOS, "answer": "391", "teacher": TEACHER},
+               {"id": "odd", "completion": GOOD + EOS, "answer": "391", "teacher": TEACHER, "format": "nosuch"}]
+    result = mentor_dsl.load("mentor").score(records, on_error="skip")
+    assert result.rewards[0].item() == pytest.approx(1.1)
+    assert str(result.errors[1]) == "record 'odd': unknown call format 'nosuch'"
+
+
+def test_an_empty_answer_list_accepts_nothing():
+    record = {"completion": GOOD + EOS, "answer": [], "teacher": TEACHER}
+    assert mentor_dsl.load("sparse").score([record]).rewards.tolist() == [pytest.approx(0.1)]
+    assert mentor_dsl.load("mentor").score([record]).rewards.tolist() == [pytest.approx(0.2 * 0.3 + 0.1)]
+
+
 def test_parameters_from_keyword_arguments():
     reward = mentor_dsl.load("mentor_args", w_exec=0.0, w_answer=0.7)
     assert dict(reward.plan.params)["w_answer"] == 0.7
@@ -112,6 +134,23 @@ def test_call_protocol_like_trl():
     assert reward.__name__ == "mentor"
     assert metrics["mentor/finished"] == pytest.approx(2 / 3)
     assert metrics["mentor/tool_match"] == pytest.approx(0.5)
+
+
+def test_trainer_text_is_scored_as_generated_eos_included():
+    """TRL strips the EOS; `\\boxed x` then reads to the end of the text, EOS included, as
+    the paper's code reads raw text. Training and offline scoring must agree."""
+    tokenizer = SimpleNamespace(eos_token_id=2, eos_token=EOS)
+    for spec in ("sparse", "mentor"):
+        reward = mentor_dsl.load(spec, tokenizer=tokenizer)
+        texts = ["\\boxed Paris", "\\boxed{Paris}", "\\boxed Paris"]
+        ids = [[5, 2], [5, 2], [5, 6]]  # the third did not finish
+        records = [{"completion": t + (EOS if i[-1] == 2 else ""), "answer": "Paris", "teacher": TEACHER}
+                   for t, i in zip(texts, ids)]
+        trained = reward(prompts=["q"] * 3, completions=texts, completion_ids=ids, answer=["Paris"] * 3,
+                         teacher=[TEACHER] * 3)
+        offline = reward.score(records).rewards.tolist()
+        assert trained == pytest.approx(offline), spec
+    assert trained[0] != trained[1]  # the unbraced answer holds the EOS and is not "Paris"
 
 
 def test_finished_from_ids_needs_the_tokenizer():

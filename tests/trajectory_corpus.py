@@ -1147,7 +1147,7 @@ def trajectories(max_segments: int = 6):
     golds = st.sampled_from(_GOLD_POOL).map(lambda g: list(g) if isinstance(g, tuple) else g)
     teachers = st.one_of(
         st.none(),
-        st.lists(st.sampled_from(TOOL_NAMES[:5] + ("python",)), max_size=3),
+        st.lists(st.sampled_from(TOOL_NAMES[:5] + ("python", "")), max_size=3),
     )
     eos_mode = st.sampled_from(("end", "end", "end", "none", "middle"))
 

@@ -205,9 +205,9 @@ def _names_for(expected: str, underscore_to_dot: bool | None) -> tuple[str, ...]
     converted = expected.replace(".", "_")
     if underscore_to_dot is True:
         return (converted,)
-    if underscore_to_dot is False or converted == expected:
-        return (expected,)
-    return (expected, converted)
+    if underscore_to_dot is None and converted != expected:
+        return (expected, converted)
+    return (expected,)
 
 
 def _check_call(doc: dict[str, Any] | None, call: Call, expected_entry: dict[str, Any],
@@ -351,14 +351,15 @@ def _decoded(calls: Sequence[Call]) -> str | None:
 
 
 def grade(category: str, functions: Sequence[dict[str, Any]], possible_answer: Any,
-          calls: Sequence[Call], *, underscore_to_dot: bool | None = None,
+          calls: Sequence[Call], *, underscore_to_dot: bool | None = False,
           matching: Matching = "bfcl") -> GradeResult:
     """BFCL's verdict on `calls` for one record.
 
     `possible_answer` is the record's ground-truth entry (the line from the possible_answer
     file, or its "ground_truth" list); None for irrelevance categories. `underscore_to_dot`:
-    True when the model saw names with "." replaced by "_" (OpenAI-style tools), False for
-    exact names, None (default) to accept either. A call that did not parse (`error` set)
+    True when the model saw names with "." replaced by "_" (OpenAI-style tools), False
+    (default, BFCL's rule for prompted models, which see the dotted names) for exact
+    names, None to accept either. A call that did not parse (`error` set)
     fails the whole output, like BFCL's decoder does. Irrelevance categories pass when
     there is no call.
     """
@@ -401,13 +402,16 @@ def grade(category: str, functions: Sequence[dict[str, Any]], possible_answer: A
 
 def grade_record(record: dict[str, Any], calls: Sequence[Call], **options: Any) -> GradeResult:
     """`grade` with the category, functions and possible answer taken from a record made by
-    `load_category` (an executable record's stored "execution_result" is used as is)."""
+    `load_category` (an executable record's stored "execution_result" is used as is). A
+    record's own `underscore_to_dot` field, when present, says how its names were shown."""
     for field in ("category", "functions"):
         if field not in record:
             raise RecordError(f"BFCL record lacks {field!r}", record_id=record.get("id"), field=field)
     answer = record.get("possible_answer")
     if isinstance(answer, dict) and "execution_result" in record and "execution_result" not in answer:
         answer = {**answer, "execution_result": record["execution_result"]}
+    if "underscore_to_dot" in record:
+        options.setdefault("underscore_to_dot", record["underscore_to_dot"])
     return grade(record["category"], record["functions"], answer, calls, **options)
 
 

@@ -12,38 +12,31 @@ import sys
 import click
 
 from ..errors import MentorError
-from .compile import compile_command
-from .data import data_command
-from .eval import eval_command
-from .plugins import plugins_command
-from .score import score_command
-from .teach import teach_command
-from .train import train_command
 
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70
 
-COMMANDS = [compile_command, score_command, plugins_command, data_command, train_command, teach_command, eval_command]
-
 
 class MentorGroup(click.Group):
-    """Adds plugin commands lazily, so `mentor --help` lists them and a broken plugin
-    cannot stop the built-in commands from working."""
+    """Its commands are the registry's: the built-in ones (cli/builtin.py) and plugins'
+    come through the same `register_commands` hook, looked up when the group runs."""
 
-    def _plugin_commands(self) -> dict[str, click.Command]:
+    def _registered(self) -> dict[str, click.Command]:
         from ..plugins import registry
 
         try:
             reg = registry()
-        except MentorError:
-            return {}
+        except MentorError:  # the plugin machinery itself is broken: the built-ins still run
+            from .builtin import COMMANDS
+
+            return {c.name: c for c in COMMANDS}
         return {name: reg.get("commands", name) for name in reg.names("commands")}
 
     def list_commands(self, ctx):
-        return sorted(set(super().list_commands(ctx)) | set(self._plugin_commands()))
+        return sorted(self._registered())
 
     def get_command(self, ctx, name):
-        return super().get_command(ctx, name) or self._plugin_commands().get(name)
+        return self._registered().get(name)
 
     def invoke(self, ctx):
         try:
@@ -69,9 +62,6 @@ class MentorGroup(click.Group):
 def cli() -> None:
     """Teacher-guided rewards for distilling tool use into small models."""
 
-
-for _command in COMMANDS:
-    cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -42,19 +42,6 @@ def _toolsets(info: PluginInfo, reg) -> dict[str | None, list[str]]:
     return groups
 
 
-def _builtin_commands() -> set[str]:
-    from . import cli  # the group this command belongs to (imported late: it imports us)
-
-    return set(cli.commands)
-
-
-def _conflicts(info: PluginInfo) -> list[str]:
-    """The registry's conflicts plus plugin commands hidden by a built-in command."""
-    hidden = [f"command {name!r} is a built-in command; this one is ignored"
-              for name in info.registered.get("commands", ()) if not info.builtin and name in _builtin_commands()]
-    return list(info.conflicts) + hidden
-
-
 def _rows(info: PluginInfo, reg=None) -> list[tuple[str, str]]:
     """(hook, text) rows for one plugin: its registrations, then conflicts and its error.
     Tools come one row per toolset, as `[toolset] tools...`."""
@@ -67,7 +54,7 @@ def _rows(info: PluginInfo, reg=None) -> list[tuple[str, str]]:
                 rows.append((hook, (f"[{toolset}] " if toolset else "") + ", ".join(names)))
         else:
             rows.append((hook, ", ".join(info.registered[hook])))
-    rows += [("conflict", message) for message in _conflicts(info)]
+    rows += [("conflict", message) for message in info.conflicts]
     if info.error:
         rows.append(("ERROR", info.error))
     return rows or [("-", "registers nothing")]
@@ -99,7 +86,7 @@ def plugin_json(info: PluginInfo, reg=None) -> dict:
     toolsets = {k: v for k, v in _toolsets(info, reg).items() if k is not None}
     return {"name": info.name, "version": info.version, "builtin": info.builtin,
             "registered": {h: list(info.registered[h]) for h in HOOKS if h in info.registered},
-            "toolsets": toolsets, "conflicts": _conflicts(info), "error": info.error}
+            "toolsets": toolsets, "conflicts": list(info.conflicts), "error": info.error}
 
 
 @click.command("plugins")

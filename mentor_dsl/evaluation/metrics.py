@@ -13,7 +13,7 @@ measured on it. The fields the metrics read:
     n_valid          blocks that parse, name an available tool and fit its JSON Schema
     n_hallucinated   named calls whose tool is not available to the task
     tool_names       the names of the named calls, in order
-    teacher_names    the teacher's tool names, in order
+    teacher_names    the teacher's tool names, in order; None when the task has no teacher
     reward, reward_terms   the --reward spec's value and per-term values (optional)
 
 Definitions, per group of rows (see `aggregate`):
@@ -26,7 +26,8 @@ Definitions, per group of rows (see `aggregate`):
     calls_per_task       sum(n_calls) / rows
     teacher_similarity   1 - JSD_2(P_student, P_teacher): the tool-name distributions of
                          the student's named calls and the teacher's calls pooled over the
-                         rows. 1 when both made no call, 0 when exactly one did.
+                         rows that have a teacher. 1 when both made no call, 0 when
+                         exactly one did; None when no row has a teacher.
 """
 
 from __future__ import annotations
@@ -156,7 +157,9 @@ def aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     blocks = sum(int(r.get("n_blocks", 0)) for r in rows)
     calls = sum(int(r.get("n_calls", 0)) for r in rows)
     student = [name for r in rows for name in r.get("tool_names", ())]
-    teacher = [name for r in rows for name in r.get("teacher_names", ())]
+    taught = [r for r in rows if r.get("teacher_names") is not None]
+    teacher = [name for r in taught for name in r["teacher_names"]]
+    student_taught = [name for r in taught for name in r.get("tool_names", ())]
     out: dict[str, Any] = {
         "n": n,
         "accuracy": _mean(r.get("correct") for r in rows),
@@ -165,8 +168,8 @@ def aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "calls_valid_rate": _mean(float(int(r.get("n_valid", 0)) == int(r.get("n_blocks", 0))) for r in rows),
         "hallucination_rate": _ratio(sum(int(r.get("n_hallucinated", 0)) for r in rows), calls),
         "calls_per_task": _ratio(calls, n),
-        "teacher_calls_per_task": _ratio(len(teacher), n),
-        "teacher_similarity": js_similarity(student, teacher) if n else None,
+        "teacher_calls_per_task": _ratio(len(teacher), len(taught)),
+        "teacher_similarity": js_similarity(student_taught, teacher) if taught else None,
         "tool_distribution": dict(Counter(student).most_common()),
         "teacher_distribution": dict(Counter(teacher).most_common()),
     }

@@ -60,7 +60,8 @@ def build_row(task: EvalTask, rollout, tokenizer, registry, fmt) -> dict[str, An
         "n_valid": stats.valid,
         "n_hallucinated": stats.hallucinated,
         "tool_names": list(stats.names),
-        "teacher_names": teacher_names(record.get("teacher")),
+        # None, not []: a task without a teacher reference says nothing about similarity.
+        "teacher_names": teacher_names(record["teacher"]) if record.get("teacher") is not None else None,
     })
     return row
 

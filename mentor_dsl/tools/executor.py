@@ -14,12 +14,15 @@ included. A process can be killed, and a new one forked in a few ms. The round t
 tens of microseconds (see benchmarks/bench_executor.py); cache hits never leave the caller.
 Workers run with RLIMIT_AS at their inherited size plus `memory_mb`. A worker forked from
 the caller inherits its memory, not its descriptors (they are pointed at /dev/null), and
-what a tool changes in a worker's globals stays in that worker.
+what a tool changes in a worker's globals stays in that worker. A pure tool may not start
+processes: an audit hook refuses fork, exec and subprocess, and a child made around it
+is killed and fails the call.
 
 Code tools (`kind="code"`) always run in a fresh sandboxed process (see `sandbox`).
 
-Caching: results are cached by (tool name, canonical JSON of the arguments), so key order
-and 3 vs 3.0 do not matter. Successes are cached, and so are failures that the same call
+Caching: results are cached by (tool name, the arguments as JSON with sorted keys), so key
+order does not matter. 3 and 3.0 are different calls: a tool may answer them differently
+(the math tools keep integers integers). Successes are cached, and so are failures that the same call
 would produce again: the tool raised, bad arguments, oversized or non-JSON output, a crash,
 and timeouts. Caching timeouts is a choice: in GRPO a whole group of rollouts tends to make
 the same call, and a call that hung once would cost the full timeout for each of them;
@@ -35,6 +38,7 @@ import os
 import select
 import signal
 import struct
+import sys
 import threading
 import time
 import warnings
@@ -43,7 +47,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-from ..calls import canonical_json
 from . import sandbox
 from .base import Tool, ToolResult
 
@@ -55,7 +58,7 @@ warnings.filterwarnings("ignore", message=r".*multi-threaded.*fork\(\)", categor
                         module=__name__)
 
 _HEADER = struct.Struct(">I")
-_Key = tuple  # (tool name, canonical JSON of the arguments)
+_Key = tuple  # (tool name, JSON of the arguments with sorted keys)
 
 
 @dataclass(eq=False)
@@ -203,7 +206,8 @@ class Executor:
         if not isinstance(arguments, dict):
             return ToolResult.failure(f"arguments must be an object, got {type(arguments).__name__}")
         try:
-            return (name, canonical_json(arguments)), tool
+            key = json.dumps(arguments, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            return (name, key), tool
         except (TypeError, ValueError, RecursionError) as exc:
             return ToolResult.failure(f"arguments are not JSON-serialisable: {exc}")
 
@@ -334,6 +338,10 @@ class Executor:
                         continue
                     poller.unregister(fd)
                     del active[fd]
+                    if worker.buf:  # more than one answer: something besides the worker wrote
+                        self._pool.discard(worker)
+                        job.finish(ToolResult.failure("the tool process sent more than one response"))
+                        continue
                     self._pool.release(worker)
                     _decode(job, payload)
                 now = time.monotonic()
@@ -598,6 +606,8 @@ def _worker_main(fns: Mapping[str, Callable[..., Any]], req_fd: int, resp_fd: in
         os._exit(0)
     _shut_inherited_fds({0, 1, 2, req_fd, resp_fd})
     _cap_memory(memory_mb)
+    me = os.getpid()
+    sys.addaudithook(_refuse_processes)
     while True:
         header = _read_exact(req_fd, 4)
         if header is None:
@@ -612,9 +622,54 @@ def _worker_main(fns: Mapping[str, Callable[..., Any]], req_fd: int, resp_fd: in
             payload = b"\x00" + f"bad request: {exc}".encode()
         else:
             payload = _call_pure(fn, arguments, max_output, memory_mb)
+        if os.getpid() != me:  # a copy forked around the audit hook (ctypes): only the worker answers
+            os._exit(0)
+        leftover = _kill_children()
+        if leftover is not None:
+            payload = b"\x00the tool started a process, which tools may not do"
         data = memoryview(_HEADER.pack(len(payload)) + payload)
         while data:
             data = data[os.write(resp_fd, data):]
+        if leftover:  # a child that could not be found and killed: this worker is not clean
+            os._exit(0)
+
+
+# Starting a process from a pure tool would leave a copy of the worker (or a stray program)
+# behind the executor's back: refused, as the sandbox refuses it for code tools.
+_PROCESS_EVENTS = frozenset({"os.fork", "os.forkpty", "os.system", "os.exec", "os.posix_spawn",
+                             "subprocess.Popen"})
+
+
+def _refuse_processes(event: str, args: tuple) -> None:
+    if event in _PROCESS_EVENTS:
+        raise PermissionError(f"tools may not start processes ({event} is not allowed)")
+
+
+def _kill_children() -> bool | None:
+    """Kill and reap whatever a tool forked without the audit hook seeing it. None: there
+    was nothing; False: there was, and it is gone; True: a child is still alive somewhere."""
+    pids: set[int] = set()
+    try:
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children") as f:
+                pids.update(int(p) for p in f.read().split())
+    except (OSError, ValueError):
+        pass
+    for child in pids:
+        try:
+            os.kill(child, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    found = None
+    while True:
+        try:
+            child, _ = os.waitpid(-1, os.WNOHANG if not pids else 0)
+        except ChildProcessError:
+            return found
+        if child == 0:
+            return True
+        pids.discard(child)
+        found = False
 
 
 def _call_pure(fn: Callable[..., Any], arguments: dict, max_output: int, memory_mb: int) -> bytes:

@@ -1149,7 +1149,7 @@ def _make_audit_hook(scratch: str, read_roots: tuple, read_files: tuple, path_ty
     and module attributes, but not these names. Nothing else refers to the hook.
     """
     getcwd = os.getcwd
-    is_type, is_instance, to_str, length = type, isinstance, str, len
+    is_type, to_str, length = type, str, len
     str_type, bytes_type, int_type, none = str, bytes, int, None
     deny_error = PermissionError
     write_flags = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
