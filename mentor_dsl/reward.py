@@ -14,10 +14,7 @@ from . import library
 from .compiler import Plan, compile
 from .errors import EvaluationError, MentorError, RecordError
 from .runtime import Evaluation
-from .trajectory import DEFAULT_EOS, Trajectory
-
-#: Record fields a term may read but a record may leave out.
-OPTIONAL_FIELDS = frozenset({"completion", "finished", "tools", "tool_results", "prompt", "format"})
+from .trajectory import DEFAULT_EOS, OPTIONAL_FIELDS, Trajectory
 
 
 @dataclass

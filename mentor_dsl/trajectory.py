@@ -19,6 +19,9 @@ from .formats.openai import calls_from_messages
 
 DEFAULT_EOS = "<|im_end|>"
 
+#: Record fields a term may read but a record may leave out.
+OPTIONAL_FIELDS = frozenset({"completion", "finished", "tools", "tool_results", "prompt", "format"})
+
 
 @dataclass(frozen=True)
 class TeacherRef:

@@ -8,7 +8,7 @@ import click
 
 from .. import compiler, library
 from ..compiler import Plan
-from ..reward import OPTIONAL_FIELDS
+from ..trajectory import OPTIONAL_FIELDS
 from .options import fmt, parse_set, set_option, table
 
 

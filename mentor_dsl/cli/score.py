@@ -6,14 +6,16 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import click
 
 from ..data.io import InvalidJSON, iter_json_lines
 from ..errors import RecordError
-from ..reward import Reward, load
 from .options import fmt, parse_set, set_option, table
+
+if TYPE_CHECKING:  # the reward imports torch: only when a command runs
+    from ..reward import Reward
 
 EXIT_SKIPPED = 1
 
@@ -101,6 +103,8 @@ def score_command(spec: str, data: str, output: Path | None, eos: str | None, ba
                   overrides: tuple[str, ...]) -> None:
     """Score trajectory records with a reward spec. Writes {"id", "reward", "terms"} per
     record and a summary table on stderr. Bad records are reported and skipped."""
+    from ..reward import load
+
     reward = load(spec, eos=eos, **parse_set(overrides))
     summary = _Summary()
     out = output.open("w", encoding="utf-8") if output else sys.stdout
