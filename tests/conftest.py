@@ -40,3 +40,15 @@ def plugin():
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def bfcl_data():
+    """BFCL's data files (the bfcl-eval wheel); tests that need them skip without it."""
+    from mentor_dsl.bfcl import find_data_dir
+    from mentor_dsl.errors import DataError
+
+    try:
+        return find_data_dir()
+    except DataError as exc:
+        pytest.skip(f"BFCL data not installed ({exc})")

@@ -35,14 +35,6 @@ from mentor_dsl.errors import DataError
 from mentor_dsl.formats.pythonic import PYTHONIC
 
 
-@pytest.fixture(scope="session")
-def bfcl_data():
-    try:
-        return find_data_dir()
-    except DataError as exc:
-        pytest.skip(f"BFCL data not installed ({exc})")
-
-
 _CACHE: dict[str, list[dict]] = {}
 
 

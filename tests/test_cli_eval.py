@@ -169,7 +169,9 @@ def test_eval_end_to_end_on_the_embedded_student(tmp_path):
     splits = saved["metrics"]["splits"]
     ran = {source for entry in splits.values() for source in entry["sources"]}
     assert ran | set(saved["skipped"]) == {"test", "ood_sci", "ood_chain", "ood_distractor", "bfcl:simple_python",
-                                            "bfcl:multiple", "bfcl:parallel", "bfcl:parallel_multiple"}
+                                            "bfcl:multiple", "bfcl:parallel", "bfcl:parallel_multiple",
+                                            "bfcl:exec_simple", "bfcl:exec_multiple", "bfcl:exec_parallel",
+                                            "bfcl:exec_parallel_multiple"}
     for entry in splits.values():
         for key in ("accuracy", "call_validity", "hallucination_rate", "calls_per_task", "teacher_similarity",
                     "finished_rate", "domains"):

@@ -302,6 +302,21 @@ def test_build_row_for_bfcl_keeps_the_grading_fields():
     assert (right["correct"], bad["correct"]) == (1.0, 0.0)
 
 
+def test_executable_bfcl_rows_are_graded_by_running_the_calls(bfcl_data):
+    from mentor_dsl.data import resolve_data
+
+    reg = registry()
+    (task,) = [t for t in tasks.load_tasks(["bfcl"], limit=1)[0] if t.source == "bfcl:exec_simple"]
+    assert task.record["id"] == "exec_simple_0"  # calc_binomial_probability(n=20, k=5, p=0.6)
+    tokenizer = FakeTokenizer([block("calc_binomial_probability", {"n": 20, "k": 5, "p": 0.6}),
+                               block("calc_binomial_probability", {"n": 20, "k": 6, "p": 0.6}), "<|im_end|>"])
+    right = build_row(task, _rollout([0, 2], [1, 1], True), tokenizer, reg, HERMES)
+    wrong = build_row(task, _rollout([1, 2], [1, 1], True), tokenizer, reg, HERMES)
+    score_accuracy([right, wrong])
+    assert (right["correct"], wrong["correct"]) == (1.0, 0.0)
+    assert right["execution_result"] == resolve_data("bfcl:exec_simple")[0]["execution_result"]
+
+
 def test_score_reward_leaves_rows_a_spec_cannot_score():
     import mentor_dsl
 

@@ -4,15 +4,18 @@ Split groups (the names `--split` takes):
 
     in_domain   builtin:test
     ood         builtin:ood_sci + builtin:ood_chain + builtin:ood_distractor
-    bfcl        BFCL simple_python, multiple, parallel, parallel_multiple (AST categories)
+    bfcl        BFCL simple_python, multiple, parallel, parallel_multiple (AST-graded), and
+                exec_simple, exec_multiple, exec_parallel, exec_parallel_multiple (graded by
+                running the calls through clean-room versions of BFCL's pure functions; the
+                records whose functions need a web API are left out)
     all         all of the above
 
 `limit` caps the tasks of each *source* (each built-in split, each BFCL category), the
 first N in file order, so `--split ood --limit 10` evaluates 30 tasks.
 
 Task splits are multi-turn: the tools are registered mentor tools and really run. BFCL is
-single-turn, as BFCL's own AST categories are: its functions are shown as tools in the
-system prompt, the student answers once, and its calls are graded, never executed.
+single-turn, as BFCL's own categories are: its functions are shown as tools in the system
+prompt, the student answers once, and its calls are graded, not run as a rollout's tools.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from ..train.prompts import build_prompt, tool_line
 SOURCES: dict[str, tuple[str, ...]] = {
     "in_domain": ("test",),
     "ood": ("ood_sci", "ood_chain", "ood_distractor"),
-    "bfcl": ("bfcl:simple_python", "bfcl:multiple", "bfcl:parallel", "bfcl:parallel_multiple"),
+    "bfcl": ("bfcl:simple_python", "bfcl:multiple", "bfcl:parallel", "bfcl:parallel_multiple",
+             "bfcl:exec_simple", "bfcl:exec_multiple", "bfcl:exec_parallel", "bfcl:exec_parallel_multiple"),
 }
 SPLIT_CHOICES = (*SOURCES, "all")
 

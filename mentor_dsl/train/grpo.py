@@ -27,6 +27,9 @@ def grpo_args(config: TrainConfig):
         beta=0.0,
         use_vllm=config.use_vllm,
         vllm_mode="colocate",  # the config file's `extra` may choose "server"
+        # Multi-turn rollouts return no sampling log-probabilities (tool tokens have none),
+        # so TRL's vLLM importance-sampling correction has nothing to correct with.
+        vllm_importance_sampling_correction=False,
     )
 
 

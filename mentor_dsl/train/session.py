@@ -210,7 +210,8 @@ class Session:
         if self.interrupted:
             raise _Interrupted(self.out, last)
         self._save_final(trainer)
-        _print_summary(self)
+        if _is_main(trainer):
+            _print_summary(self)
         return self.out
 
     def _on_interrupt(self, signum, frame) -> None:
@@ -233,13 +234,17 @@ class Session:
         self.metrics = [json.loads(line) for line in kept]
 
     def _save_final(self, trainer) -> None:
-        """The trained student, ready for `mentor eval --model OUTPUT_DIR/model`."""
+        """The trained student, ready for `mentor eval --model OUTPUT_DIR/model`. Every
+        process takes part (ZeRO-3 gathers the weights); the main one writes."""
         target = self.out / "model"
         model = trainer.model
         if hasattr(model, "merge_and_unload"):  # LoRA: a plain model is easier to use later
-            model = model.merge_and_unload()
-        model.save_pretrained(target)
-        self.tokenizer.save_pretrained(target)
+            if _is_main(trainer):
+                model.merge_and_unload().save_pretrained(target)
+        else:
+            trainer.save_model(str(target))
+        if _is_main(trainer):
+            self.tokenizer.save_pretrained(target)
 
 
 class _Interrupted(MentorError):
@@ -249,6 +254,29 @@ class _Interrupted(MentorError):
         where = f"the last checkpoint is {checkpoint}" if checkpoint else "no checkpoint was written yet"
         super().__init__(f"training interrupted; {where}. Continue with: mentor train ... "
                          f"--output-dir {out} --resume")
+
+
+def _is_main(trainer) -> bool:
+    check = getattr(trainer, "is_world_process_zero", None)
+    return bool(check()) if callable(check) else True
+
+
+def _across_processes(stats) -> tuple[list[float], list[float]]:
+    """The step's rollout counts summed over the processes of an `accelerate launch` run
+    (each generates its share of the batch), and its timings as the slowest process's."""
+    counts = [stats.completions, stats.calls, stats.failed_calls, stats.finished]
+    seconds = [stats.generation_seconds, stats.tool_seconds]
+    from accelerate import PartialState
+
+    state = PartialState()
+    if state.num_processes == 1:
+        return counts, seconds
+    import torch
+    from accelerate.utils import gather
+
+    # float32: NCCL and gloo both reduce it; the values are small counts and seconds.
+    rows = gather(torch.tensor([counts + seconds], dtype=torch.float32, device=state.device))
+    return rows[:, :4].sum(dim=0).tolist(), rows[:, 4:].max(dim=0).values.tolist()
 
 
 def _text(value: Any) -> Any:
@@ -299,30 +327,32 @@ class _Metrics(StepTimer):
             return
         session = self.session
         reward = session.reward
-        stats = self.stats.take()
+        (completions, calls, failed, finished), (generation_s, tool_s) = _across_processes(self.stats.take())
         row: dict[str, Any] = {"step": state.global_step, "reward": logs["reward"]}
         # Every term and binding, null when no completion of the step needed it.
         for key in reward.term_names:
             row[f"reward/{key}"] = logs.get(f"{reward.name}/{key}")
         row["reward_std"] = logs.get("reward_std")
-        row["tools/calls_per_completion"] = stats.calls / stats.completions if stats.completions else 0.0
-        row["tools/failure_rate"] = stats.failed_calls / stats.calls if stats.calls else 0.0
-        row["finished_rate"] = stats.finished / stats.completions if stats.completions else 0.0
+        row["tools/calls_per_completion"] = calls / completions if completions else 0.0
+        row["tools/failure_rate"] = failed / calls if calls else 0.0
+        row["finished_rate"] = finished / completions if completions else 0.0
         row["completion_length"] = logs.get("completions/mean_length")
         row["loss"] = logs.get("loss")
         spent = reward.seconds - self.reward_seconds
         self.reward_seconds = reward.seconds
         step = self.take()
         row["time/step"] = step
-        row["time/generation"] = stats.generation_seconds
-        row["time/tools"] = stats.tool_seconds
+        row["time/generation"] = generation_s
+        row["time/tools"] = tool_s
         row["time/reward"] = spent
         row["share/reward"] = spent / step if step else 0.0
-        row["share/tools"] = stats.tool_seconds / step if step else 0.0
+        row["share/tools"] = tool_s / step if step else 0.0
         row = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+        session.metrics.append(row)
+        if not state.is_world_process_zero:  # one metrics file and one display per run
+            return
         with open(session.out / METRICS, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
-        session.metrics.append(row)
         session.progress.update(row, state.max_steps)
 
 

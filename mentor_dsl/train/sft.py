@@ -61,9 +61,11 @@ class _LossMetrics(StepTimer):
         if not logs or "loss" not in logs:
             return
         row = {"step": state.global_step, "loss": logs["loss"], "time/step": self.take()}
+        self.session.metrics.append(row)
+        if not state.is_world_process_zero:
+            return
         with open(self.session.out / METRICS, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
-        self.session.metrics.append(row)
         self.session.progress.update(row, state.max_steps)
 
 
