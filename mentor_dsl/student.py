@@ -12,7 +12,7 @@ cache that:
         mentor-student.json        # written last: marks a complete conversion
 
 The cache root is `$MENTOR_CACHE`, else `$XDG_CACHE_HOME/mentor`, else `~/.cache/mentor`.
-The conversion (~30 s on two cores) writes into a temporary sibling directory and renames it
+The conversion (about 15 s on two cores) writes into a temporary sibling directory and renames it
 into place, under a lock file, so an interrupted run or two concurrent processes never leave
 a half-written model behind. Nothing is downloaded: every load is `local_files_only`.
 
@@ -140,7 +140,7 @@ def default_student_dir() -> Path:
         if locked:  # nobody else is converting: staging dirs left by killed runs are garbage
             for stale in target.parent.glob(f".{target.name}.tmp-*"):
                 shutil.rmtree(stale, ignore_errors=True)
-        logger.info("converting the embedded student %s to %s (one-time, ~30 s)", source.name, target)
+        logger.info("converting the embedded student %s to %s (one-time, about 15 s)", source.name, target)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
         try:
             staging.chmod(0o755)  # mkdtemp makes it 0700; the cache is an ordinary directory
