@@ -123,6 +123,18 @@ def _tool_results(value: Any, record_id: str) -> tuple[bool, ...] | None:
     return tuple(out)
 
 
+def _finished(value: Any, record_id: str) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise RecordError("'finished' must be true or false", record_id=record_id, field="finished")
+    return value
+
+
+def _format(value: Any, record_id: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise RecordError("'format' must be a format name", record_id=record_id, field="format")
+    return value
+
+
 def _message_text(messages: list, record_id: str) -> str:
     parts = []
     for m in messages:
@@ -184,39 +196,26 @@ class Trajectory:
         else:
             raise RecordError("'completion' must be a string or a list of messages", record_id=rid, field="completion")
 
-        def field(name: str, parse: Callable[[], Any]) -> Any:
+        def field(name: str, parse: Callable[[Any, str], Any]) -> Any:
+            if name not in record:
+                return None
             try:
-                return parse()
+                return parse(record[name], rid)
             except RecordError:
                 if reads is None or name in reads:
                     raise
                 return None
 
-        def given_finished() -> bool | None:
-            given = record.get("finished")
-            if given is not None and not isinstance(given, bool):
-                raise RecordError("'finished' must be true or false", record_id=rid, field="finished")
-            return given
-
-        def given_format() -> str | None:
-            fmt = record.get("format")
-            if fmt is not None and not isinstance(fmt, str):
-                raise RecordError("'format' must be a format name", record_id=rid, field="format")
-            return fmt
-
-        given = field("finished", given_finished)
+        given = field("finished", _finished)
         if finished is None:
             finished = given
         if finished is None:
             # A message list is a completed chat turn; raw text must end with the EOS string.
             finished = True if messages is not None else (bool(eos) and text.endswith(eos))
-        teacher = field("teacher", lambda: _teacher(record["teacher"], rid) if "teacher" in record else None)
         return cls(
             id=rid, index=index, record=record, text=text, messages=messages, finished=bool(finished),
-            gold=field("answer", lambda: _gold(record.get("answer"), rid)), teacher=teacher,
-            tools=field("tools", lambda: _tool_names(record.get("tools"), rid)),
-            tool_results=field("tool_results", lambda: _tool_results(record.get("tool_results"), rid)),
-            format=field("format", given_format),
+            gold=field("answer", _gold), teacher=field("teacher", _teacher), tools=field("tools", _tool_names),
+            tool_results=field("tool_results", _tool_results), format=field("format", _format),
         )
 
     # -- cached views ------------------------------------------------------------------------

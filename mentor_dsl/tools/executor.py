@@ -634,14 +634,10 @@ def _worker_main(fns: Mapping[str, Callable[..., Any]], req_fd: int, resp_fd: in
             os._exit(0)
 
 
-# Starting a process from a pure tool would leave a copy of the worker (or a stray program)
-# behind the executor's back: refused, as the sandbox refuses it for code tools.
-_PROCESS_EVENTS = frozenset({"os.fork", "os.forkpty", "os.system", "os.exec", "os.posix_spawn",
-                             "subprocess.Popen"})
-
-
 def _refuse_processes(event: str, args: tuple) -> None:
-    if event in _PROCESS_EVENTS:
+    """Starting a process from a pure tool would leave a copy of the worker (or a stray
+    program) behind the executor's back: refused, as the sandbox refuses it for code tools."""
+    if event in sandbox.PROCESS_EVENTS:
         raise PermissionError(f"tools may not start processes ({event} is not allowed)")
 
 

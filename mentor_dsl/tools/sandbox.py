@@ -1095,10 +1095,12 @@ def _seccomp(libc: Any) -> str:
     return "on: no fork/exec/socket/ptrace/namespaces; signals to itself only"
 
 
+#: Audit events that start a process; the executor's pure-tool workers refuse these too.
+PROCESS_EVENTS = frozenset({"os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
+                            "subprocess.Popen"})
 # Audit events refused outright, and refused by prefix.
-_DENY_EVENTS = frozenset({
-    "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
-    "subprocess.Popen", "os.kill", "os.killpg", "signal.pthread_kill", "os.link", "os.symlink",
+_DENY_EVENTS = PROCESS_EVENTS | frozenset({
+    "os.kill", "os.killpg", "signal.pthread_kill", "os.link", "os.symlink",
     "resource.setrlimit", "resource.prlimit", "gc.get_objects", "gc.get_referrers",
     "gc.get_referents", "sys._current_frames", "sys._current_exceptions",
     "cpython.PyInterpreterState_New", "urllib.Request", "webbrowser.open",

@@ -276,7 +276,8 @@ def _across_processes(stats) -> tuple[list[float], list[float]]:
 
     # float32: NCCL and gloo both reduce it; the values are small counts and seconds.
     rows = gather(torch.tensor([counts + seconds], dtype=torch.float32, device=state.device))
-    return rows[:, :4].sum(dim=0).tolist(), rows[:, 4:].max(dim=0).values.tolist()
+    split = len(counts)
+    return rows[:, :split].sum(dim=0).tolist(), rows[:, split:].max(dim=0).values.tolist()
 
 
 def _text(value: Any) -> Any:
