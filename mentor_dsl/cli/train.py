@@ -18,8 +18,15 @@ _RENAMED = {"overrides": "params", "config_file": None}
 
 @click.command("train")
 @click.option("--reward", help="Reward spec: a file, a library name, or FILE::REWARD [default: mentor].")
-@click.option("--model", help="'default' (the embedded SmolLM2-135M-Instruct) or a local model directory.")
-@click.option("--data", help="builtin:SPLIT, a JSONL file of records, or a datasets directory [default: builtin:train].")
+@click.option("--model", help="'default' (the embedded SmolLM2-135M-Instruct), a model directory, a training run, "
+                              "or a Hub id org/name[@revision].")
+@click.option("--dtype", type=click.Choice(["auto", "bfloat16", "float16", "float32"]),
+              help="Weights' dtype [default: auto: bfloat16 on a GPU that supports it, else float32].")
+@click.option("--attn-implementation", help="transformers' attention kernel: sdpa, eager, flash_attention_2, ...")
+@click.option("--call-format", help="Tool-call format [default: the spec's option call_format, else the chat "
+                                    "template's: hermes, llama_json, mistral].")
+@click.option("--data", help="builtin:SPLIT, a file (JSONL, JSON, parquet, CSV), a datasets folder, or a Hub dataset "
+                             "id org/name[:split] [default: builtin:train].")
 @click.option("--trainer", help="A registered trainer: grpo (default) or sft; see `mentor plugins`.")
 @click.option("--output-dir", help="Where checkpoints, metrics.jsonl and the final model go [default: runs/mentor].")
 @click.option("--max-steps", type=click.IntRange(1))

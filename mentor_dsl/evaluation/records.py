@@ -22,12 +22,17 @@ _BFCL_FIELDS = ("category", "functions", "possible_answer", "ground_truth", "exe
                 "execution_result_type")
 
 
-def build_row(task: EvalTask, rollout, tokenizer, registry, fmt) -> dict[str, Any]:
-    """The row of one task's rollout. `completion` is the decoded completion with special
-    tokens (tool responses included, as the student saw them); `finished` is the
-    rollout's own verdict (EOS generated), not a guess from the text."""
+def build_row(task: EvalTask, rollout, layout, registry) -> dict[str, Any]:
+    """The row of one task's rollout. `completion` is the completion in mentor's record
+    layout (tool responses included, as `<tool_response>` blocks, whatever the student's
+    chat template); `finished` is the rollout's own verdict (an end-of-turn token
+    generated), not a guess from the text."""
+    from ..rollouts.loop import record_text
+    from ..trajectory import DEFAULT_EOS
+
     record = task.record
-    text = tokenizer.decode(rollout.completion_ids, skip_special_tokens=False)
+    fmt = layout.format
+    text = record_text(rollout, layout, DEFAULT_EOS)
     row: dict[str, Any] = {
         "id": task.id,
         "split": task.split,

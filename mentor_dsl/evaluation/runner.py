@@ -20,9 +20,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..errors import DataError
-from ..train.rollout import eos_ids
-from .generation import CachedBackend, greedy_config, single_turn
+from ..errors import DataError, MentorError
+from ..rollouts.loop import greedy_config
+from .generation import single_turn
 from .metrics import summarize
 from .progress import EvalProgress
 from .records import build_row, score_accuracy, score_reward
@@ -32,29 +32,15 @@ FORMAT = "mentor-eval"
 FORMAT_VERSION = 1
 
 
-def resolve_model_dir(model: str | os.PathLike | None) -> Path:
-    """'default' is the embedded student (converted once into the cache); anything else
-    must be a local transformers model directory. Nothing is ever downloaded."""
-    if model in (None, "", "default"):
-        from ..student import default_student_dir
-
-        return default_student_dir()
-    path = Path(model).expanduser()
-    if not path.is_dir():
-        raise DataError(f"--model {str(model)!r}: no such directory; use 'default' for the embedded student, "
-                        "or a model directory such as runs/NAME/model")
-    if not (path / "config.json").is_file():
-        hint = " (a training run? its model is in the model/ subdirectory)" if (path / "model").is_dir() else ""
-        raise DataError(f"--model {str(model)!r} is not a transformers model directory (no config.json){hint}")
-    return path
-
-
 def run_name(model: str | os.PathLike | None) -> str:
-    """A short label for reports: 'default', the run of `runs/NAME/model`, else the
-    directory name (checkpoints keep their run: 'NAME/checkpoint-20')."""
+    """A short label for reports: 'default', the run of `runs/NAME/model` (or of the run
+    folder itself), else the directory name (checkpoints keep their run:
+    'NAME/checkpoint-20'); a Hub id as written."""
     if model in (None, "", "default"):
         return "default"
     path = Path(model).expanduser()
+    if not path.exists():
+        return str(model)
     parts = [p for p in path.resolve().parts if p not in ("/", "")]
     if not parts:
         return str(model)
@@ -79,9 +65,10 @@ def versions() -> dict[str, str | None]:
 
 def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] = "all", limit: int | None = None,
              reward: str | None = None, seed: int = 0, batch_size: int = 8, max_turns: int = 3,
-             max_completion_length: int = 128, call_format: str = "hermes", *,
+             max_completion_length: int = 128, call_format: str | None = None, *,
              params: dict[str, Any] | None = None, bfcl_path: str | None = None, name: str | None = None,
-             device: str = "auto", progress: bool | EvalProgress = True) -> dict[str, Any]:
+             device: str = "auto", dtype: str = "auto", attn_implementation: str | None = None,
+             progress: bool | EvalProgress = True) -> dict[str, Any]:
     """Evaluate a student; returns the eval.json object plus `"rows"` (one per task).
 
     `splits`: "in_domain", "ood", "bfcl", "all" or a list of them. `limit` caps the tasks
@@ -99,18 +86,16 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
         if not isinstance(value, int) or value < least:
             raise DataError(f"{label} must be an integer >= {least}, got {value!r}")
     registry = get_registry()
-    fmt = registry.get("formats", call_format)
-    if fmt is None:
+    if call_format is not None and registry.get("formats", call_format) is None:
         raise DataError(f"unknown call format {call_format!r} (formats: {', '.join(registry.names('formats'))})")
-    if getattr(fmt, "stop_text", None) is None:
-        raise DataError(f"call format {call_format!r} has no stop text, so a multi-turn rollout cannot tell when a "
-                        "call is complete; use 'hermes', 'json_lines' or 'json_list'")
     spec = None
     if reward is not None:  # a broken spec should fail before minutes of generation
         from ..reward import load
 
         spec = load(reward, **(params or {}))
-    model_dir = resolve_model_dir(model)
+    from ..models import resolve_model
+
+    ref = resolve_model(model)
     target = _device(device)
     tasks, skipped = load_tasks(groups, limit, bfcl_path=bfcl_path)
     display = progress if isinstance(progress, EvalProgress) else EvalProgress(len(tasks), enabled=bool(progress))
@@ -123,26 +108,33 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
 
     from transformers import set_seed
 
-    from ..student import load_student
+    from ..models import load_model
+    from ..rollouts.hf import HFGenerator
+    from ..rollouts.layout import ChatLayout
+    from ..rollouts.loop import ToolRollout
     from ..tools.executor import Executor
-    from ..train.rollout import ToolRollout
 
     set_seed(seed)
-    student, tokenizer = _quietly(load_student, model_dir)
+    student, tokenizer = _quietly(load_model, ref, dtype=dtype, attn_implementation=attn_implementation,
+                                  device=str(target))
     student.to(target).eval()
-    eos = eos_ids(student, tokenizer)
-    if not eos:
-        raise DataError(f"the model at {model_dir} has no EOS token, so a completion can never finish")
+    try:
+        layout = ChatLayout.for_tokenizer(tokenizer, registry, call_format=call_format,
+                                          generation_config=student.generation_config)
+    except MentorError as exc:
+        raise DataError(str(getattr(exc, "message", None) or exc)) from None
+    fmt = layout.format
+    eos = set(layout.end_ids)
     config = greedy_config(student, tokenizer, eos)
 
-    prompts = {id(t): ToolRollout._prompt_ids(tokenizer, task_prompt(t, registry, fmt)) for t in tasks}
+    prompts = {id(t): layout.encode(task_prompt(t, registry, layout)) for t in tasks}
     executor = Executor(registry.tools)
     rows_by_task: dict[int, dict[str, Any]] = {}
     generation_seconds = 0.0
     try:
-        rollout = ToolRollout(executor, fmt, max_turns=max_turns)
-        backends = {"task": CachedBackend(student, tokenizer, config, fmt.stop_text),
-                    "bfcl": CachedBackend(student, tokenizer, config, None)}
+        rollout = ToolRollout(executor, layout, max_turns=max_turns)
+        backends = {"task": HFGenerator(student, tokenizer, config, layout.stop_text, reuse_prefixes=True),
+                    "bfcl": HFGenerator(student, tokenizer, config, None, reuse_prefixes=True)}
         with display:
             for batch in _batches(tasks, prompts, batch_size):
                 kind = batch[0].kind
@@ -151,10 +143,10 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
                 if kind == "bfcl":
                     rollouts = single_turn(backends["bfcl"], ids, max_completion_length, eos)
                 else:
-                    rollouts = rollout.run(backends["task"], tokenizer, ids, max_completion_length, eos)
+                    rollouts = rollout.run(backends["task"], ids, max_completion_length, eos)
                 generation_seconds += time.perf_counter() - tick
                 for task, result in zip(batch, rollouts):
-                    rows_by_task[id(task)] = build_row(task, result, tokenizer, registry, fmt)
+                    rows_by_task[id(task)] = build_row(task, result, layout, registry)
                 display.advance(len(batch), ", ".join(dict.fromkeys(t.source for t in batch)))
         rows = [rows_by_task[id(t)] for t in tasks]  # back in split/file order
         score_accuracy(rows)
@@ -170,7 +162,7 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
         "name": name or run_name(model),
         "config": {
             "model": str(model),
-            "model_path": str(model_dir),
+            "model_path": ref.location + (f"@{ref.revision}" if ref.revision else ""),
             "splits": groups,
             "sources": list(dict.fromkeys(t.source for t in tasks)),
             "limit": limit,
@@ -178,7 +170,8 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
             "batch_size": batch_size,
             "max_turns": max_turns,
             "max_completion_length": max_completion_length,
-            "call_format": call_format,
+            "call_format": fmt.name,
+            "chat_layout": "native" if layout.native else "inline",
             "device": str(target),
             "decoding": "greedy",
             "reward": None if spec is None else {"spec": str(reward), "name": spec.name, "params": params or {}},

@@ -26,7 +26,7 @@ from functools import cached_property
 from typing import Any, Mapping, Sequence
 
 from ..errors import DataError, did_you_mean
-from ..train.prompts import build_prompt, tool_line
+from ..train.prompts import task_messages, tool_line
 
 SOURCES: dict[str, tuple[str, ...]] = {
     "in_domain": ("test",),
@@ -42,6 +42,7 @@ BFCL_SYSTEM = """Answer the request by calling tools. You can call these tools:
 </tools>
 {instructions}
 When the request needs several calls, write one block for each."""
+BFCL_NATIVE_SYSTEM = "Answer the request by calling tools. When the request needs several calls, make them all."
 
 
 def resolve_splits(names: str | Sequence[str]) -> list[str]:
@@ -124,12 +125,19 @@ class FunctionDoc:
         return cls(fn["name"], fn.get("description") or "", dict(fn.get("parameters") or {"type": "object"}))
 
 
-def task_prompt(task: EvalTask, registry, fmt) -> list[dict[str, str]]:
-    """The messages the student sees: training's prompt for task splits (so evaluation
+def task_prompt(task: EvalTask, registry, layout) -> str:
+    """The prompt text the student sees: training's prompt for task splits (so evaluation
     measures what training optimised), a BFCL variant without the boxed-answer line."""
-    if task.kind == "bfcl":
-        return bfcl_prompt(task.record.get("prompt") or [], task.bfcl_tools, fmt)
-    return build_prompt(task.record["prompt"], task_tools(task, registry), fmt)
+    if task.kind != "bfcl":
+        return layout.prompt_text(task.record["prompt"], task_tools(task, registry))
+    if layout.native:  # the template shows the functions its own way
+        messages = task_messages(task.record.get("prompt") or [])
+        system = BFCL_NATIVE_SYSTEM
+        if messages and messages[0].get("role") == "system":
+            system = f"{system}\n\n{messages[0]['content']}"
+            messages = messages[1:]
+        return layout.render([{"role": "system", "content": system}, *messages], task.bfcl_tools)
+    return layout.render(bfcl_prompt(task.record.get("prompt") or [], task.bfcl_tools, layout.format), ())
 
 
 def bfcl_prompt(messages: Any, functions: Sequence[FunctionDoc], fmt) -> list[dict[str, str]]:
@@ -142,19 +150,20 @@ def bfcl_prompt(messages: Any, functions: Sequence[FunctionDoc], fmt) -> list[di
 
 
 def task_tools(task: EvalTask, registry) -> list:
-    names = task.record.get("tools") or sorted(registry.tools)
-    missing = [n for n in names if n not in registry.tools]
-    if missing:
-        raise DataError(f"task {task.id!r} of {task.source} lists tools that no plugin provides: "
-                        f"{', '.join(missing)} (see `mentor plugins`)")
-    return [registry.tools[n] for n in names]
+    """The task's tools, by the rule `score`, `train` and `teach` use (`toolsets`)."""
+    from ..toolsets import resolve_tools
+
+    try:
+        return resolve_tools(task.record.get("tools"), registry)
+    except DataError as exc:
+        raise DataError(f"task {task.id!r} of {task.source}: {exc}") from None
 
 
 def available_tools(task: EvalTask, registry) -> list[str]:
     """The tool names a task offers; a call to anything else is a hallucination."""
     if task.kind == "bfcl":
         return [f.name for f in task.bfcl_tools]
-    return list(task.record.get("tools") or sorted(registry.tools))
+    return [t.name for t in task_tools(task, registry)]
 
 
 def schema_check(task: EvalTask, registry):

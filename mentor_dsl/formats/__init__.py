@@ -5,6 +5,8 @@ from __future__ import annotations
 from ..plugins import hookimpl
 from .hermes import HERMES
 from .json_blocks import JSON_LINES, JSON_LIST
+from .llama import LLAMA_JSON
+from .mistral import MISTRAL
 from .openai import OPENAI
 
 DEFAULT_FORMAT = "hermes"
@@ -16,6 +18,8 @@ def register_formats(register):
     register(OPENAI)
     register(JSON_LINES)
     register(JSON_LIST)
+    register(LLAMA_JSON)
+    register(MISTRAL)
     try:
         from .pythonic import PYTHONIC
     except ImportError:  # pragma: no cover - the module ships with the package

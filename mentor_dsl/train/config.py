@@ -16,8 +16,11 @@ class TrainConfig:
     hook receive one of these; CPU-sized defaults train the embedded student in minutes."""
 
     reward: str = "mentor"
-    model: str = "default"                 # "default": the embedded SmolLM2-135M-Instruct
-    data: str = "builtin:train"            # builtin:SPLIT, a JSONL file, or a datasets directory
+    model: str = "default"                 # "default" (the embedded SmolLM2-135M-Instruct), a directory, a run, org/name[@rev]
+    dtype: str = "auto"                    # weights: auto (bf16 on a GPU that has it, else float32), bfloat16, float16, float32
+    attn_implementation: str | None = None  # e.g. sdpa, eager, flash_attention_2 (None: transformers' choice)
+    call_format: str | None = None         # None: the reward spec's `option call_format`, else the chat template's
+    data: str = "builtin:train"            # builtin:SPLIT, a file (JSONL, JSON, parquet, CSV), a datasets folder, org/name[:split]
     trainer: str = "grpo"
     output_dir: str = "runs/mentor"
     max_steps: int = 5

@@ -11,25 +11,23 @@ from .config import TrainConfig
 from .session import Session, trainer_arguments
 
 
-def grpo_args(config: TrainConfig):
+def grpo_args(session: Session):
     """GRPOConfig for a run: no reference model (beta 0) and TRL's vLLM settings."""
     from trl import GRPOConfig
 
+    config = session.config
     batch = config.per_device_batch_size or config.num_generations
     if batch % config.num_generations:
         raise TrainingError(f"the batch size ({batch}) must be a multiple of --num-generations "
                             f"({config.num_generations}): each prompt's completions form one group")
     return trainer_arguments(
-        GRPOConfig, config,
+        GRPOConfig, session,
         num_generations=config.num_generations,
         max_completion_length=config.max_completion_length,
         temperature=config.temperature,
         beta=0.0,
         use_vllm=config.use_vllm,
         vllm_mode="colocate",  # the config file's `extra` may choose "server"
-        # Multi-turn rollouts return no sampling log-probabilities (tool tokens have none),
-        # so TRL's vLLM importance-sampling correction has nothing to correct with.
-        vllm_importance_sampling_correction=False,
     )
 
 
@@ -38,13 +36,13 @@ def build(config: TrainConfig, trainer_class=None) -> tuple[Session, Any]:
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
     from trl import GRPOTrainer
 
-    from .rollout import ToolRollout
+    from .rollout import TrainerRollout
 
     session = Session(config)
-    args = grpo_args(config)
-    rollout = ToolRollout(session.executor, session.call_format, max_turns=config.max_turns)
+    args = grpo_args(session)
+    rollout = TrainerRollout(session.executor, session.layout, max_turns=config.max_turns)
     trainer = (trainer_class or GRPOTrainer)(
-        model=session.model,
+        model=session.model_id,
         reward_funcs=[session.reward],
         args=args,
         train_dataset=session.dataset(),

@@ -28,20 +28,21 @@ Finish with the final answer in \\boxed{{}}."""
 _KEEP = ("type", "properties", "items", "required", "enum")
 
 
-def _compact(schema: Any) -> Any:
+def compact_schema(schema: Any) -> Any:
+    """A JSON Schema with only what a caller needs (see `_KEEP`)."""
     if not isinstance(schema, dict):
         return schema
     out = {k: v for k, v in schema.items() if k in _KEEP}
     if "properties" in out:
-        out["properties"] = {name: _compact(sub) for name, sub in out["properties"].items()}
+        out["properties"] = {name: compact_schema(sub) for name, sub in out["properties"].items()}
     if "items" in out:
-        out["items"] = _compact(out["items"])
+        out["items"] = compact_schema(out["items"])
     return out
 
 
 def tool_line(tool: Tool) -> str:
     """One tool as compact JSON Schema, on one line."""
-    schema = {"name": tool.name, "description": tool.description, "parameters": _compact(dict(tool.parameters))}
+    schema = {"name": tool.name, "description": tool.description, "parameters": compact_schema(dict(tool.parameters))}
     return json.dumps(schema, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -59,9 +60,26 @@ def worked_example(fmt) -> list[dict[str, str]]:
     ]
 
 
+def worked_example_messages() -> list[dict[str, Any]]:
+    """The worked example as structured messages, for chat templates that render tools."""
+    arguments = {"a": 12, "b": 30}
+    return [
+        {"role": "user", "content": "What is 12 + 30?"},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "call00000", "type": "function", "function": {"name": "add", "arguments": arguments}}]},
+        {"role": "tool", "tool_call_id": "call00000", "name": "add", "content": "42"},
+        {"role": "assistant", "content": "The answer is \\boxed{42}."},
+    ]
+
+
+def task_messages(task_prompt: Any) -> list[dict[str, Any]]:
+    """A task's prompt as chat messages (a bare string is one user message)."""
+    return [{"role": "user", "content": task_prompt}] if isinstance(task_prompt, str) else [dict(m) for m in task_prompt]
+
+
 def build_prompt(task_prompt: Any, tools: Sequence[Tool], fmt, *, example: bool = True) -> list[dict[str, str]]:
     """The full message list for one task. A system message in the task is kept, after ours."""
-    messages = [{"role": "user", "content": task_prompt}] if isinstance(task_prompt, str) else list(task_prompt)
+    messages = task_messages(task_prompt)
     system = system_prompt(tools, fmt)
     if messages and messages[0].get("role") == "system":
         system = f"{system}\n\n{messages[0]['content']}"

@@ -17,8 +17,9 @@ from typing import Any
 from ..errors import MentorError, TrainingError
 from ..plugins import registry
 from ..reward import OPTIONAL_FIELDS, load
+from ..models import RUN_CONFIG
+from .checkpoints import latest_checkpoint
 from .config import TrainConfig
-from .prompts import build_prompt
 
 METRICS = "metrics.jsonl"
 
@@ -26,22 +27,26 @@ METRICS = "metrics.jsonl"
 warnings.filterwarnings("ignore", category=FutureWarning, message=r".*(is_)?gradient_checkpointing.*")
 
 
-def trainer_arguments(config_class, config: TrainConfig, **specific: Any):
+def trainer_arguments(config_class, session: "Session", **specific: Any):
     """A TRL config (GRPOConfig, SFTConfig) with the options every mentor trainer shares.
-    On a GPU: bf16 where supported. On a CPU: no gradient checkpointing, which doubles
-    the backward of a model that fits in memory anyway."""
+    The trainer builds the model itself from `model_init_kwargs` (so DeepSpeed ZeRO-3
+    shards it at load). On a GPU: bf16 where supported, gradient checkpointing. On a CPU:
+    no gradient checkpointing, which doubles the backward of a model that fits anyway."""
     import torch
 
     cuda = torch.cuda.is_available()
+    config = session.config
+    dtype = session.model_kwargs["dtype"]
     shared = dict(
         output_dir=str(config.output_dir),
         max_steps=config.max_steps,
         per_device_train_batch_size=config.per_device_batch_size or config.num_generations,
         learning_rate=config.learning_rate,
         use_cpu=not cuda,
-        bf16=cuda and torch.cuda.is_bf16_supported(),
-        fp16=False,
+        bf16=dtype == "bfloat16" or (cuda and dtype == "float32" and torch.cuda.is_bf16_supported()),
+        fp16=dtype == "float16",
         gradient_checkpointing=cuda and not config.lora,
+        model_init_kwargs=dict(session.model_kwargs),
         report_to="none",
         logging_steps=config.logging_steps,
         save_strategy="steps" if config.keep_checkpoints else "no",
@@ -60,52 +65,48 @@ def trainer_arguments(config_class, config: TrainConfig, **specific: Any):
         return config_class(**shared)
 
 
-def resolve_model(model: str) -> Path:
-    """'default' is the embedded student; anything else must be a local model directory:
-    nothing is downloaded."""
-    if model in ("default", "", None):
-        from ..student import default_student_dir
-
-        return default_student_dir()
-    path = Path(model).expanduser()
-    if not (path / "config.json").is_file():
-        raise TrainingError(f"--model {model!r} is not a local transformers model directory (no config.json); "
-                            "use 'default' for the embedded student, or a checkpoint or model directory")
-    return path
-
-
-def latest_checkpoint(out: Path) -> Path | None:
-    steps = [(int(p.name.split("-")[1]), p) for p in out.glob("checkpoint-*")
-             if p.name.split("-")[1].isdigit() and (p / "trainer_state.json").exists()]
-    return max(steps)[1] if steps else None
-
-
 class Session:
-    """`needs_reward=False` for trainers that learn from the teacher's text alone (SFT)."""
+    """`needs_reward=False` for trainers that learn from the teacher's text alone (SFT).
+
+    The session resolves the model and loads its tokenizer, but not the weights: the
+    trainer gets `model_id` and builds the model from `model_init_kwargs`."""
 
     def __init__(self, config: TrainConfig, *, needs_reward: bool = True):
         from ..data import resolve_data
+        from ..models import init_kwargs, load_tokenizer, resolve_model
+        from ..rollouts.layout import ChatLayout
+        from ..toolsets import executable
         from ..tools.executor import Executor
 
         self.config = config
         self.out = Path(config.output_dir)
         self.registry = registry()
         self.reward = load(config.reward, **config.params) if needs_reward else None
-        fmt_name = self.reward.plan.option("call_format", "hermes") if self.reward else "hermes"
-        self.call_format = self.registry.get("formats", fmt_name)
         self.records = resolve_data(config.data)
         if not self.records:
             raise TrainingError(f"no training records in {config.data!r}")
+        self.model_ref = resolve_model(config.model)
+        self.model_kwargs = init_kwargs(self.model_ref, config.dtype, config.attn_implementation)
+        self.tokenizer = load_tokenizer(self.model_ref)
+        spec_format = self.reward.plan.option("call_format") if self.reward else None
+        self.layout = ChatLayout.for_tokenizer(self.tokenizer, self.registry,
+                                               call_format=config.call_format or spec_format,
+                                               generation_config=_generation_config(self.model_ref))
+        self.call_format = self.layout.format
+        self.tools = [self.tools_of(r) for r in self.records]
         if self.reward is not None:
             self._check_records()
         self._prepare_output()
-        self.model_path = resolve_model(config.model)
-        self.model, self.tokenizer = self._load_model()
-        self.executor = Executor(self.registry.tools)
+        self.executor = Executor(executable([t for ts in self.tools for t in ts], self.registry))
         if self.reward is not None:
             self.reward.with_tokenizer(self.tokenizer).use_executor(self.executor)
         self.metrics: list[dict[str, Any]] = []
         self.interrupted = False
+
+    @property
+    def model_id(self) -> str:
+        """What the trainer loads: a directory or a Hub id (the revision is in the kwargs)."""
+        return self.model_ref.location
 
     # -- setup ---------------------------------------------------------------------------------
 
@@ -120,7 +121,7 @@ class Session:
             (self.out / METRICS).unlink(missing_ok=True)
         self.config.extra.pop("overwrite", None)
         self.out.mkdir(parents=True, exist_ok=True)
-        (self.out / "config.json").write_text(json.dumps(self.config.to_json(), indent=2, default=str) + "\n")
+        (self.out / RUN_CONFIG).write_text(json.dumps(self.config.to_json(), indent=2, default=str) + "\n")
 
     def _check_records(self) -> None:
         needed = [f for f in self.reward.required_fields if f not in OPTIONAL_FIELDS]
@@ -130,16 +131,6 @@ class Session:
                 what = ", ".join(repr(f) for f in (missing or ["prompt"]))
                 raise TrainingError(f"record {record.get('id', '?')!r} of {self.config.data!r} has no {what}, "
                                     f"which reward {self.reward.name!r} needs")
-
-    def _load_model(self):
-        from ..student import load_student
-
-        model, tokenizer = load_student(self.model_path)
-        tokenizer.padding_side = "left"
-        if tokenizer.pad_token_id is None:
-            tokenizer.pad_token = tokenizer.eos_token
-        model.train()
-        return model, tokenizer
 
     def peft_config(self):
         if not self.config.lora:
@@ -151,32 +142,38 @@ class Session:
                           task_type="CAUSAL_LM")
 
     def tools_of(self, record: dict) -> list:
-        names = record.get("tools") or sorted(self.registry.tools)
-        missing = [n for n in names if n not in self.registry.tools]
-        if missing:
-            raise TrainingError(f"record {record.get('id', '?')!r} lists tools that no plugin provides: "
-                                f"{', '.join(missing)} (is the plugin installed? see `mentor plugins`)")
-        return [self.registry.tools[n] for n in names]
+        """The record's tools (see `toolsets.resolve_tools`): its `tools`, else the spec's
+        `option tools`, else every registered tool."""
+        from ..toolsets import resolve_tools
 
-    def rows_for(self, records: list[dict]) -> list[dict[str, Any]]:
-        """One training row per record: the full prompt, plus the columns the reward reads."""
+        default = self.reward.plan.option("tools") if self.reward else None
+        try:
+            return resolve_tools(record.get("tools"), self.registry, default=default)
+        except MentorError as exc:
+            raise TrainingError(f"record {record.get('id', '?')!r} of {self.config.data!r}: "
+                                f"{getattr(exc, 'message', None) or exc}") from None
+
+    def rows_for(self, records: list[dict], tools: list[list] | None = None) -> list[dict[str, Any]]:
+        """One training row per record: the rendered prompt, plus the columns the reward reads."""
         rows = []
         for i, record in enumerate(records):
-            tools = self.tools_of(record)
+            offered = tools[i] if tools is not None else self.tools_of(record)
             rows.append({
                 "id": str(record.get("id", i)),
-                "prompt": build_prompt(record["prompt"], tools, self.call_format),
+                "prompt": self.layout.prompt_text(record["prompt"], offered),
                 "answer": _text(record.get("answer")),
                 # Irregular nested objects do not fit Arrow columns; the reward reads JSON text.
                 "teacher": json.dumps(record.get("teacher")),
-                "tools": [t.name for t in tools],
+                "tools": [t.name for t in offered],
+                # The reward parses calls in the format the student was prompted with.
+                "format": self.layout.format.name,
             })
         return rows
 
     def dataset(self):
         from datasets import Dataset
 
-        return Dataset.from_list(self.rows_for(self.records))
+        return Dataset.from_list(self.rows_for(self.records, self.tools))
 
     def callbacks(self, stats) -> list:
         return [_Metrics(self, stats), _Finish(self)]
@@ -278,6 +275,16 @@ def _across_processes(stats) -> tuple[list[float], list[float]]:
     rows = gather(torch.tensor([counts + seconds], dtype=torch.float32, device=state.device))
     split = len(counts)
     return rows[:, :split].sum(dim=0).tolist(), rows[:, split:].max(dim=0).values.tolist()
+
+
+def _generation_config(ref):
+    """The model's generation config (its end-of-turn ids), read without the weights."""
+    from transformers import GenerationConfig
+
+    try:
+        return GenerationConfig.from_pretrained(ref.location, **ref.pretrained_kwargs())
+    except (OSError, ValueError):
+        return None
 
 
 def _text(value: Any) -> Any:

@@ -1,22 +1,31 @@
 """The SFT baseline: TRL's SFTTrainer on the teacher's trajectories.
 
 The student learns to reproduce the teacher's completion token by token, in the same
-prompt and call format as the GRPO rollouts. Prompt tokens and `<tool_response>` blocks
-are excluded from the loss: the student should learn to call tools and use their
-results, not to predict what a tool returns.
+prompt, chat layout and call format as the GRPO rollouts. Prompt tokens and tool
+responses are excluded from the loss: the student should learn to call tools and use
+their results, not to predict what a tool returns.
+
+Teacher records hold the trajectory in mentor's record layout (Hermes call blocks,
+`<tool_response>` blocks, the final text, then the records' end marker, `--eos`). It is
+rewritten for the student: the record's end marker is dropped and the student's own
+end-of-turn token ends each turn; a student whose chat template supports tools gets the
+conversation rendered by that template (calls as `tool_calls`, results as `tool` turns).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from ..errors import TrainingError
+from ..formats.hermes import HERMES
+from ..trajectory import DEFAULT_EOS
 from .config import TrainConfig
 from .session import METRICS, Session, StepTimer, _Finish, trainer_arguments
 
-_RESPONSE = re.compile(r"<tool_response>.*?</tool_response>\n?", re.DOTALL)
+_RESPONSE = re.compile(r"<tool_response>\n?(.*?)\n?</tool_response>\n?", re.DOTALL)
 
 
 def teacher_text(record: dict[str, Any]) -> str | None:
@@ -26,26 +35,104 @@ def teacher_text(record: dict[str, Any]) -> str | None:
     return text if isinstance(text, str) and text.strip() else None
 
 
-def tokenize_example(tokenizer, prompt_messages: list[dict], completion: str) -> dict[str, list[int]]:
-    """input_ids and labels (-100 outside the model's own tokens)."""
-    rendered = tokenizer.apply_chat_template(prompt_messages, add_generation_prompt=True, tokenize=True,
-                                             return_dict=True)
-    ids = list(rendered["input_ids"])
-    labels = [-100] * len(ids)
+@dataclass(frozen=True)
+class Segment:
+    """A model turn of a recorded trajectory and the tool responses that followed it."""
+
+    text: str
+    responses: tuple[str, ...] = ()
+
+
+def segments(completion: str, end_marker: str = DEFAULT_EOS) -> list[Segment]:
+    """A record's completion (mentor's record layout) as model turns and responses; the
+    record's end marker is dropped (the student's own end-of-turn token replaces it)."""
+    if end_marker and completion.endswith(end_marker):
+        completion = completion[: -len(end_marker)]
+    out: list[Segment] = []
     position = 0
+    text, responses = "", []
     for match in _RESPONSE.finditer(completion):
-        own = tokenizer(completion[position:match.start()], add_special_tokens=False)["input_ids"]
-        tool = tokenizer(match.group(), add_special_tokens=False)["input_ids"]
-        ids += own + tool
-        labels += own + [-100] * len(tool)
+        between = completion[position:match.start()]
+        if between.strip() or not responses:
+            if responses or text:
+                out.append(Segment(text, tuple(responses)))
+            text, responses = between, []
+        responses.append(match.group(1))
         position = match.end()
-    tail = completion[position:]
-    if tokenizer.eos_token and not tail.endswith(tokenizer.eos_token):
-        tail += tokenizer.eos_token
-    own = tokenizer(tail, add_special_tokens=False)["input_ids"]
-    ids += own
-    labels += own
+    if responses:
+        out.append(Segment(text, tuple(responses)))
+        text = ""
+    out.append(Segment(text + completion[position:]))
+    return out
+
+
+def tokenize_example(layout, prompt_text: str, completion: str, *, end_marker: str = DEFAULT_EOS,
+                     tools: Sequence[Any] = (), prompt_messages: list[dict] | None = None,
+                     call_format=HERMES) -> dict[str, list[int]]:
+    """input_ids and labels (-100 outside the model's own tokens) of one teacher
+    trajectory; `call_format` is the format its calls are written in (the record's)."""
+    parts = segments(completion, end_marker)
+    if layout.native and prompt_messages is not None:
+        return _native_example(layout, prompt_messages, tools, parts, call_format)
+    ids = layout.encode(prompt_text)
+    labels = [-100] * len(ids)
+    end = layout.end_text
+    for k, part in enumerate(parts):
+        own_text = part.text
+        if k == len(parts) - 1 and end and not own_text.endswith(end):
+            own_text += end
+        own = layout.encode(own_text)
+        ids += own
+        labels += own
+        if part.responses:
+            env = layout.encode("".join(f"<tool_response>\n{r}\n</tool_response>\n" for r in part.responses))
+            ids += env
+            labels += [-100] * len(env)
     return {"input_ids": ids, "labels": labels}
+
+
+def _native_example(layout, prompt: list[dict], tools: Sequence[Any], parts: list[Segment],
+                    call_format) -> dict[str, list[int]]:
+    """The conversation rendered by the student's chat template; the assistant turns are
+    labelled, each through its end-of-turn token."""
+    messages = list(prompt)
+    spans: list[tuple[int, int]] = []
+    for k, part in enumerate(parts):
+        calls = call_format.parse(part.text) if part.responses else []
+        content = _without_calls(part.text, calls).strip()
+        message: dict[str, Any] = {"role": "assistant", "content": content}
+        ids = [f"call{k:02d}{i:03d}" for i in range(len(part.responses))]
+        if part.responses:
+            message["tool_calls"] = [{"id": ids[i], "type": "function", "function": {
+                "name": c.name or "unknown", "arguments": c.arguments if isinstance(c.arguments, dict) else {}}}
+                for i, c in enumerate(calls[: len(part.responses)])]
+        before = layout.render(messages, tools)
+        messages.append(message)
+        after = _render_plain(layout, messages, tools)
+        stop = after.find(layout.end_text, len(before)) if layout.end_text else -1
+        spans.append((len(before), stop + len(layout.end_text) if stop >= 0 else len(after)))
+        for i, response in enumerate(part.responses):
+            name = message["tool_calls"][i]["function"]["name"] if i < len(message.get("tool_calls", [])) else "unknown"
+            messages.append({"role": "tool", "tool_call_id": ids[i], "name": name, "content": response})
+    text = _render_plain(layout, messages, tools)
+    encoded = layout.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    labels = [token if any(a <= start and end <= b for a, b in spans) else -100
+              for token, (start, end) in zip(encoded["input_ids"], encoded["offset_mapping"])]
+    return {"input_ids": list(encoded["input_ids"]), "labels": labels}
+
+
+def _without_calls(text: str, calls) -> str:
+    """A turn's text with its call blocks removed (the template writes the calls)."""
+    for call in calls:
+        if call.raw and call.raw in text:
+            text = text.replace(call.raw, "")
+    return re.sub(r"<tool_call>\s*</tool_call>\s*", "", text)
+
+
+def _render_plain(layout, messages: list[dict], tools: Sequence[Any]) -> str:
+    from ..rollouts.layout import tool_schema
+
+    return layout.tokenizer.apply_chat_template(messages, tools=[tool_schema(t) for t in tools], tokenize=False)
 
 
 class _LossMetrics(StepTimer):
@@ -74,19 +161,21 @@ def train_sft(config: TrainConfig) -> Path:
     from trl import SFTConfig, SFTTrainer
 
     session = Session(config, needs_reward=False)
+    layout = session.layout
     examples = []
-    for record in session.records:
+    for record, tools in zip(session.records, session.tools):
         text = teacher_text(record)
         if text is None:
             continue
-        prompt = session.rows_for([record])[0]["prompt"]
-        examples.append(tokenize_example(session.tokenizer, prompt, text))
+        fmt = session.registry.get("formats", record.get("format") or "hermes") or HERMES
+        examples.append(tokenize_example(layout, layout.prompt_text(record["prompt"], tools), text, tools=tools,
+                                         prompt_messages=layout.messages(record["prompt"], tools), call_format=fmt))
     if not examples:
         raise TrainingError(f"no record of {config.data!r} has a teacher completion to imitate "
                             "(the `completion` field); built-in splits and `mentor teach` output have one")
-    args = trainer_arguments(SFTConfig, config, max_length=None)
+    args = trainer_arguments(SFTConfig, session, max_length=None)
     trainer = SFTTrainer(
-        model=session.model,
+        model=session.model_id,
         args=args,
         train_dataset=Dataset.from_list(examples),
         processing_class=session.tokenizer,
