@@ -57,11 +57,41 @@ class MentorGroup(click.Group):
             ctx.exit(EXIT_INTERNAL)
 
 
+def mentor_version() -> str:
+    """The version in pyproject.toml, its one source: from the installed distribution's
+    metadata, or, for a source tree run without installing it, from the file itself."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("mentor")
+    except metadata.PackageNotFoundError:
+        pass
+    import tomllib
+    from pathlib import Path
+
+    try:
+        with open(Path(__file__).resolve().parents[2] / "pyproject.toml", "rb") as f:
+            project = tomllib.load(f)["project"]
+        if project["name"] == "mentor":
+            return f"{project['version']} (source tree, not installed)"
+    except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError):
+        pass
+    return "unknown (not installed)"
+
+
+def _print_version(ctx: click.Context, _param, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"mentor, version {mentor_version()}")
+        ctx.exit()
+
+
 @click.group(cls=MentorGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="mentor", prog_name="mentor")
+# Not click.version_option(package_name=...): that raises (a traceback) when the package is
+# not installed, and the version is only looked up when asked for.
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 def cli() -> None:
     """Teacher-guided rewards for distilling tool use into small models."""
-
 
 
 def main(argv: list[str] | None = None) -> None:
