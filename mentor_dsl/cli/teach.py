@@ -176,7 +176,7 @@ def teach_command(teacher_name: str, tasks: str, output: Path, options: tuple[st
       hf      a local transformers model: model=default|DIR, temperature, top_p,
               max_turns, max_new_tokens, batch_size, device, dtype, seed, timeout
       openai  an OpenAI-compatible endpoint: model, base_url, api_key, max_turns,
-              timeout, temperature, max_tokens, retries, backoff, concurrency,
+              timeout, temperature, max_tokens, retries, concurrency,
               system, tool_timeout (env: OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL)
 
     Exit status: 0 when every task gave a verified trajectory, 1 when some did not (the
