@@ -350,7 +350,7 @@ def test_openai_teacher_reports_the_retries_of_a_timeout(tasks, executor):
     with StubServer(tasks[:1], delay=1.0) as server:
         teacher = _openai(server, executor, timeout=0.2, retries=1)
         assert teacher.generate(tasks[:1]) == []
-    assert teacher.failures[0].detail == "no response within 0.2 s (after 1 retries)"
+    assert teacher.failures[0].detail == "no response within 0.2 s (after 1 retry)"
     assert len(server.requests) == 2
 
 

@@ -294,7 +294,7 @@ def _retried(request: Any) -> str:
         count = int(request.headers.get("x-stainless-retry-count", 0))
     except (AttributeError, TypeError, ValueError):
         return ""
-    return f" (after {count} retries)" if count else ""
+    return f" (after {count} {'retry' if count == 1 else 'retries'})" if count else ""
 
 
 def _body(response: Any) -> str:
