@@ -149,6 +149,8 @@ _LOCKS_GUARD = threading.Lock()
 
 @contextlib.contextmanager
 def _locked(path: PathLike, target: Path) -> Iterator[None]:
+    """Hold `.NAME.lock` beside the target, or fail at once: a writer that waited would
+    only replace the other's output when it got its turn."""
     name = str(target.parent / f".{target.name}.lock")
     with _LOCKS_GUARD:
         lock = _LOCKS.get(name)
@@ -191,15 +193,12 @@ class OutputFile:
         self._handle = handle
         self.path = path
         self.temp = temp
-        self.written = 0  # calls to write: a resumable output tells "kept nothing" from "kept work"
 
     def write(self, data) -> int:
         try:
-            count = self._handle.write(data)
+            return self._handle.write(data)
         except OSError as exc:
             raise _os_error(self.path, exc) from None
-        self.written += 1
-        return count
 
     def flush(self) -> None:
         try:

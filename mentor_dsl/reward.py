@@ -131,9 +131,9 @@ class Reward:
                         if not traj.has_field(f):
                             raise RecordError(f"missing field {f!r} (reward {self.name!r} needs it)",
                                               record_id=traj.id, field=f)
-                except (RecordError, MentorError):
+                except MentorError:
                     raise
-                except Exception as exc:
+                except Exception as exc:  # a bug's or a limit's failure, still this record's alone
                     raise RecordError(failure(exc), record_id=record_id(record, default)) from exc
             except RecordError as exc:
                 if on_error == "raise":

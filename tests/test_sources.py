@@ -61,6 +61,10 @@ def test_a_json_array_with_a_bad_element_names_its_row(tmp_path):
     found = list(open_source(path))
     assert [str(where) for where, _ in found] == [f"{path}:row 1", f"{path}:row 2", f"{path}:row 3"]
     assert isinstance(found[1][1], RecordError) and "not list" in str(found[1][1])
+    lines = tmp_path / "lines.json"  # JSON Lines under a .json name: still one line at a time
+    lines.write_bytes(json.dumps(trajectory(1)).encode() + b'\n{"id": "caf\xe9"}\n' + json.dumps(trajectory(3)).encode())
+    values = [v for _, v in open_source(lines)]
+    assert values[0] == trajectory(1) and values[2] == trajectory(3) and "not UTF-8" in str(values[1])
     (tmp_path / "broken.json").write_text('[{"id": 1},\n {"id": ')
     with pytest.raises(DataError, match=r"broken.json: invalid JSON: .*line 2"):
         resolve_data(tmp_path / "broken.json")
@@ -81,7 +85,8 @@ def test_parquet_is_read_row_by_row(tmp_path):
 
 
 def test_parquet_rows_without_ids_are_known_by_their_row(tmp_path):
-    path = write_parquet([{k: v for k, v in trajectory(i).items() if k != "id"} for i in range(3)], tmp_path / "t.pq.parquet")
+    records = [{k: v for k, v in trajectory(i).items() if k != "id"} for i in range(3)]
+    path = write_parquet(records, tmp_path / "t.parquet")
     result = run("score", "--reward", "mentor", "--data", path)
     assert result.exit_code == 0
     assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["1", "2", "3"]
@@ -282,3 +287,41 @@ def test_eval_cli_passes_data_and_runs_only_it(tmp_path, monkeypatch):
     assert calls[0]["data"] == [str(path)] and calls[0]["splits"] == []
     assert run("eval", "-q", "--data", path, "--split", "ood", "-o", tmp_path / "e.json").exit_code == 0
     assert calls[1]["splits"] == ["ood"]
+
+
+def test_tool_objects_are_accepted_by_score_import_and_teach(tmp_path):
+    from mentor_dsl.plugins import registry
+
+    tools = registry().tools
+    tasks = load_split("test", 2)
+    for task in tasks:
+        task["tools"] = [tools[name].schema() for name in task["tools"]]  # OpenAI tool objects
+    source = tmp_path / "tasks.jsonl"
+    save_jsonl(tasks, source)
+    assert run("data", "import", source, "-o", tmp_path / "imported.jsonl").exit_code == 0
+    out = tmp_path / "teacher.jsonl"
+    result = run("teach", "--teacher", "oracle", "--tasks", source, "-o", out)
+    assert result.exit_code == 0, result.output
+    result = run("score", "--reward", "mentor", "--data", out)
+    assert result.exit_code == 0, result.output
+    assert [json.loads(x)["reward"] for x in result.stdout.splitlines()] == [pytest.approx(1.1)] * 2
+
+
+@pytest.mark.slow
+def test_eval_runs_a_task_file_on_the_embedded_student(tmp_path):
+    from mentor_dsl.student import gguf_path
+
+    try:
+        gguf_path()
+    except Exception as exc:  # noqa: BLE001 - the wheel is an optional install
+        pytest.skip(str(exc))
+    tasks = [{k: v for k, v in t.items() if k != "completion"} for t in load_split("test", 3)]
+    path = write_parquet([{**t, "teacher": json.dumps(t["teacher"])} for t in tasks], tmp_path / "tasks.parquet")
+    out, rollouts = tmp_path / "eval.json", tmp_path / "rollouts.jsonl"
+    result = run("eval", "--data", path, "--limit", "2", "--max-turns", "2", "--max-completion-length", "32",
+                 "-q", "-o", out, "--save-rollouts", rollouts)
+    assert result.exit_code == 0, result.output
+    saved = json.loads(out.read_text())
+    assert saved["config"]["data"] == [str(path)] and list(saved["metrics"]["splits"]) == ["data"]
+    assert saved["metrics"]["splits"]["data"]["sources"][str(path)]["n"] == 2
+    assert [r["id"] for r in load_jsonl(rollouts)] == [t["id"] for t in tasks[:2]]

@@ -103,19 +103,18 @@ def score_command(spec: str, data: str, output: Path | None, eos: str | None, ba
     with writer as out, _progress(None) as progress:
         task = progress.add_task("score", total=source.total)
         for batch in _batches(iter(source), batch_size):
-            good: list[tuple[Position, dict]] = []
-            for where, record in batch:
-                if isinstance(record, RecordError):
-                    _report(where, record)
-                    summary.skipped += 1
-                else:
-                    good.append((where, record))
+            good: list[tuple[Position, dict]] = [(w, r) for w, r in batch if not isinstance(r, RecordError)]
             result = reward.score([r for _, r in good], on_error="skip",
                                   ids=[where.default_id or str(i) for i, (where, _) in enumerate(good)])
             rows = iter(result.rows())
-            for i, (where, _) in enumerate(good):
-                if i in result.errors:
-                    _report(where, result.errors[i])
+            index = -1  # into `good`: errors and rows come out in file order
+            for where, record in batch:
+                error = record if isinstance(record, RecordError) else None
+                if error is None:
+                    index += 1
+                    error = result.errors.get(index)
+                if error is not None:
+                    _report(where, error)
                     summary.skipped += 1
                     continue
                 row = next(rows)

@@ -159,9 +159,11 @@ def _done_ids(path: Path) -> set[str]:
 @click.command("teach")
 @click.option("--teacher", "teacher_name", required=True,
               help="A registered teacher: oracle, hf, openai, or a plugin's (see `mentor plugins`).")
-@click.option("--tasks", required=True, help="builtin:SPLIT, a JSONL file of task records, or a datasets directory.")
+@click.option("--tasks", required=True,
+              help="builtin:SPLIT, a .jsonl, .json, .parquet or .csv file of task records, a datasets folder, or a "
+                   "Hub dataset ORG/NAME[:SPLIT].")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where the verified trajectories go (JSON lines).")
+              help="Where the verified trajectories go (JSON lines); OUTPUT.partial until the run completes.")
 @click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
               help="A teacher option (repeatable), e.g. model=..., base_url=..., temperature=0.7.")
 @click.option("-n", "limit", type=click.IntRange(0), metavar="N", help="Only the first N tasks.")
@@ -170,7 +172,8 @@ def _done_ids(path: Path) -> set[str]:
 @click.option("--rejected", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the trajectories that failed verification here, with the reason.")
 @click.option("--allow-no-calls", is_flag=True, help="Keep correct trajectories that call no tool.")
-@click.option("--resume", is_flag=True, help="Append to OUTPUT, skipping tasks whose id is already in it.")
+@click.option("--resume", is_flag=True,
+              help="Go on from an interrupted run's OUTPUT.partial (or from OUTPUT), skipping tasks whose id is in it.")
 def teach_command(teacher_name: str, tasks: str, output: Path, options: tuple[str, ...], limit: int | None,
                   batch_size: int, rejected: Path | None, allow_no_calls: bool, resume: bool) -> None:
     """Generate teacher trajectories for TASKS, verify them and write the correct ones.
@@ -187,53 +190,56 @@ def teach_command(teacher_name: str, tasks: str, output: Path, options: tuple[st
     Exit status: 0 when every task gave a verified trajectory, 1 when some did not (the
     rest are written), 8 when the teacher cannot run, 4 for unreadable tasks. After an
     interruption, run the same command with --resume."""
-    teacher = build_teacher(teacher_name, parse_options(options))
-    try:
-        _run(teacher, teacher_name, tasks, output, limit, batch_size, rejected, allow_no_calls, resume)
-    finally:
-        close = getattr(teacher, "close", None)
-        if callable(close):
-            close()
+    from ..outputs import claim, partial_of
 
-
-def _run(teacher, teacher_name: str, tasks_spec: str, output: Path, limit: int | None, batch_size: int,
-         rejected: Path | None, allow_no_calls: bool, resume: bool) -> None:
-    from ..outputs import claim, open_output, partial_of
-
-    tasks = resolve_data(tasks_spec, None, default_ids=True)
-    if limit is not None:
-        tasks = tasks[:limit]
     outputs = [p for p in (output, rejected) if p is not None]
-    with claim(outputs, inputs=[tasks_spec]):
+    # Checked and locked before a teacher (a model, an endpoint) is set up.
+    with claim(outputs, inputs=[tasks]):
         for path in outputs:
             if partial_of(path).exists() and not resume:
                 raise OutputError(path, f"{partial_of(path)} holds the work of an interrupted run: continue it "
                                         "with --resume, or delete it")
-        tally = Tally()
-        done = _done_ids(output) if resume else set()
-        if done:
-            todo = [t for t in tasks if str(t.get("id")) not in done]
-            tally.skipped = len(tasks) - len(todo)
-            tasks = todo
-        tally.tasks = len(tasks) + tally.skipped
-        # Verified trajectories go to OUTPUT.partial as they come (a paid teacher's work
-        # survives a crash), which replaces OUTPUT only when the run completes.
+        teacher = build_teacher(teacher_name, parse_options(options))
         try:
-            with open_output(output, partial=True, resume=resume) as out, \
-                    (open_output(rejected, partial=True, resume=resume) if rejected
-                     else contextlib.nullcontext()) as bad, \
-                    Verifier(require_calls=not allow_no_calls) as check, _progress() as progress:
-                bar = progress.add_task("", total=len(tasks))
-                for start in range(0, len(tasks), batch_size):
-                    batch = tasks[start:start + batch_size]
-                    _teach_batch(teacher, batch, start, check, tally, out, bad)
-                    progress.update(bar, advance=len(batch),
-                                    description=f"{tally.verified} verified, {tally.failed} failed")
-        except BaseException:
-            if partial_of(output).exists():  # kept only when it holds work
-                click.echo(f"stopped: the verified trajectories so far are in {partial_of(output)}, and {output} "
-                           "is unchanged; run the same command with --resume to go on", err=True)
-            raise
+            _run(teacher, teacher_name, tasks, output, limit, batch_size, rejected, allow_no_calls, resume)
+        finally:
+            close = getattr(teacher, "close", None)
+            if callable(close):
+                close()
+
+
+def _run(teacher, teacher_name: str, tasks_spec: str, output: Path, limit: int | None, batch_size: int,
+         rejected: Path | None, allow_no_calls: bool, resume: bool) -> None:
+    from ..outputs import open_output, partial_of
+
+    tasks = resolve_data(tasks_spec, None, default_ids=True)
+    if limit is not None:
+        tasks = tasks[:limit]
+    tally = Tally()
+    done = _done_ids(output) if resume else set()
+    if done:
+        todo = [t for t in tasks if str(t.get("id")) not in done]
+        tally.skipped = len(tasks) - len(todo)
+        tasks = todo
+    tally.tasks = len(tasks) + tally.skipped
+    # Verified trajectories go to OUTPUT.partial as they come (a paid teacher's work
+    # survives a crash), which replaces OUTPUT only when the run completes.
+    try:
+        with open_output(output, partial=True, resume=resume) as out, \
+                (open_output(rejected, partial=True, resume=resume) if rejected
+                 else contextlib.nullcontext()) as bad, \
+                Verifier(require_calls=not allow_no_calls) as check, _progress() as progress:
+            bar = progress.add_task("", total=len(tasks))
+            for start in range(0, len(tasks), batch_size):
+                batch = tasks[start:start + batch_size]
+                _teach_batch(teacher, batch, start, check, tally, out, bad)
+                progress.update(bar, advance=len(batch),
+                                description=f"{tally.verified} verified, {tally.failed} failed")
+    except BaseException:
+        if partial_of(output).exists():  # kept only when it holds work
+            click.echo(f"stopped: the verified trajectories so far are in {partial_of(output)}, and {output} "
+                       "is unchanged; run the same command with --resume to go on", err=True)
+        raise
     click.echo(tally.render(teacher_name, output), err=True)
     if tally.failed:
         raise SystemExit(EXIT_INCOMPLETE)

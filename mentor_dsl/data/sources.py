@@ -129,14 +129,13 @@ def _json(path: Path, name: str) -> Source:
         return _jsonl(path, name)
     try:
         value = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start + 1})") from None
-    except RecursionError:
-        raise DataError(f"{name}: invalid JSON: nested too deeply to read") from None
-    except ValueError as exc:
-        if head == b"{":  # several objects, one a line
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError too
+        if head == b"{":  # not one object: objects one a line, each read (and failing) on its own
             return _jsonl(path, name)
-        raise DataError(f"{name}: invalid JSON: {exc}") from None
+        if isinstance(exc, UnicodeDecodeError):
+            raise DataError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start + 1})") from None
+        reason = "nested too deeply to read" if isinstance(exc, RecursionError) else str(exc)
+        raise DataError(f"{name}: invalid JSON: {reason}") from None
     if isinstance(value, dict):
         value = value["data"] if isinstance(value.get("data"), list) else [value]
 
@@ -312,7 +311,8 @@ def _hub_failure(name: str, repo: str, exc: Exception) -> str:
     import datasets
 
     if datasets.config.HF_HUB_OFFLINE and isinstance(exc, (ConnectionError, FileNotFoundError)):
-        return (f"{name}: no such local path, and the Hub dataset {repo!r} is not in the local cache ({datasets.config.HF_DATASETS_CACHE}), "
+        cache = datasets.config.HF_DATASETS_CACHE
+        return (f"{name}: no such local path, and the Hub dataset {repo!r} is not in the local cache ({cache}), "
                 "and HF_HUB_OFFLINE is set, so it cannot be downloaded. Fetch it once with network access: "
                 f"python -c \"import datasets; datasets.load_dataset('{repo}')\" (or unset HF_HUB_OFFLINE)")
     if type(exc).__name__ == "DatasetNotFoundError":
