@@ -143,12 +143,37 @@ def _message_text(messages: list, record_id: str) -> str:
         if m["role"] == "assistant":
             content = m.get("content")
             if isinstance(content, list):  # content parts
-                content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+                texts = [p.get("text", "") for p in content if isinstance(p, dict)]
+                if not all(isinstance(t, str) for t in texts):
+                    raise RecordError("a message's content parts must hold text", record_id=record_id,
+                                      field="completion")
+                content = "".join(texts)
             if content is not None and not isinstance(content, str):
                 raise RecordError("message 'content' must be a string", record_id=record_id, field="completion")
             if content:
                 parts.append(content)
     return "\n".join(parts)
+
+
+def failure(exc: BaseException) -> str:
+    """What went wrong inside one record, in words (RecursionError says nothing useful)."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to read"
+    return str(exc) or type(exc).__name__
+
+
+def record_id(record: Any, default: str) -> str:
+    """A record's id as text: its `id` (non-strings as JSON), or `default` when it has
+    none or one that cannot be shown (nested too deeply, an int too long to print)."""
+    if not isinstance(record, Mapping) or "id" not in record:
+        return default
+    rid = record["id"]
+    if isinstance(rid, str):
+        return rid
+    try:
+        return json.dumps(rid, default=str)
+    except (ValueError, RecursionError, TypeError):
+        return default
 
 
 class Trajectory:
@@ -177,13 +202,14 @@ class Trajectory:
 
     @classmethod
     def from_record(cls, record: Any, *, index: int = 0, eos: str = DEFAULT_EOS,
-                    finished: bool | None = None, reads: Collection[str] | None = None) -> "Trajectory":
+                    finished: bool | None = None, reads: Collection[str] | None = None,
+                    default_id: str | None = None) -> "Trajectory":
         """`reads`: the fields the caller's reward reads. A malformed field outside it is
-        treated as absent instead of failing the record (None: every field must be sound)."""
+        treated as absent instead of failing the record (None: every field must be sound).
+        `default_id`: the id of a record without one (a file's line number); else `index`."""
         if not isinstance(record, Mapping):
             raise RecordError(f"a record must be a JSON object, not {type(record).__name__}")
-        rid = record.get("id", index)
-        rid = rid if isinstance(rid, str) else json.dumps(rid, default=str)
+        rid = record_id(record, default_id if default_id is not None else str(index))
         if "completion" not in record:
             raise RecordError("missing required field 'completion'", record_id=rid, field="completion")
         completion = record["completion"]
@@ -200,7 +226,12 @@ class Trajectory:
             if name not in record:
                 return None
             try:
-                return parse(record[name], rid)
+                try:
+                    return parse(record[name], rid)
+                except RecordError:
+                    raise
+                except Exception as exc:  # nesting too deep, an int too long to print: this field's fault
+                    raise RecordError(f"{name!r}: {failure(exc)}", record_id=rid, field=name) from exc
             except RecordError:
                 if reads is None or name in reads:
                     raise

@@ -79,3 +79,19 @@ def test_file_level_errors(args, expected):
     code, output = _run(*args)
     assert code == 3
     assert output == expected
+
+
+RECORDS = sorted(p.stem for p in (GOLDEN / "records").glob("*.jsonl"))
+
+
+@pytest.mark.parametrize("case", RECORDS)
+def test_record_error_output(case):
+    """tests/golden/records/NAME.jsonl scored with `mentor score --reward mentor`: each bad
+    record is reported on stderr as FILE:LINE: ..., the others are scored (stdout), exit 1."""
+    result = CliRunner().invoke(cli, ["score", "--reward", "mentor", "--data", f"tests/golden/records/{case}.jsonl"])
+    for stream, text in (("err", result.stderr), ("out", result.stdout)):
+        expected = GOLDEN / "records" / f"{case}.score.{stream}"
+        if os.environ.get("MENTOR_UPDATE_GOLDEN"):
+            expected.write_text(text, encoding="utf-8")
+        assert text == expected.read_text(encoding="utf-8")
+    assert result.exit_code == 1 and "Traceback" not in result.output

@@ -17,7 +17,7 @@ import click
 from click.core import ParameterSource
 
 from ..errors import DataError
-from .options import fmt, parse_set, set_option, table
+from .options import fmt, parse_set, set_option, spec_file, table
 
 #: Tasks per source split on a CPU: `--split all` is 8 sources, so 10 each is 80 tasks
 #: (a few minutes on 2 cores). `--limit 0` evaluates everything.
@@ -82,6 +82,9 @@ def _check_report(path: str | None) -> None:
 @click.option("--split", "splits", multiple=True, type=click.Choice(["in_domain", "ood", "bfcl", "all"]),
               help="in_domain (builtin:test), ood (ood_sci, ood_chain, ood_distractor), bfcl (simple_python, "
                    "multiple, parallel, parallel_multiple) or all; repeatable  [default: all]")
+@click.option("--data", "data", multiple=True, metavar="SOURCE",
+              help="Your own tasks (repeatable): a .jsonl, .json, .parquet or .csv file, a datasets folder or a Hub "
+                   "dataset ORG/NAME[:SPLIT], reported as the split group 'data'. Without --split, only these run.")
 @click.option("--limit", type=click.IntRange(0), default=DEFAULT_LIMIT, show_default=True,
               help="Tasks per source split (the first N); 0 for all of them.")
 @click.option("--reward", help="Also report this spec's mean reward and per-term means (a file or library name).")
@@ -109,7 +112,8 @@ def _check_report(path: str | None) -> None:
                    "(repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @click.pass_context
-def eval_command(ctx: click.Context, model: str, splits: tuple[str, ...], limit: int, reward: str | None,
+def eval_command(ctx: click.Context, model: str, splits: tuple[str, ...], data: tuple[str, ...], limit: int,
+                 reward: str | None,
                  overrides: tuple[str, ...], seed: int, batch_size: int, max_turns: int, max_completion_length: int,
                  call_format: str, device: str, name: str | None, bfcl_path: str | None, output: str,
                  save_rollouts: str | None, report_path: str | None, compare: tuple[str, ...], quiet: bool) -> None:
@@ -134,22 +138,28 @@ def eval_command(ctx: click.Context, model: str, splits: tuple[str, ...], limit:
     if overrides and not reward:
         raise click.UsageError("--set overrides parameters of the --reward spec; give --reward")
     _check_report(report_path)
+    from ..outputs import claim
+
     others = [load_eval(eval_path(path)) for path in compare]  # fail before minutes of generation
-    result = evaluate(model, splits=list(splits) or ["all"], limit=limit or None, reward=reward, seed=seed,
-                      batch_size=batch_size, max_turns=max_turns, max_completion_length=max_completion_length,
-                      call_format=call_format, params=parse_set(overrides), bfcl_path=bfcl_path, name=name,
-                      device=device, progress=not quiet)
-    save_eval(result, output)
-    if save_rollouts:
-        write_rollouts(result["rows"], save_rollouts)
-    click.echo(f"{result['name']}: {len(result['rows'])} tasks in {result['seconds']:.0f}s "
-               f"(model {result['config']['model_path']})")
-    click.echo(summary_table(result))
-    for source, reason in (result.get("skipped") or {}).items():
-        click.echo(f"skipped {source}: {reason}", err=True)
-    click.echo(f"wrote {output}" + (f" and {save_rollouts}" if save_rollouts else ""), err=True)
-    if report_path:
-        _report([result, *others], report_path)
+    inputs = [*data, *(eval_path(path) for path in compare), spec_file(reward)]
+    # The outputs are checked and locked now: a clash fails before minutes of generation.
+    with claim([output, save_rollouts, report_path], inputs=inputs):
+        result = evaluate(model, splits=list(splits) or ([] if data else ["all"]), limit=limit or None,
+                          reward=reward, seed=seed, batch_size=batch_size, max_turns=max_turns,
+                          max_completion_length=max_completion_length, call_format=call_format,
+                          params=parse_set(overrides), bfcl_path=bfcl_path, name=name, device=device,
+                          progress=not quiet, data=list(data))
+        save_eval(result, output)
+        if save_rollouts:
+            write_rollouts(result["rows"], save_rollouts)
+        click.echo(f"{result['name']}: {len(result['rows'])} tasks in {result['seconds']:.0f}s "
+                   f"(model {result['config']['model_path']})")
+        click.echo(summary_table(result))
+        for source, reason in (result.get("skipped") or {}).items():
+            click.echo(f"skipped {source}: {reason}", err=True)
+        click.echo(f"wrote {output}" + (f" and {save_rollouts}" if save_rollouts else ""), err=True)
+        if report_path:
+            _report([result, *others], report_path)
 
 
 @eval_command.command("report")
@@ -171,6 +181,9 @@ def report_command(evals: tuple[str, ...], output: str, title: str) -> None:
     except DataError as exc:
         raise click.BadParameter(str(exc), param_hint="-o/--output") from None
     runs = [load_eval(eval_path(p)) for p in evals]
+    from ..outputs import check_paths
+
+    check_paths([output], [eval_path(p) for p in evals])
     target = write_report(runs, output, title=title)
     from ..evaluation.report import labels
 

@@ -24,6 +24,20 @@ set_option = click.option(
 )
 
 
+def spec_file(spec: str | None):
+    """The file a spec argument reads (`FILE::REWARD`, a library name): an input that no
+    output may be. None when it names no file (its own error comes when it is loaded)."""
+    if not spec:
+        return None
+    from ..errors import SpecError
+    from ..library import resolve, split_selector
+
+    try:
+        return resolve(split_selector(str(spec))[0])
+    except SpecError:
+        return None
+
+
 def table(rows: list[list[str]], header: list[str] | None = None, indent: int = 2) -> str:
     """A plain aligned text table: stable output for pipes and golden tests."""
     data = ([header] if header else []) + rows

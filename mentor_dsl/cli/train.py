@@ -19,7 +19,8 @@ _RENAMED = {"overrides": "params", "config_file": None}
 @click.command("train")
 @click.option("--reward", help="Reward spec: a file, a library name, or FILE::REWARD [default: mentor].")
 @click.option("--model", help="'default' (the embedded SmolLM2-135M-Instruct) or a local model directory.")
-@click.option("--data", help="builtin:SPLIT, a JSONL file of records, or a datasets directory [default: builtin:train].")
+@click.option("--data", help="builtin:SPLIT, a .jsonl, .json, .parquet or .csv file, a datasets folder, or a Hub "
+                             "dataset ORG/NAME[:SPLIT] [default: builtin:train].")
 @click.option("--trainer", help="A registered trainer: grpo (default) or sft; see `mentor plugins`.")
 @click.option("--output-dir", help="Where checkpoints, metrics.jsonl and the final model go [default: runs/mentor].")
 @click.option("--max-steps", type=click.IntRange(1))

@@ -81,11 +81,14 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
              reward: str | None = None, seed: int = 0, batch_size: int = 8, max_turns: int = 3,
              max_completion_length: int = 128, call_format: str = "hermes", *,
              params: dict[str, Any] | None = None, bfcl_path: str | None = None, name: str | None = None,
-             device: str = "auto", progress: bool | EvalProgress = True) -> dict[str, Any]:
+             device: str = "auto", progress: bool | EvalProgress = True,
+             data: Sequence[str] = ()) -> dict[str, Any]:
     """Evaluate a student; returns the eval.json object plus `"rows"` (one per task).
 
-    `splits`: "in_domain", "ood", "bfcl", "all" or a list of them. `limit` caps the tasks
-    of each source split (None: all). `reward`: a spec whose mean value (and per-term
+    `splits`: "in_domain", "ood", "bfcl", "all" or a list of them (may be empty when
+    `data` is given). `data`: the user's own task sources, in any form `--data` takes
+    (a JSONL/JSON/Parquet/CSV file, a datasets folder, a Hub id), reported as the split
+    group "data". `limit` caps the tasks of each source (None: all). `reward`: a spec whose mean value (and per-term
     means) is reported too; `params` override its parameters. `device`: "auto" (CUDA when
     available, else CPU), "cpu", "cuda", ... `progress`: show progress on stderr (a bar on
     a terminal, lines otherwise).
@@ -93,7 +96,8 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
     from ..plugins import registry as get_registry
 
     started = time.perf_counter()
-    groups = resolve_splits(splits)
+    data = [str(d) for d in ([data] if isinstance(data, (str, os.PathLike)) else data)]
+    groups = resolve_splits(splits) if splits or not data else []
     for label, value, least in (("batch_size", batch_size, 1), ("max_turns", max_turns, 1),
                                 ("max_completion_length", max_completion_length, 1)):
         if not isinstance(value, int) or value < least:
@@ -110,9 +114,10 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
         from ..reward import load
 
         spec = load(reward, **(params or {}))
+    # Bad data fails before the model loads (or is converted, the first time).
+    tasks, skipped = load_tasks(groups, limit, bfcl_path=bfcl_path, data=data)
     model_dir = resolve_model_dir(model)
     target = _device(device)
-    tasks, skipped = load_tasks(groups, limit, bfcl_path=bfcl_path)
     display = progress if isinstance(progress, EvalProgress) else EvalProgress(len(tasks), enabled=bool(progress))
     display.total = len(tasks)
     for source, reason in skipped.items():
@@ -171,7 +176,8 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
         "config": {
             "model": str(model),
             "model_path": str(model_dir),
-            "splits": groups,
+            "splits": groups + (["data"] if data else []),
+            "data": data,
             "sources": list(dict.fromkeys(t.source for t in tasks)),
             "limit": limit,
             "seed": seed,
@@ -257,28 +263,22 @@ def _clean(value: Any) -> Any:
 
 
 def save_eval(result: dict[str, Any], path: str | os.PathLike) -> Path:
-    """Write eval.json: everything `evaluate` returned except the per-task rows."""
-    target = Path(path)
+    """Write eval.json (atomically): everything `evaluate` returned except the per-task rows."""
+    from ..outputs import write_text
+
     body = {k: v for k, v in result.items() if k != "rows"}
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(_clean(body), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise DataError(f"cannot write {target}: {exc.strerror or exc}") from None
-    return target
+    return write_text(path, json.dumps(_clean(body), indent=2, ensure_ascii=False) + "\n")
 
 
 def save_rollouts(rows: Sequence[dict[str, Any]], path: str | os.PathLike) -> Path:
-    """Write one trajectory record per task (JSON Lines): `mentor score` can re-score them."""
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("w", encoding="utf-8") as f:
-            for row in rows:
-                f.write(json.dumps(_clean(row), ensure_ascii=False) + "\n")
-    except OSError as exc:
-        raise DataError(f"cannot write {target}: {exc.strerror or exc}") from None
-    return target
+    """Write one trajectory record per task (JSON Lines, atomically): `mentor score` can
+    re-score them."""
+    from ..outputs import json_line, open_output
+
+    with open_output(path) as out:
+        for row in rows:
+            out.write(json_line(_clean(row)))
+    return Path(path)
 
 
 def load_eval(path: str | os.PathLike) -> dict[str, Any]:

@@ -17,7 +17,7 @@ class TrainConfig:
 
     reward: str = "mentor"
     model: str = "default"                 # "default": the embedded SmolLM2-135M-Instruct
-    data: str = "builtin:train"            # builtin:SPLIT, a JSONL file, or a datasets directory
+    data: str = "builtin:train"            # any --data form: builtin:SPLIT, a file, a folder, a Hub id
     trainer: str = "grpo"
     output_dir: str = "runs/mentor"
     max_steps: int = 5

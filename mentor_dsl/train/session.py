@@ -230,7 +230,9 @@ class Session:
             return
         step = int(checkpoint.name.split("-")[1])
         kept = [line for line in path.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= step]
-        path.write_text("".join(line + "\n" for line in kept))
+        from ..outputs import write_text
+
+        write_text(path, "".join(line + "\n" for line in kept))  # a crash here keeps the old metrics
         self.metrics = [json.loads(line) for line in kept]
 
     def _save_final(self, trainer) -> None:
