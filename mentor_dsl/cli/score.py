@@ -12,7 +12,7 @@ import click
 
 from ..data.io import InvalidJSON, iter_json_lines
 from ..errors import RecordError
-from .options import fmt, parse_set, set_option, table
+from .options import fmt, parse_set, set_option, table, tool_executor, tool_limit_option
 
 if TYPE_CHECKING:  # the reward imports torch: only when a command runs
     from ..reward import Reward
@@ -99,13 +99,15 @@ def _count_lines(path: str) -> int | None:
 @click.option("--eos", default=None, help="EOS string that marks a finished completion [default: <|im_end|>].")
 @click.option("--batch-size", default=256, show_default=True, type=click.IntRange(1))
 @set_option
+@tool_limit_option
 def score_command(spec: str, data: str, output: Path | None, eos: str | None, batch_size: int,
-                  overrides: tuple[str, ...]) -> None:
+                  overrides: tuple[str, ...], tool_limits: tuple[str, ...]) -> None:
     """Score trajectory records with a reward spec. Writes {"id", "reward", "terms"} per
     record and a summary table on stderr. Bad records are reported and skipped."""
     from ..reward import load
 
     reward = load(spec, eos=eos, **parse_set(overrides))
+    reward.use_executor(tool_executor(tool_limits))
     summary = _Summary()
     out = output.open("w", encoding="utf-8") if output else sys.stdout
     try:
