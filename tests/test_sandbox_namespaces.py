@@ -16,11 +16,11 @@ UNSHARE = """
     import os
     libc = kernel.libc()
     root = os.geteuid() == 0
-    note = None if root else namespaces.enter_user_ns(libc, net=True, mounts=True)
+    made, note = (True, None) if root else namespaces.enter_user_ns(libc, net=True, mounts=True)
     if root:
         net = namespaces.unshare_net(libc)
     else:
-        net = "on" if note is None or note.startswith("maps:") else f"off: {note}"
+        net = "on" if made else f"off: {note}"
 """
 
 
@@ -65,3 +65,20 @@ def test_a_private_tmpfs_caps_the_disk_and_never_reaches_the_caller(tmp_path):
         pytest.skip(f"tmpfs: {out['status']}")
     assert out["write"] == errno.ENOSPC
     assert list(tmp_path.iterdir()) == []  # the files lived in the child's own mount
+
+
+def test_unprivileged_a_user_namespace_carries_the_network_namespace():
+    out = isolated("""
+        import os, socket
+        if os.geteuid() == 0:  # the route an unprivileged caller takes
+            os.setgroups([])
+            os.setresgid(65534, 65534, 65534)
+            os.setresuid(65534, 65534, 65534)
+        libc = kernel.libc()
+        made, note = namespaces.enter_user_ns(libc, net=True, mounts=False)
+        out["made"], out["note"] = made, note
+        out["interfaces"] = [name for _, name in socket.if_nameindex()] if made else None
+    """, modules="kernel, namespaces")
+    if not out["made"]:
+        pytest.skip(f"no unprivileged user namespaces here: {out['note']}")
+    assert out["interfaces"] == ["lo"]

@@ -286,11 +286,10 @@ def confine(job: dict, layers: dict[str, str]) -> None:
     need_net = want_net and not netns.startswith("on")
     need_fs = want_fs and not tmpfs.startswith("on")
     if need_net or need_fs:
-        note = namespaces.enter_user_ns(libc, net=need_net, mounts=need_fs)
+        made, note = namespaces.enter_user_ns(libc, net=need_net, mounts=need_fs)
         if need_net:
             # Without id maps the namespaces exist all the same; only the tmpfs needs them.
-            netns = ("on: new network and IPC namespace (in a user namespace)"
-                     if note is None or note.startswith("maps:")
+            netns = ("on: new network and IPC namespace (in a user namespace)" if made
                      else f"off: {note}" + (f"; as root: {netns[5:]}" if netns else ""))
         if need_fs:
             tmpfs = (namespaces.private_tmpfs(libc, scratch, int(limits["max_disk_mb"]), os.getuid(), user_ns=True)

@@ -28,15 +28,15 @@ def unshare_net(libc: ctypes.CDLL) -> str:
     return f"off: unshare failed ({errno_text()})"
 
 
-def enter_user_ns(libc: ctypes.CDLL, *, net: bool, mounts: bool) -> str | None:
+def enter_user_ns(libc: ctypes.CDLL, *, net: bool, mounts: bool) -> tuple[bool, str | None]:
     """Unprivileged namespaces: a new user namespace that owns new network/IPC and mount
-    namespaces, with this process's uid and gid mapped to themselves. None when it worked;
-    otherwise why not (starting with "maps:" when only the id maps failed, in which case
-    the namespaces exist all the same)."""
+    namespaces, with this process's uid and gid mapped to themselves. Returns whether the
+    namespaces exist, and why not everything worked (None when it did). Without the id
+    maps the namespaces exist all the same, but nothing can be mounted in them."""
     uid, gid = os.geteuid(), os.getegid()
     flags = CLONE_NEWUSER | (CLONE_NEWNET | CLONE_NEWIPC if net else 0) | (CLONE_NEWNS if mounts else 0)
     if libc.unshare(flags) != 0:
-        return f"unshare(CLONE_NEWUSER) failed ({errno_text()})"
+        return False, f"unshare(CLONE_NEWUSER) failed ({errno_text()})"
     # After a switch away from root the kernel marks the process non-dumpable, which hands its
     # /proc/self files to root: it could not write its own id maps. Core dumps stay off
     # (RLIMIT_CORE=0) and ptrace is refused by seccomp.
@@ -49,8 +49,8 @@ def enter_user_ns(libc: ctypes.CDLL, *, net: bool, mounts: bool) -> str | None:
             finally:
                 os.close(fd)
     except OSError as exc:
-        return f"maps: writing the user namespace's id maps failed ({exc})"
-    return None
+        return True, f"writing the user namespace's id maps failed ({exc})"
+    return True, None
 
 
 def private_tmpfs(libc: ctypes.CDLL, scratch: str, max_disk_mb: int, owner: int, *, user_ns: bool) -> str:
