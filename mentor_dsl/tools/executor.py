@@ -39,7 +39,8 @@ and timeouts. Caching timeouts is a choice: in GRPO a whole group of rollouts te
 the same call, and a call that hung once would cost the full timeout for each of them;
 caching also keeps the reward for a repeated call the same within a run. The price is that
 a timeout caused by a briefly overloaded machine sticks until the entry is evicted. Not
-cached: failures of the machinery itself (no worker could be started, executor closed).
+cached: failures of the machinery itself (`FailureKind.cacheable` is false for `closed`
+and `internal`: no worker could be started, the executor was closed).
 """
 
 from __future__ import annotations

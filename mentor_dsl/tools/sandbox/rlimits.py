@@ -102,4 +102,7 @@ def limit_growth(base: int | None, memory_mb: int) -> None:
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = base + memory_mb * _MB
     if hard == resource.RLIM_INFINITY or limit <= hard:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+        except (OSError, ValueError):  # a limit the kernel refuses leaves the caller's in force
+            pass
