@@ -2,7 +2,8 @@
 
 `isolated(code)` starts `python -S -s`, imports the sandbox folder under the child's package
 name (standard library only, no mentor_dsl), runs `code` and returns the dict it leaves in
-`out`. A layer applied there changes that process only, never the test runner.
+`out`; `attempt(name, fn)` there records "ok" or the errno fn failed with. A layer applied
+there changes that process only, never the test runner.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from mentor_dsl.tools.sandbox import child, parent
 
 # json first: after a layer closes the file system, the standard library may be out of reach.
 PRELUDE = (f"import json, sys\np = type(sys)({child.PACKAGE!r})\np.__path__ = [{parent._HERE!r}]\n"
-           f"sys.modules[{child.PACKAGE!r}] = p\nout = {{}}\n")
+           f"sys.modules[{child.PACKAGE!r}] = p\nout = {{}}\n"
+           # attempt(name, fn): out[name] is "ok", or the errno of the OSError fn raised.
+           "def attempt(name, fn):\n"
+           "    try:\n        fn()\n        out[name] = 'ok'\n"
+           "    except OSError as exc:\n        out[name] = exc.errno\n")
 
 
 def isolated(*code: str, modules: str = "", **values: object) -> dict:

@@ -33,12 +33,6 @@ def test_a_restricted_process_reads_its_roots_and_writes_only_scratch(tmp_path):
         libc = kernel.libc()
         kernel.no_new_privs(libc)
         out["status"] = landlock.restrict(libc, [stdlib], [], scratch)
-        def attempt(name, fn):
-            try:
-                fn()
-                out[name] = "ok"
-            except OSError as exc:
-                out[name] = exc.errno
         attempt("read stdlib", lambda: open(os.path.join(stdlib, "os.py")).read(1))
         attempt("read outside", lambda: open(os.path.join(outside, "secret")).read())
         attempt("write scratch", lambda: open(os.path.join(scratch, "x"), "w").write("1"))
