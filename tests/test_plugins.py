@@ -342,7 +342,7 @@ def test_register_commands_command_is_listed_and_runs(plugin):
 
 
 def test_register_commands_cannot_replace_a_builtin_command(plugin):
-    shadow = click.command("score")(lambda: click.echo("shadowed"))
+    shadow = click.command("score")(lambda: click.echo("the impostor ran"))
 
     class Shadow:
         @hookimpl
@@ -350,7 +350,10 @@ def test_register_commands_cannot_replace_a_builtin_command(plugin):
             register(shadow)
 
     plugin(Shadow())
-    assert "shadowed" not in invoke("score", "--help").output
+    result = invoke("score", "--help")
+    assert "the impostor ran" not in result.output and "Score trajectory records" in result.stdout
+    assert ("warning: command 'score' is registered by plugin 'mentor.commands' and by plugin 'test.Shadow'"
+            in result.stderr)
     assert ("shadowed command 'score' (plugin 'mentor.commands' wins)"
             in " ".join(invoke("plugins").output.split()))
 

@@ -22,7 +22,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import child, privileges
+# kernel, landlock, namespaces, rlimits and seccomp are the child's: imported here only so
+# their bytecode lands in __pycache__ (the child may not write it) and each call loads them
+# compiled.
+from . import child, kernel, landlock, namespaces, privileges, rlimits, seccomp  # noqa: F401
 from .failures import FailureKind, exit_text
 
 #: Every layer `probe()` reports; `Limits.disable` may name any of these but "rlimits".
