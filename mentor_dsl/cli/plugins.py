@@ -58,8 +58,9 @@ def _rows(info: PluginInfo, reg=None) -> list[tuple[str, str]]:
                 rows.append((hook, (f"[{toolset}] " if toolset else "") + ", ".join(names)))
         else:
             rows.append((hook, ", ".join(info.registered[hook])))
-    rows += [("shadowed", f"{s.hook[:-1]} {s.name!r} ({'its own earlier one' if s.by == info.name else f'plugin {s.by!r}'}"
-              " wins)") for s in info.shadowed]
+    for shadowed in info.shadowed:
+        winner = "its own earlier one" if shadowed.by == info.name else f"plugin {shadowed.by!r}"
+        rows.append(("shadowed", f"{shadowed.hook[:-1]} {shadowed.name!r} ({winner} wins)"))
     if info.error:
         rows.append(("ERROR", info.error))
     return rows or [("-", "registers nothing")]
