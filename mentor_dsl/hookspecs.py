@@ -21,7 +21,11 @@ def register_tools(register: Callable[..., None]) -> None:
     `parameters` is a JSON Schema object; it is validated when registered. `fn` is called
     with the call's arguments as keyword arguments and returns a JSON-serialisable value.
     Pass `kind="code"` for tools that run untrusted code: they run in a sandboxed process.
-    Pass `toolset="name"` to group tools; a spec can then say `tools="name"`.
+    Pass `toolset="name"` to group tools; a spec can then say `tools="name"`. Pass
+    `timeout=` (seconds), `max_output=` (bytes) or `memory_mb=` to replace the run's limits
+    (`ToolLimits`: 5 s, 64 KiB, 512 MB) for this tool. When two plugins register one name,
+    the first registration wins (tryfirst hooks, then plugin order, then trylast hooks) and
+    the other is shadowed, with a `PluginWarning`.
     """
 
 

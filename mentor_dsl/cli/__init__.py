@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 import click
 
@@ -39,6 +40,11 @@ class MentorGroup(click.Group):
         return self._registered().get(name)
 
     def invoke(self, ctx):
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_line(warnings.showwarning)
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except MentorError as exc:
@@ -83,6 +89,20 @@ def _print_version(ctx: click.Context, _param, value: bool) -> None:
     if value and not ctx.resilient_parsing:
         click.echo(f"mentor, version {mentor_version()}")
         ctx.exit()
+
+
+def _warning_line(fallback):
+    """mentor's own warnings (a plugin shadowed by another) as one `warning: ...` line on
+    stderr, like its errors; any other warning as Python shows it."""
+    from ..plugins import PluginWarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, PluginWarning):
+            click.echo(f"warning: {message}", err=True)
+        else:
+            fallback(message, category, filename, lineno, file, line)
+
+    return show
 
 
 @click.group(cls=MentorGroup, context_settings={"help_option_names": ["-h", "--help"]})

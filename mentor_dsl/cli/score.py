@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Iterator
 import click
 
 from ..errors import RecordError
-from .options import fmt, parse_set, set_option, spec_file, table
+from .options import fmt, parse_set, set_option, spec_file, table, tool_executor, tool_limit_option
 
 if TYPE_CHECKING:  # the reward imports torch: only when a command runs
     from ..data.sources import Position
@@ -83,8 +83,9 @@ def _progress(total_hint: int | None):
 @click.option("--eos", default=None, help="EOS string that marks a finished completion [default: <|im_end|>].")
 @click.option("--batch-size", default=256, show_default=True, type=click.IntRange(1))
 @set_option
+@tool_limit_option
 def score_command(spec: str, data: str, output: Path | None, eos: str | None, batch_size: int,
-                  overrides: tuple[str, ...]) -> None:
+                  overrides: tuple[str, ...], tool_limits: tuple[str, ...]) -> None:
     """Score trajectory records with a reward spec. Writes {"id", "reward", "terms"} per
     record and a summary table on stderr. Bad records are reported and skipped.
 
@@ -97,6 +98,7 @@ def score_command(spec: str, data: str, output: Path | None, eos: str | None, ba
 
     reward = load(spec, eos=eos, **parse_set(overrides))
     source = open_source(data)  # a missing or unreadable file fails here, before -o is touched
+    reward.use_executor(tool_executor(tool_limits))
     summary = _Summary()
     writer = (open_output(output, inputs=[*source.paths, spec_file(spec)]) if output
               else contextlib.nullcontext(sys.stdout))

@@ -124,7 +124,8 @@ def exec_success(trajs: Trajs, ctx: EvalContext) -> list[float]:
                 pending.append((i, j, call.name, call.arguments))
         outcomes[i] = row
     if pending:
-        results = ctx.get_executor().run_many([(name, args) for _, _, name, args in pending])
+        results = ctx.get_executor().run_many([(name, args) for _, _, name, args in pending],
+                                              groups=[i for i, _, _, _ in pending])  # the call cap is per record
         for (i, j, _, _), result in zip(pending, results):
             outcomes[i][j] = result.ok
     out = []

@@ -90,6 +90,7 @@ class Session:
         self.config = config
         self.out = Path(config.output_dir)
         self.registry = registry()
+        tool_limits = self._tool_limits()  # checked before anything slow happens
         self.reward = load(config.reward, **config.params) if needs_reward else None
         fmt_name = self.reward.plan.option("call_format", "hermes") if self.reward else "hermes"
         self.call_format = self.registry.get("formats", fmt_name)
@@ -101,7 +102,7 @@ class Session:
         self._prepare_output()
         self.model_path = resolve_model(config.model)
         self.model, self.tokenizer = self._load_model()
-        self.executor = Executor(self.registry.tools)
+        self.executor = Executor(self.registry.tools, limits=tool_limits)
         if self.reward is not None:
             self.reward.with_tokenizer(self.tokenizer).use_executor(self.executor)
         self.metrics: list[dict[str, Any]] = []
@@ -121,6 +122,14 @@ class Session:
         self.config.extra.pop("overwrite", None)
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / "config.json").write_text(json.dumps(self.config.to_json(), indent=2, default=str) + "\n")
+
+    def _tool_limits(self):
+        from ..tools.base import ToolLimits
+
+        try:
+            return ToolLimits.from_mapping(self.config.tool_limits)
+        except ValueError as exc:
+            raise TrainingError(f"tool_limits: {exc}") from None
 
     def _check_records(self) -> None:
         needed = [f for f in self.reward.required_fields if f not in OPTIONAL_FIELDS]
