@@ -220,10 +220,16 @@ def test_in_training_calls_and_answers_come_only_from_model_tokens(tokenizer, mo
     assert values == {"calls": 1.0, "answered": 0.0}
 
 
-def test_training_and_offline_reading_agree_on_an_honest_rollout(tokenizer, monkeypatch):
+@pytest.mark.parametrize("last, value", [
+    ("So the answer is \\boxed{391}." + EOS, 1.1),
+    # The paper reads `\\boxed ` up to the end of the text, EOS included: an answer
+    # (a wrong one) offline, so the model's segments must get their EOS back too.
+    ("So \\boxed " + EOS, 0.0 + (0.3 * 0.2 + 0.1)),
+])
+def test_training_and_offline_reading_agree(tokenizer, monkeypatch, last, value):
     from mentor_dsl.train import rollout as rollout_module
 
-    turns = [[MULTIPLY.rstrip("\n")], ["So the answer is \\boxed{391}." + EOS]]
+    turns = [[MULTIPLY.rstrip("\n")], [last]]
     with Executor(registry().tools) as executor:
         runner = rollout_module.ToolRollout(executor, registry().get("formats", "hermes"))
         out = runner(["What is 17 * 23?"], _trainer(tokenizer, turns, monkeypatch))
@@ -234,7 +240,7 @@ def test_training_and_offline_reading_agree_on_an_honest_rollout(tokenizer, monk
                      teacher=[TEACHER], **columns)
     offline = mentor_dsl.load("mentor").score([{"completion": tokenizer.decode(out["completion_ids"][0]),
                                                 "answer": "391", "teacher": TEACHER}])
-    assert trained == offline.rewards.tolist() == [1.1]
+    assert trained == offline.rewards.tolist() == [value]
 
 
 def test_teacher_verification_reads_tool_output_as_it_is_shown():
