@@ -41,13 +41,16 @@ def register_terms(register: Callable[..., None]) -> None:
 @hookspec
 def register_formats(register: Callable[..., None]) -> None:
     """Add tool-call formats: `register(format)` with `name`, `parse(text)`, `render(calls)`
-    and `instructions()`. A spec or a record selects one by name."""
+    and `instructions()`, and optionally `response_tags` and `call_tags`, the `(open,
+    close)` blocks a tool's result comes back in and a call is written in (views.py).
+    A spec or a record selects one by name."""
 
 
 @hookspec
 def register_extractors(register: Callable[..., None]) -> None:
     """Add final-answer extractors: `register(name, fn)` where `fn(text) -> str | None`.
-    Specs select them with `answer_correct(extractor="name")`."""
+    `text` is what the student wrote (no tool responses); with `fn.reads = "final"` it is
+    also without call blocks. Specs select them with `answer_correct(extractor="name")`."""
 
 
 @hookspec

@@ -69,7 +69,8 @@ class Reward:
 
         self._bound = BoundPlan(plan, device=device, registry=registry)
         self._ctx = None
-        self._reads = frozenset(plan.fields(self.name)) | {"format"}  # the call format is read by any call term
+        # Read by any call or answer term: the call format, and what a rollout says the model wrote.
+        self._reads = frozenset(plan.fields(self.name)) | {"format", "model_segments"}
         self.required_fields = tuple(f for f in plan.fields(self.name) if f not in OPTIONAL_FIELDS)
         self._uses_finished = any(plan.terms[i].term == "finished" for i in program.terms)
         self.seconds = 0.0  # time spent scoring, for the training metrics
@@ -235,6 +236,10 @@ class Reward:
             # the text as generated, exactly as when scoring the raw text offline (`\boxed x`
             # runs to the end of the text, EOS included, in the paper's code).
             record["completion"] = _with_eos(completions[i], self._eos_token) if ended and ended[i] else completions[i]
+            segments = record.get("model_segments")
+            if ended and ended[i] and isinstance(segments, list) and segments and isinstance(segments[-1], str):
+                # The rollout's own segments (views.py) lose EOS the same way.
+                record["model_segments"] = [*segments[:-1], _with_eos(segments[-1], self._eos_token)]
             if prompts is not None:
                 record["prompt"] = prompts[i]
             records.append(record)

@@ -64,7 +64,7 @@ def test_every_golden_case_has_expected_output():
     (("compile", "mentr"),
      "mentr: error: unknown reward 'mentr': no such file, and no library spec of that name; "
      "did you mean 'mentor'? (library: bfcl, mentor, mentor_args, mentor_f1, mentor_nomatch, mentor_overlap, "
-     "sparse, strict, tool_n1, toolrl)\n"),
+     "mentor_robust, sparse, strict, tool_n1, toolrl)\n"),
     (("compile", "tests/golden"),
      "tests/golden: error: is a directory, not a spec file\n"),
     (("compile", "rewards/mentor_args.mdsl", "--set", "w_arg=0.3"),

@@ -694,7 +694,7 @@ def test_mentor_plugins_shows_builtins_installed_plugins_and_errors(fresh, plugi
     assert by_name["example"]["toolsets"] == {"text": ["word_count", "reverse_string"]}
     assert by_name["example"]["builtin"] is False and by_name["example"]["version"] == "0.1.0"
     assert by_name["mentor.judges"]["builtin"] is True
-    assert by_name["mentor.judges"]["registered"]["judges"] == ["math", "exact", "f1"]
+    assert by_name["mentor.judges"]["registered"]["judges"] == ["math", "math_strict", "exact", "f1"]
     assert by_name["test.Broken"]["error"] == "register_terms raised KeyError: 'missing'"
     assert by_name["test.Broken"]["registered"] == {}
     assert by_name["test.Copycat"]["conflicts"] == [

@@ -33,6 +33,7 @@ from ..calls import Call
 from ..errors import TrainingError
 from ..formats.responses import render_response
 from ..tools.base import ToolResult
+from ..views import model_segments
 
 # Decoded tail of each row, in tokens, searched for the stop text: longer than any tag.
 _WINDOW = 16
@@ -159,6 +160,8 @@ class ToolRollout:
             "env_mask": [r.env_mask for r in rollouts],
             # Reaches the reward as a column: TRL strips EOS from the completion text.
             "finished": [r.finished for r in rollouts],
+            # Also a column: the reward reads calls and answers only from what the model wrote.
+            "model_segments": [model_segments(tokenizer, r.completion_ids, r.env_mask) for r in rollouts],
         }
 
     @staticmethod
