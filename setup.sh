@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-extras=""
-[ "${1:-}" = "--dev" ] && extras="[test]"
+# The openai teacher's client library is an extra of the package; a checkout gets it.
+extras="[openai]"
+[ "${1:-}" = "--dev" ] && extras="[openai,test]"
 
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
@@ -24,8 +25,10 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
     fi
 fi
 
+# Editable: the package reads the repository's rewards/ (a wheel carries its own copy).
 pip install -e ".$extras"
 # Plugins install exactly as a third party's would: their own distribution, entry points.
+# (`mentor[scitools]` names the same distributions, for installs from built wheels.)
 for plugin in plugins/*/; do
     pip install -e "$plugin"
 done

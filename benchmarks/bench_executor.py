@@ -80,9 +80,11 @@ def main() -> None:
         cached = per_call(lambda i: ex.run("add", {"a": i % 100, "b": 1}), n)
         rows.append(("Executor.run, cached", cached, "100 distinct calls, all hits"))
 
+    # A batch here stands for many records' calls: the per-record call cap is lifted to the
+    # batch size, since the executor's throughput is what is measured.
     throughput: list[tuple[str, float]] = []
     for workers in (1, 2, 8):
-        with Executor({"add": ADD}, max_concurrency=workers, cache_size=0) as ex:
+        with Executor({"add": ADD}, max_concurrency=workers, cache_size=0, max_calls=batch) as ex:
             ex.run_many([("add", {"a": -i, "b": 1}) for i in range(workers * 4)])  # warm every worker
             calls = [("add", {"a": i, "b": 1}) for i in range(batch)]
             start = time.perf_counter()
@@ -90,7 +92,7 @@ def main() -> None:
             elapsed = time.perf_counter() - start
             assert all(r.ok for r in results)
             throughput.append((f"run_many({batch} distinct), max_concurrency={workers}", elapsed))
-    with Executor({"add": ADD}) as ex:
+    with Executor({"add": ADD}, max_calls=batch) as ex:
         calls = [("add", {"a": i % 100, "b": 1}) for i in range(batch)]
         ex.run_many(calls)
         start = time.perf_counter()

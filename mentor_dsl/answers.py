@@ -63,6 +63,32 @@ def boxed(text: str) -> str | None:
     return answer
 
 
+_BOX_OPEN = re.compile(r"\\boxed\s*\{")
+
+
+def final_boxed(text: str) -> str | None:
+    """The content of the last `\\boxed{...}` (braces balanced), or None when there is
+    none, it is never closed or it is empty. Reads the model's final text: its text
+    outside call blocks and tool responses (views.py), so an answer hidden in a call's
+    arguments or printed by a tool does not count. Unlike `boxed`, no paper quirks: the
+    `\\boxed x` form and `\\fbox` are not answers."""
+    opening = None
+    for opening in _BOX_OPEN.finditer(text):
+        pass
+    if opening is None:
+        return None
+    depth = 1
+    for match in _BRACES.finditer(text, opening.end()):
+        depth += 1 if match.group() == "{" else -1
+        if depth == 0:
+            answer = text[opening.end(): match.start()]
+            return answer if answer.strip() else None
+    return None
+
+
+final_boxed.reads = "final"  # which view of the completion it reads (Trajectory.answer)
+
+
 _SPECIAL_TAIL = re.compile(r"(?:<\|[^|<>]{1,40}\|>|</s>)\s*$")
 
 
@@ -119,4 +145,5 @@ def reduce_gold(gold: str) -> str:
 @hookimpl
 def register_extractors(register):
     register("boxed", boxed)
+    register("final_boxed", final_boxed)
     register("last_line", last_line)

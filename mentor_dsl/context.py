@@ -10,6 +10,7 @@ from .calls import Call
 from .errors import EvaluationError
 from .formats import DEFAULT_FORMAT
 from .trajectory import Trajectory
+from .views import call_tags, response_tags
 
 
 @dataclass
@@ -29,7 +30,13 @@ class EvalContext:
         return fmt
 
     def calls(self, traj: Trajectory) -> list[Call]:
-        return traj.calls(self.format_for(traj).parse)
+        fmt = self.format_for(traj)
+        return traj.calls(fmt.parse, response_tags(fmt))
+
+    def answer(self, traj: Trajectory, name: str, extract) -> str | None:
+        """The answer extractor `name` (resolved to `extract`) finds in what the model wrote."""
+        fmt = self.format_for(traj)
+        return traj.answer(name, extract, response_tags(fmt), call_tags(fmt))
 
     def named_calls(self, traj: Trajectory) -> list[Call]:
         return [c for c in self.calls(traj) if c.name is not None]

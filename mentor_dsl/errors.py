@@ -166,6 +166,24 @@ class DataError(MentorError):
     exit_code = 4
 
 
+class OutputError(DataError):
+    """A file or folder a command writes cannot be written: it is an input, another process
+    is writing it, or the system refuses (permissions, a missing disk, a full disk)."""
+
+    def __init__(self, path, message: str):
+        self.path = str(path)
+        self.message = message
+        super().__init__(f"{path}: {message}")
+
+
+class OutputBusy(OutputError):
+    """Another writer holds the output's lock."""
+
+
+class OutputIsInput(OutputError):
+    """The output is the same file (or folder) as one of the command's inputs."""
+
+
 class TrainingError(MentorError):
     """Training could not start or continue."""
 

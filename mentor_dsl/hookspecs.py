@@ -21,7 +21,11 @@ def register_tools(register: Callable[..., None]) -> None:
     `parameters` is a JSON Schema object; it is validated when registered. `fn` is called
     with the call's arguments as keyword arguments and returns a JSON-serialisable value.
     Pass `kind="code"` for tools that run untrusted code: they run in a sandboxed process.
-    Pass `toolset="name"` to group tools; a spec can then say `tools="name"`.
+    Pass `toolset="name"` to group tools; a spec can then say `tools="name"`. Pass
+    `timeout=` (seconds), `max_output=` (bytes) or `memory_mb=` to replace the run's limits
+    (`ToolLimits`: 5 s, 64 KiB, 512 MB) for this tool. When two plugins register one name,
+    the first registration wins (tryfirst hooks, then plugin order, then trylast hooks) and
+    the other is shadowed, with a `PluginWarning`.
     """
 
 
@@ -37,13 +41,16 @@ def register_terms(register: Callable[..., None]) -> None:
 @hookspec
 def register_formats(register: Callable[..., None]) -> None:
     """Add tool-call formats: `register(format)` with `name`, `parse(text)`, `render(calls)`
-    and `instructions()`. A spec or a record selects one by name."""
+    and `instructions()`, and optionally `response_tags` and `call_tags`, the `(open,
+    close)` blocks a tool's result comes back in and a call is written in (views.py).
+    A spec or a record selects one by name."""
 
 
 @hookspec
 def register_extractors(register: Callable[..., None]) -> None:
     """Add final-answer extractors: `register(name, fn)` where `fn(text) -> str | None`.
-    Specs select them with `answer_correct(extractor="name")`."""
+    `text` is what the student wrote (no tool responses); with `fn.reads = "final"` it is
+    also without call blocks. Specs select them with `answer_correct(extractor="name")`."""
 
 
 @hookspec

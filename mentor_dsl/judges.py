@@ -1,6 +1,7 @@
 """Answer judges: (prediction, gold) -> score in [0, 1]. `gold` is a string or a list of
-accepted strings. `math` is the MENTOR paper's unified judge (math_judge.py); `exact` and
-`f1` are plain text comparisons.
+accepted strings. `math` is the MENTOR paper's unified judge (math_judge.py);
+`math_strict` is that judge without the ways to pass it with a hedge or a part of the
+answer (math_strict.py); `exact` and `f1` are plain text comparisons.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import unicodedata
 from collections import Counter
 
 from . import math_judge as _math
+from . import math_strict as _strict
 from .answers import reduce_gold
 from .plugins import hookimpl
 
@@ -26,8 +28,14 @@ def math_judge(prediction: str, gold) -> float:
     return 1.0 if _math.judge(prediction, _golds(gold)) else 0.0
 
 
+def math_strict_judge(prediction: str, gold) -> float:
+    """The paper's judge, less its hedges and partial readings (math_strict.py)."""
+    return 1.0 if _strict.judge(prediction, _golds(gold)) else 0.0
+
+
 def math_judge_cache_clear() -> None:
     _math.cache_clear()
+    _strict.cache_clear()
 
 
 # -- simple judges ------------------------------------------------------------------------------
@@ -75,5 +83,6 @@ def f1_judge(prediction: str, gold) -> float:
 @hookimpl
 def register_judges(register):
     register("math", math_judge)
+    register("math_strict", math_strict_judge)
     register("exact", exact_judge)
     register("f1", f1_judge)

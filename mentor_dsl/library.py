@@ -1,14 +1,18 @@
 """Finding and reading spec files: paths, `path::reward` selectors and library names.
 
-A bare name such as `mentor` resolves to `rewards/mentor.mdsl`, searched first in the
-directories of `MENTOR_REWARDS_PATH` (os.pathsep-separated), then in the library that
-ships with the project.
+A bare name such as `mentor` resolves to `mentor.mdsl`, searched first in the directories
+of `MENTOR_REWARDS_PATH` (os.pathsep-separated), then in the library that ships with the
+project. The library's one source is `rewards/` at the top of the repository; the build
+(setup.py) copies it into the package as `mentor_dsl/rewards/`, so an installed wheel
+finds it inside the package, and a source checkout or an editable install, which has no
+copy, finds the repository's folder.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from importlib import resources
 from pathlib import Path
 
 from .errors import SpecError, did_you_mean
@@ -17,9 +21,21 @@ SUFFIX = ".mdsl"
 _LIBRARY_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 
+LIBRARY = "rewards"  # the folder's name, in the repository and in the package
+
+
+def shipped_library() -> Path:
+    """The reward library that ships with mentor: the package's copy when installed from a
+    wheel, else the repository's `rewards/` (a source checkout or an editable install)."""
+    packaged = resources.files(__package__) / LIBRARY
+    if isinstance(packaged, Path) and packaged.is_dir():  # wheels install as plain files
+        return packaged
+    return Path(__file__).resolve().parent.parent / LIBRARY
+
+
 def library_dirs() -> list[Path]:
     dirs = [Path(p) for p in os.environ.get("MENTOR_REWARDS_PATH", "").split(os.pathsep) if p]
-    dirs.append(Path(__file__).resolve().parent.parent / "rewards")
+    dirs.append(shipped_library())
     return dirs
 
 
@@ -77,11 +93,14 @@ def read(path: Path, display: str | None = None) -> str:
 
 
 def display(path: Path) -> str:
-    """How a spec file is named in messages: relative to the working directory if possible."""
+    """How a spec file is named in messages: relative to the working directory when it is
+    below it (`rewards/mentor.mdsl` in a checkout), else absolute (an installed library
+    file is clearer as `/.../site-packages/mentor_dsl/rewards/mentor.mdsl` than `../../..`)."""
     try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive
+        return str(path.resolve())
+    return str(path.resolve()) if relative.split(os.sep)[0] == os.pardir else relative
 
 
 def open_spec(ref: str | os.PathLike) -> tuple[str, str, str | None]:

@@ -190,6 +190,28 @@ def _mathruler_full(pred: str, raw_golds: tuple[str, ...]) -> bool:
         return False
 
 
+# -- parts other judges reuse (math_strict.py) ------------------------------------------------------
+
+def parse_whole(text: str) -> tuple:
+    """math-verify's LaTeX reading of the whole of `text` (as the metric reads a gold)."""
+    return _parsed(text, "metric_gold")
+
+
+def verify_parsed(gold: tuple, pred: tuple) -> bool:
+    return _verify(gold, pred)
+
+
+def mathruler_grade(pred: str, gold: str) -> bool:
+    """mathruler's `grade_answer`; False when it is missing or fails."""
+    grade, _, _ = _mathruler()
+    if grade is None:
+        return False
+    try:
+        return bool(grade(pred, gold))
+    except Exception:
+        return False
+
+
 # -- the judge -----------------------------------------------------------------------------------
 
 # Plain numerals, short enough that floats hold them well (mathruler compares integers

@@ -7,6 +7,12 @@ load; `MENTOR_PLUGINS=none` loads none of them. Built-ins always load.
 
 `registry()` calls every hook once and returns an immutable `Registry`: the one place that
 knows which tools, terms, formats, judges, extractors, teachers, trainers and commands exist.
+
+Names are global; when two registrations share one, the first wins (see `_Collector`):
+implementations marked `@hookimpl(tryfirst=True)` come first, then plain ones in plugin
+order (built-ins, then installed plugins sorted by entry-point name, then plugins
+registered at run time), then `trylast` ones. The loser is recorded as shadowed, shown by
+`mentor plugins` and announced with a `PluginWarning` naming both plugins.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import threading
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
@@ -53,6 +60,25 @@ class Entry:
     plugin: str
 
 
+class PluginWarning(UserWarning):
+    """Something about the plugins that works, but perhaps not as meant: a name that two
+    plugins register, of which only one can be used."""
+
+
+@dataclass(frozen=True)
+class Shadowed:
+    """A registration that was not used because `by` (a plugin, maybe the same one)
+    registered the name first."""
+
+    hook: str
+    name: str
+    by: str
+
+    def message(self, plugin: str) -> str:
+        owner = "it" if self.by == plugin else f"plugin {self.by!r}"
+        return f"{self.hook[:-1]} {self.name!r} is already registered by {owner}; this one is ignored"
+
+
 @dataclass(frozen=True)
 class PluginInfo:
     name: str
@@ -60,8 +86,13 @@ class PluginInfo:
     builtin: bool
     registered: Mapping[str, tuple[str, ...]]
     error: str | None = None
-    #: Registrations ignored because another plugin (or this one) took the name first.
-    conflicts: tuple[str, ...] = ()
+    #: Registrations not used because another plugin (or this one) took the name first.
+    shadowed: tuple[Shadowed, ...] = ()
+
+    @property
+    def conflicts(self) -> tuple[str, ...]:
+        """The shadowed registrations, as messages."""
+        return tuple(s.message(self.name) for s in self.shadowed)
 
 
 @dataclass(frozen=True)
@@ -171,13 +202,17 @@ def _unknown_hooks(pm: pluggy.PluginManager, plugin: object) -> list[str]:
     return sorted(c.name for c in (pm.get_hookcallers(plugin) or []) if not c.has_spec())
 
 
+#: Where an implementation's registrations stand: tryfirst ones first, trylast ones last.
+_RANK = {"tryfirst": 0, None: 1, "trylast": 2}
+
+
 class _Collector:
     """Calls every hook plugin by plugin, so each registration is attributed to its plugin.
 
     All-or-nothing: every hook of every plugin is called first; a plugin whose hook raised
     (or that registered something invalid) is dropped entirely. Only then are the other
-    plugins' registrations entered, in registration order, so the first registration of
-    a name wins and a dropped plugin never blocks another plugin's item.
+    plugins' registrations entered, in `_ordered` order, so the first registration of a
+    name wins and a dropped plugin never blocks another plugin's item.
     """
 
     def __init__(self, pm: pluggy.PluginManager):
@@ -186,7 +221,19 @@ class _Collector:
         self.errors: list[PluginError] = []
         self.by_plugin: dict[str, dict[str, list[str]]] = {}
         self.failed: dict[str, str] = {}
-        self.conflicts: dict[str, list[str]] = {}
+        self.shadowed: dict[str, list[Shadowed]] = {}
+
+    def _ordered(self, caller: Any) -> list[Any]:
+        """A hook's implementations in the order their registrations are entered: tryfirst,
+        plain, trylast, each in plugin order. (pluggy's own list puts trylast first and
+        tryfirst last, the order it calls them in reverse; read forwards, it inverted both.)"""
+        position = {plugin: i for i, (_, plugin) in enumerate(self.pm.list_name_plugin())}
+
+        def rank(impl: Any) -> tuple[int, int]:
+            mark = "tryfirst" if impl.tryfirst else "trylast" if impl.trylast else None
+            return _RANK[mark], position.get(impl.plugin, len(position))
+
+        return sorted(caller.get_hookimpls(), key=rank)
 
     def collect(self) -> None:
         for name, plugin in self.pm.list_name_plugin():
@@ -199,7 +246,7 @@ class _Collector:
         pending: list[tuple[str, str, list[Entry]]] = []
         for hook in HOOKS:
             caller = getattr(self.pm.hook, f"register_{hook}")
-            for impl in caller.get_hookimpls():
+            for impl in self._ordered(caller):
                 plugin = self.pm.get_name(impl.plugin) or repr(impl.plugin)
                 if plugin in self.failed:
                     continue
@@ -235,10 +282,14 @@ class _Collector:
         for entry in entries:
             other = table.get(entry.name)
             if other is not None:
-                owner = "it" if other.plugin == plugin else f"plugin {other.plugin!r}"
-                message = f"{hook[:-1]} {entry.name!r} is already registered by {owner}; this one is ignored"
-                self.errors.append(PluginError(plugin, message))
-                self.conflicts.setdefault(plugin, []).append(message)
+                shadowed = Shadowed(hook, entry.name, other.plugin)
+                self.errors.append(PluginError(plugin, shadowed.message(plugin)))
+                self.shadowed.setdefault(plugin, []).append(shadowed)
+                if other.plugin != plugin:
+                    warnings.warn(PluginWarning(
+                        f"{hook[:-1]} {entry.name!r} is registered by plugin {other.plugin!r} and by plugin "
+                        f"{plugin!r}; the one from {other.plugin!r} is used, the one from {plugin!r} is shadowed "
+                        "(see `mentor plugins`)"), stacklevel=2)
                 continue
             value = entry.value
             if hasattr(value, "plugin") and getattr(value, "plugin", None) is None:
@@ -283,7 +334,8 @@ def _new_manager() -> pluggy.PluginManager:
         pm.register(importlib.import_module(module), name=name)
     allowed = _allowed_plugins()
     seen: dict[str, str] = {}
-    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+    # By name, so which of two clashing plugins wins never depends on how they were found.
+    for ep in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
         if allowed is not None and ep.name not in allowed:
             continue
         if ep.name in seen or pm.has_plugin(ep.name):
@@ -342,7 +394,7 @@ def _build_registry(pm: pluggy.PluginManager) -> Registry:
         builtin = name in BUILTIN_PLUGINS
         registered = {h: tuple(v) for h, v in collector.by_plugin.get(name, {}).items()}
         infos.append(PluginInfo(name, _versions.get(name), builtin, registered, collector.failed.get(name),
-                                tuple(collector.conflicts.get(name, ()))))
+                                tuple(collector.shadowed.get(name, ()))))
     for err in _load_errors:
         infos.append(PluginInfo(err.plugin, _versions.get(err.plugin), False, {}, err.message))
     items = {h: MappingProxyType(dict(t)) for h, t in collector.items.items()}

@@ -12,9 +12,9 @@ import torch
 
 from . import library
 from .compiler import Plan, compile
-from .errors import EvaluationError, MentorError, RecordError
+from .errors import DataError, EvaluationError, MentorError, RecordError
 from .runtime import Evaluation
-from .trajectory import DEFAULT_EOS, OPTIONAL_FIELDS, Trajectory
+from .trajectory import DEFAULT_EOS, OPTIONAL_FIELDS, Trajectory, failure, record_id
 
 
 @dataclass
@@ -69,7 +69,8 @@ class Reward:
 
         self._bound = BoundPlan(plan, device=device, registry=registry)
         self._ctx = None
-        self._reads = frozenset(plan.fields(self.name)) | {"format"}  # the call format is read by any call term
+        # Read by any call or answer term: the call format, and what a rollout says the model wrote.
+        self._reads = frozenset(plan.fields(self.name)) | {"format", "model_segments"}
         self.required_fields = tuple(f for f in plan.fields(self.name) if f not in OPTIONAL_FIELDS)
         self._uses_finished = any(plan.terms[i].term == "finished" for i in program.terms)
         self.seconds = 0.0  # time spent scoring, for the training metrics
@@ -111,20 +112,30 @@ class Reward:
         return self._ctx
 
     def parse(self, records: Sequence[Any], finished: Sequence[bool | None] | None = None,
-              on_error: str = "raise") -> tuple[list[Trajectory | None], dict[int, RecordError]]:
+              on_error: str = "raise", ids: Sequence[str] | None = None
+              ) -> tuple[list[Trajectory | None], dict[int, RecordError]]:
+        """Records into trajectories. Any failure inside a record (a missing field, JSON
+        nested too deeply, an int too long to print) is that record's RecordError."""
         trajs: list[Trajectory | None] = []
         errors: dict[int, RecordError] = {}
         for i, record in enumerate(records):
+            default = ids[i] if ids is not None else str(i)
             try:
-                if isinstance(record, Trajectory):
-                    traj = record
-                else:
-                    traj = Trajectory.from_record(record, index=i, eos=self.eos, reads=self._reads,
-                                                  finished=finished[i] if finished is not None else None)
-                for f in self.required_fields:
-                    if not traj.has_field(f):
-                        raise RecordError(f"missing field {f!r} (reward {self.name!r} needs it)",
-                                          record_id=traj.id, field=f)
+                try:
+                    if isinstance(record, Trajectory):
+                        traj = record
+                    else:
+                        traj = Trajectory.from_record(record, index=i, eos=self.eos, reads=self._reads,
+                                                      finished=finished[i] if finished is not None else None,
+                                                      default_id=default)
+                    for f in self.required_fields:
+                        if not traj.has_field(f):
+                            raise RecordError(f"missing field {f!r} (reward {self.name!r} needs it)",
+                                              record_id=traj.id, field=f)
+                except MentorError:
+                    raise
+                except Exception as exc:  # a bug's or a limit's failure, still this record's alone
+                    raise RecordError(failure(exc), record_id=record_id(record, default)) from exc
             except RecordError as exc:
                 if on_error == "raise":
                     raise
@@ -137,15 +148,20 @@ class Reward:
         return self._bound(trajectories, reward=self.name, ctx=self._context(step))
 
     def score(self, records: Sequence[Any], *, step: int = 0, on_error: str = "raise",
-              finished: Sequence[bool | None] | None = None) -> ScoreResult:
-        """Score trajectory records (dicts in the DESIGN §5 form, or `Trajectory` objects).
+              finished: Sequence[bool | None] | None = None, ids: Sequence[str] | None = None) -> ScoreResult:
+        """Score trajectory records (dicts in the form of README's "Trajectory records", or
+        `Trajectory` objects).
 
         With `on_error="skip"`, records that cannot be scored are left out (NaN) and
-        reported in `result.errors`; otherwise the first one raises `RecordError`.
+        reported in `result.errors`, whatever failed inside them; otherwise the first one
+        raises `RecordError`. `ids`: the id of each record that has none (`mentor score`
+        gives line numbers); by default its index in `records`.
         """
         if on_error not in ("raise", "skip"):
             raise ValueError("on_error must be 'raise' or 'skip'")
-        trajs, errors = self.parse(records, finished, on_error)
+        if ids is not None and len(ids) != len(records):
+            raise ValueError(f"ids has {len(ids)} entries for {len(records)} records")
+        trajs, errors = self.parse(records, finished, on_error, ids)
         good = [t for t in trajs if t is not None]
         size = len(trajs)
         rewards = torch.full((size,), math.nan, dtype=self._bound.dtype)
@@ -154,18 +170,22 @@ class Reward:
             index = [i for i, t in enumerate(trajs) if t is not None]
             try:
                 ev = self.evaluate(good, step=step)
-            except EvaluationError:
-                if on_error == "raise" or len(good) == 1:
+            except Exception as exc:
+                if on_error == "raise" or not _record_failure(exc):
                     raise
-                return self._score_one_by_one(records, trajs, errors, step, finished)
+                return self._score_one_by_one(records, trajs, errors, step, ids)
             rewards[index] = ev.rewards.to(rewards.device)
             for k, v in ev.values.items():
                 terms.setdefault(k, torch.full((size,), math.nan, dtype=rewards.dtype))[index] = v.to(rewards.device)
-        ids = [t.id if t is not None else _record_id(records[i], i) for i, t in enumerate(trajs)]
-        return ScoreResult(rewards, terms, ids, errors)
+        return ScoreResult(rewards, terms, self._ids(records, trajs, ids), errors)
 
-    def _score_one_by_one(self, records, trajs, errors, step, finished) -> ScoreResult:
-        """A term failed somewhere in the batch: isolate the records it fails on."""
+    @staticmethod
+    def _ids(records, trajs, ids) -> list[str]:
+        return [t.id if t is not None else record_id(records[i], ids[i] if ids is not None else str(i))
+                for i, t in enumerate(trajs)]
+
+    def _score_one_by_one(self, records, trajs, errors, step, ids) -> ScoreResult:
+        """Evaluation failed somewhere in the batch: isolate the records it fails on."""
         size = len(trajs)
         rewards = torch.full((size,), math.nan, dtype=self._bound.dtype)
         terms: dict[str, torch.Tensor] = {k: rewards.clone() for k in self.term_names}
@@ -174,15 +194,16 @@ class Reward:
                 continue
             try:
                 ev = self.evaluate([traj], step=step)
-            except EvaluationError as exc:
-                message = str(exc).removeprefix(f"record {traj.id!r}: ")  # RecordError names it
-                errors[i] = RecordError(message, record_id=traj.id)
+            except Exception as exc:
+                if not _record_failure(exc):
+                    raise
+                reason = str(exc) if isinstance(exc, EvaluationError) else failure(exc)
+                errors[i] = RecordError(reason.removeprefix(f"record {traj.id!r}: "), record_id=traj.id)
                 continue
             rewards[i] = ev.rewards[0]
             for k, v in ev.values.items():
                 terms.setdefault(k, torch.full((size,), math.nan, dtype=rewards.dtype))[i] = v[0]
-        ids = [t.id if t is not None else _record_id(records[i], i) for i, t in enumerate(trajs)]
-        return ScoreResult(rewards, terms, ids, errors)
+        return ScoreResult(rewards, terms, self._ids(records, trajs, ids), errors)
 
     # -- TRL reward-function protocol ---------------------------------------------------------
 
@@ -194,6 +215,12 @@ class Reward:
         columns.pop("log_extra", None)
         columns.pop("environments", None)
         size = len(completions)
+        given = {"prompts": prompts, "completion_ids": completion_ids, **columns}
+        for name, values in given.items():
+            # A column of another length is a caller's mistake, not a field the records lack.
+            if isinstance(values, (list, tuple)) and len(values) != size:
+                raise DataError(f"reward {self.name!r}: column {name!r} has {len(values)} values for "
+                                f"{size} completions")
         ended = None
         if completion_ids is not None and self.eos_token_id is not None:
             ended = [bool(ids) and int(ids[-1]) == self.eos_token_id for ids in completion_ids]
@@ -204,11 +231,15 @@ class Reward:
                 "mentor_dsl.load(spec, tokenizer=tokenizer) or reward.with_tokenizer(tokenizer)")
         records = []
         for i in range(size):
-            record = {k: v[i] for k, v in columns.items() if isinstance(v, (list, tuple)) and len(v) == size}
+            record = {k: v[i] for k, v in columns.items() if isinstance(v, (list, tuple))}
             # TRL strips special tokens. Put the EOS back, so that answers are extracted from
             # the text as generated, exactly as when scoring the raw text offline (`\boxed x`
             # runs to the end of the text, EOS included, in the paper's code).
             record["completion"] = _with_eos(completions[i], self._eos_token) if ended and ended[i] else completions[i]
+            segments = record.get("model_segments")
+            if ended and ended[i] and isinstance(segments, list) and segments and isinstance(segments[-1], str):
+                # The rollout's own segments (views.py) lose EOS the same way.
+                record["model_segments"] = [*segments[:-1], _with_eos(segments[-1], self._eos_token)]
             if prompts is not None:
                 record["prompt"] = prompts[i]
             records.append(record)
@@ -236,10 +267,10 @@ def _with_eos(completion: Any, eos: str) -> Any:
     return completion
 
 
-def _record_id(record: Any, index: int) -> str:
-    if isinstance(record, Mapping) and "id" in record:
-        return str(record["id"])
-    return str(index)
+def _record_failure(exc: Exception) -> bool:
+    """Whether an evaluation error can belong to one record (and is isolated by scoring
+    the batch record by record), rather than to the spec or the plugins (which stop)."""
+    return isinstance(exc, EvaluationError) or not isinstance(exc, MentorError)
 
 
 def load(spec: str | os.PathLike, *, reward: str | None = None, eos: str | None = None,

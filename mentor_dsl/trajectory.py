@@ -1,8 +1,8 @@
 """Trajectory records (DESIGN §5) parsed once into `Trajectory` objects.
 
 A record is a dict: `completion` (raw text, or a list of OpenAI-style chat messages),
-and optionally `id`, `prompt`, `answer`, `teacher`, `tools`, `tool_results`, `finished`
-and `format`. Structural problems raise `RecordError` naming the record and the field.
+and optionally `id`, `prompt`, `answer`, `teacher`, `tools`, `tool_results`, `finished`,
+`format` and `model_segments` (what a rollout says the model wrote, views.py). Structural problems raise `RecordError` naming the record and the field.
 Everything a term needs from the completion (calls, answers, execution results) is
 computed at most once and cached on the `Trajectory`.
 """
@@ -16,6 +16,8 @@ from typing import Any, Callable, Collection, Mapping, Sequence
 from .calls import Call, decode_arguments
 from .errors import RecordError
 from .formats.openai import calls_from_messages
+from .formats.responses import RESPONSE_TAGS
+from .views import Tags, cut_blocks, join_segments
 
 DEFAULT_EOS = "<|im_end|>"
 
@@ -135,6 +137,15 @@ def _format(value: Any, record_id: str) -> str | None:
     return value
 
 
+def _segments(value: Any, record_id: str) -> tuple[str, ...] | None:
+    """What a rollout says the model wrote (views.py): a list of texts."""
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise RecordError("'model_segments' must be a list of strings", record_id=record_id, field="model_segments")
+    return tuple(value)
+
+
 def _message_text(messages: list, record_id: str) -> str:
     parts = []
     for m in messages:
@@ -143,7 +154,11 @@ def _message_text(messages: list, record_id: str) -> str:
         if m["role"] == "assistant":
             content = m.get("content")
             if isinstance(content, list):  # content parts
-                content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+                texts = [p.get("text", "") for p in content if isinstance(p, dict)]
+                if not all(isinstance(t, str) for t in texts):
+                    raise RecordError("a message's content parts must hold text", record_id=record_id,
+                                      field="completion")
+                content = "".join(texts)
             if content is not None and not isinstance(content, str):
                 raise RecordError("message 'content' must be a string", record_id=record_id, field="completion")
             if content:
@@ -151,15 +166,37 @@ def _message_text(messages: list, record_id: str) -> str:
     return "\n".join(parts)
 
 
+def failure(exc: BaseException) -> str:
+    """What went wrong inside one record, in words (RecursionError says nothing useful)."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to read"
+    return str(exc) or type(exc).__name__
+
+
+def record_id(record: Any, default: str) -> str:
+    """A record's id as text: its `id` (non-strings as JSON), or `default` when it has
+    none or one that cannot be shown (nested too deeply, an int too long to print)."""
+    if not isinstance(record, Mapping) or "id" not in record:
+        return default
+    rid = record["id"]
+    if isinstance(rid, str):
+        return rid
+    try:
+        return json.dumps(rid, default=str)
+    except (ValueError, RecursionError, TypeError):
+        return default
+
+
 class Trajectory:
     """One record, parsed. Terms read it; they never re-parse the completion."""
 
     __slots__ = ("id", "index", "record", "text", "messages", "finished", "gold", "teacher", "tools",
-                 "tool_results", "format", "_calls", "_answers", "exec_results")
+                 "tool_results", "format", "segments", "_calls", "_answers", "_views", "exec_results")
 
     def __init__(self, *, id: str, index: int, record: Mapping[str, Any], text: str,
                  messages: list | None, finished: bool, gold, teacher: TeacherRef | None,
-                 tools: tuple[str, ...] | None, tool_results: tuple[bool, ...] | None, format: str | None):
+                 tools: tuple[str, ...] | None, tool_results: tuple[bool, ...] | None, format: str | None,
+                 segments: tuple[str, ...] | None = None):
         self.id = id
         self.index = index
         self.record = record
@@ -171,19 +208,22 @@ class Trajectory:
         self.tools = tools
         self.tool_results = tool_results
         self.format = format
+        self.segments = segments  # the model's own text pieces, when a rollout gave them
         self._calls: list[Call] | None = None
         self._answers: dict[str, str | None] = {}
+        self._views: dict[tuple, str] = {}
         self.exec_results: list | None = None
 
     @classmethod
     def from_record(cls, record: Any, *, index: int = 0, eos: str = DEFAULT_EOS,
-                    finished: bool | None = None, reads: Collection[str] | None = None) -> "Trajectory":
+                    finished: bool | None = None, reads: Collection[str] | None = None,
+                    default_id: str | None = None) -> "Trajectory":
         """`reads`: the fields the caller's reward reads. A malformed field outside it is
-        treated as absent instead of failing the record (None: every field must be sound)."""
+        treated as absent instead of failing the record (None: every field must be sound).
+        `default_id`: the id of a record without one (a file's line number); else `index`."""
         if not isinstance(record, Mapping):
             raise RecordError(f"a record must be a JSON object, not {type(record).__name__}")
-        rid = record.get("id", index)
-        rid = rid if isinstance(rid, str) else json.dumps(rid, default=str)
+        rid = record_id(record, default_id if default_id is not None else str(index))
         if "completion" not in record:
             raise RecordError("missing required field 'completion'", record_id=rid, field="completion")
         completion = record["completion"]
@@ -200,7 +240,12 @@ class Trajectory:
             if name not in record:
                 return None
             try:
-                return parse(record[name], rid)
+                try:
+                    return parse(record[name], rid)
+                except RecordError:
+                    raise
+                except Exception as exc:  # nesting too deep, an int too long to print: this field's fault
+                    raise RecordError(f"{name!r}: {failure(exc)}", record_id=rid, field=name) from exc
             except RecordError:
                 if reads is None or name in reads:
                     raise
@@ -216,27 +261,53 @@ class Trajectory:
             id=rid, index=index, record=record, text=text, messages=messages, finished=bool(finished),
             gold=field("answer", _gold), teacher=field("teacher", _teacher), tools=field("tools", _tool_names),
             tool_results=field("tool_results", _tool_results), format=field("format", _format),
+            segments=field("model_segments", _segments),
         )
 
     # -- cached views ------------------------------------------------------------------------
+    # Calls and answers are read from what the model wrote, never from tool output
+    # (views.py): the rollout's model segments when there are some, else the text; either
+    # way without the format's response blocks.
 
-    def calls(self, parse_text: Callable[[str], list[Call]]) -> list[Call]:
-        """Every call block, parsed once with the trajectory's format."""
+    def model_text(self, response_tags: Tags | None = RESPONSE_TAGS) -> str:
+        key = ("model", response_tags)
+        if key not in self._views:
+            base = join_segments(self.segments) if self.segments is not None else self.text
+            self._views[key] = cut_blocks(base, response_tags)
+        return self._views[key]
+
+    def final_text(self, response_tags: Tags | None = RESPONSE_TAGS, call_tags: Tags | None = None) -> str:
+        """The model's text outside its call blocks and their responses."""
+        key = ("final", response_tags, call_tags)
+        if key not in self._views:
+            self._views[key] = cut_blocks(self.model_text(response_tags), call_tags)
+        return self._views[key]
+
+    def calls(self, parse_text: Callable[[str], list[Call]], response_tags: Tags | None = RESPONSE_TAGS) -> list[Call]:
+        """Every call block the model wrote, parsed once with the trajectory's format."""
         if self._calls is None:
             calls: list[Call] = []
             if self.messages is not None:
                 calls.extend(calls_from_messages(self.messages))
+            text = self.model_text(response_tags)
             try:
-                calls.extend(parse_text(self.text))
+                calls.extend(parse_text(text))
             except Exception as exc:  # a plugin format must not turn a completion into a crash
-                calls.append(Call(None, None, self.text[:200], f"format failed: {exc}"))
+                calls.append(Call(None, None, text[:200], f"format failed: {exc}"))
             self._calls = calls
         return self._calls
 
-    def answer(self, extractor: str, extract: Callable[[str], str | None]) -> str | None:
+    def answer(self, extractor: str, extract: Callable[[str], str | None], response_tags: Tags | None = RESPONSE_TAGS,
+               call_tags: Tags | None = None) -> str | None:
+        """The answer `extract` finds in the model's text, or in its final text when the
+        extractor reads only that (`extract.reads == "final"`)."""
         if extractor not in self._answers:
+            if getattr(extract, "reads", "model") == "final":
+                text = self.final_text(response_tags, call_tags)
+            else:
+                text = self.model_text(response_tags)
             try:
-                value = extract(self.text)
+                value = extract(text)
             except Exception:
                 value = None
             self._answers[extractor] = value if isinstance(value, str) else None

@@ -8,7 +8,7 @@ number of tasks can run through it concurrently. `mode` changes how it answers, 
 
     with StubServer() as server:
         teacher = OpenAITeacher("stub", base_url=server.url, ...)
-        server.requests    # every request: {"path", "headers", "body"}
+        server.requests    # every request: {"path", "headers" (lower-case names), "body"}
 """
 
 from __future__ import annotations
@@ -96,7 +96,9 @@ class StubServer:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 body = json.loads(raw)
                 with stub._lock:
-                    stub.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                    # Header names are case-insensitive; clients differ in how they spell them.
+                    headers = {k.lower(): v for k, v in self.headers.items()}
+                    stub.requests.append({"path": self.path, "headers": headers, "body": body})
                 if stub.delay:
                     time.sleep(stub.delay)
                 status, payload = stub.reply(body)

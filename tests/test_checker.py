@@ -115,7 +115,7 @@ def test_constant_conditions_pick_a_branch():
 @pytest.mark.parametrize("source, message", [
     ("x = 1\n    y = x + z\n    y", "unknown name 'z'"),
     ("tool_match(teacher, mode=\"f1\", mode=\"f1\")", "given twice"),
-    ("tool_match(teacher, teacher, teacher, teacher)", "takes at most 3 positional arguments"),
+    ("tool_match(teacher, teacher, teacher, teacher, teacher)", "takes at most 4 positional arguments"),
     ("strict_match(teacher, ordered=1)", "must be true or false"),
     ("answer_correct(extractor=\"tag:\")", "unknown extractor"),
     ("min(finished)", "needs at least 2 arguments"),

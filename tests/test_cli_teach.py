@@ -66,7 +66,7 @@ def test_openai_teacher_through_the_cli(tmp_path):
     with StubServer(tasks) as server:
         server.script = [(500, {"error": "busy"})]  # retried
         args = ["--teacher", "openai", "--tasks", "builtin:test", "-n", "3", "-o", str(out),
-                "--option", f"base_url={server.url}", "--option", "model=stub", "--option", "backoff=0",
+                "--option", f"base_url={server.url}", "--option", "model=stub",
                 "--rejected", str(rejected)]
         result = teach(*args)
         assert result.exit_code == 0, result.output

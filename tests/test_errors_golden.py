@@ -64,7 +64,7 @@ def test_every_golden_case_has_expected_output():
     (("compile", "mentr"),
      "mentr: error: unknown reward 'mentr': no such file, and no library spec of that name; "
      "did you mean 'mentor'? (library: bfcl, mentor, mentor_args, mentor_f1, mentor_nomatch, mentor_overlap, "
-     "sparse, strict, tool_n1, toolrl)\n"),
+     "mentor_robust, sparse, strict, tool_n1, toolrl)\n"),
     (("compile", "tests/golden"),
      "tests/golden: error: is a directory, not a spec file\n"),
     (("compile", "rewards/mentor_args.mdsl", "--set", "w_arg=0.3"),
@@ -79,3 +79,19 @@ def test_file_level_errors(args, expected):
     code, output = _run(*args)
     assert code == 3
     assert output == expected
+
+
+RECORDS = sorted(p.stem for p in (GOLDEN / "records").glob("*.jsonl"))
+
+
+@pytest.mark.parametrize("case", RECORDS)
+def test_record_error_output(case):
+    """tests/golden/records/NAME.jsonl scored with `mentor score --reward mentor`: each bad
+    record is reported on stderr as FILE:LINE: ..., the others are scored (stdout), exit 1."""
+    result = CliRunner().invoke(cli, ["score", "--reward", "mentor", "--data", f"tests/golden/records/{case}.jsonl"])
+    for stream, text in (("err", result.stderr), ("out", result.stdout)):
+        expected = GOLDEN / "records" / f"{case}.score.{stream}"
+        if os.environ.get("MENTOR_UPDATE_GOLDEN"):
+            expected.write_text(text, encoding="utf-8")
+        assert text == expected.read_text(encoding="utf-8")
+    assert result.exit_code == 1 and "Traceback" not in result.output

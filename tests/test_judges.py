@@ -19,8 +19,11 @@ def full(pred, gold):
     return ref.judge(pred, gold)
 
 
+GOLDS = ["391", "\\boxed{391}", "1000", "0.5", "0", "5", ["7", "391"]]
+
+
 @pytest.mark.parametrize("pred", FORMS)
-@pytest.mark.parametrize("gold", ["391", "\\boxed{391}", "1000", "0.5", "0", "5", ["7", "391"]])
+@pytest.mark.parametrize("gold", GOLDS)
 def test_math_judge_equals_the_paper_judge(pred, gold):
     judges.math_judge_cache_clear()
     assert judges.math_judge(pred, gold) == (1.0 if full(pred, gold) else 0.0)
@@ -104,9 +107,12 @@ def test_number_forms_agree_with_the_full_judge(pred, gold):
     assert judges.math_judge(pred, gold) == (1.0 if full(pred, gold) else 0.0), (pred, gold)
 
 
-@pytest.mark.parametrize("pred, gold", [("9/13", "13"), ("9/13", "9"), ("\\frac{9}{13}", "13"), ("3/1", "3"),
-                                        ("0/5", "0"), ("6/4", "1.5"), ("6/4", "\\frac{3}{2}"), ("1/3", "0.333333"),
-                                        ("1/3", "0.33333"), ("2/3", "0.666667"), ("-\\frac{1}{2}", "-0.5")])
+FRACTION_PAIRS = [("9/13", "13"), ("9/13", "9"), ("\\frac{9}{13}", "13"), ("3/1", "3"), ("0/5", "0"), ("6/4", "1.5"),
+                  ("6/4", "\\frac{3}{2}"), ("1/3", "0.333333"), ("1/3", "0.33333"), ("2/3", "0.666667"),
+                  ("-\\frac{1}{2}", "-0.5")]
+
+
+@pytest.mark.parametrize("pred, gold", FRACTION_PAIRS)
 def test_fraction_shortcut_edge_cases(pred, gold):
     judges.math_judge_cache_clear()
     assert judges.math_judge(pred, gold) == (1.0 if full(pred, gold) else 0.0), (pred, gold)

@@ -23,7 +23,7 @@ import paper_reference as ref  # noqa: E402
 import trajectory_corpus as corpus  # noqa: E402
 
 PAPER_SPECS = corpus.REWARD_NAMES  # mentor, mentor_overlap, mentor_nomatch, mentor_f1, sparse
-ALL_SPECS = ["mentor", "mentor_overlap", "mentor_nomatch", "mentor_f1", "sparse", "strict", "toolrl",
+ALL_SPECS = ["mentor", "mentor_overlap", "mentor_nomatch", "mentor_f1", "sparse", "mentor_robust", "strict", "toolrl",
              "tool_n1", "mentor_args"]
 
 

@@ -342,7 +342,7 @@ def test_register_commands_command_is_listed_and_runs(plugin):
 
 
 def test_register_commands_cannot_replace_a_builtin_command(plugin):
-    shadow = click.command("score")(lambda: click.echo("shadowed"))
+    shadow = click.command("score")(lambda: click.echo("the impostor ran"))
 
     class Shadow:
         @hookimpl
@@ -350,8 +350,11 @@ def test_register_commands_cannot_replace_a_builtin_command(plugin):
             register(shadow)
 
     plugin(Shadow())
-    assert "shadowed" not in invoke("score", "--help").output
-    assert ("command 'score' is already registered by plugin 'mentor.commands'; this one is ignored"
+    result = invoke("score", "--help")
+    assert "the impostor ran" not in result.output and "Score trajectory records" in result.stdout
+    assert ("warning: command 'score' is registered by plugin 'mentor.commands' and by plugin 'test.Shadow'"
+            in result.stderr)
+    assert ("shadowed command 'score' (plugin 'mentor.commands' wins)"
             in " ".join(invoke("plugins").output.split()))
 
 
@@ -631,7 +634,7 @@ def test_entry_point_that_fails_to_import_is_reported_by_name(fresh):
     # The working entry point and the built-ins load as usual.
     assert reg.items["judges"]["always"].plugin == "fake" and "math" in reg.names("judges")
     result = invoke("plugins")
-    assert result.exit_code == 0
+    assert result.exit_code == 5  # a plugin failed to load
     ghost = next(line for line in result.output.splitlines() if line.startswith("ghost"))
     assert "ERROR" in ghost and "ModuleNotFoundError" in " ".join(result.output.split())
     # Built-in commands still work with a broken plugin installed.
@@ -666,7 +669,7 @@ def test_mentor_plugins_shows_builtins_installed_plugins_and_errors(fresh, plugi
     plugin(Broken())
     plugin(Copycat())
     result = invoke("plugins")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 5, result.output  # test.Broken failed to load
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["plugin", "version", "hook", "registered"]
     # One row per plugin and hook; continuation rows leave the plugin column empty.
@@ -677,7 +680,8 @@ def test_mentor_plugins_shows_builtins_installed_plugins_and_errors(fresh, plugi
     assert any(line.startswith("mentor.math_tools ") and "built-in" in line for line in lines)
     broken = next(line for line in lines if line.startswith("test.Broken"))
     assert "ERROR" in broken and "register_terms raised KeyError: 'missing'" in broken
-    assert any("conflict" in line and "'finished' is already registered" in line for line in lines)
+    assert any(line.split()[:3] == ["shadowed", "term", "'finished'"] and "(plugin 'mentor.terms' wins)" in line
+               for line in lines)
     assert max(len(line) for line in lines) <= 100   # long lists wrap
     # Installed plugins first, then built-ins.
     firsts = [line.split()[0] for line in lines[2:] if line and not line.startswith(" ")]
@@ -690,9 +694,125 @@ def test_mentor_plugins_shows_builtins_installed_plugins_and_errors(fresh, plugi
     assert by_name["example"]["toolsets"] == {"text": ["word_count", "reverse_string"]}
     assert by_name["example"]["builtin"] is False and by_name["example"]["version"] == "0.1.0"
     assert by_name["mentor.judges"]["builtin"] is True
-    assert by_name["mentor.judges"]["registered"]["judges"] == ["math", "exact", "f1"]
+    assert by_name["mentor.judges"]["registered"]["judges"] == ["math", "math_strict", "exact", "f1"]
     assert by_name["test.Broken"]["error"] == "register_terms raised KeyError: 'missing'"
     assert by_name["test.Broken"]["registered"] == {}
     assert by_name["test.Copycat"]["conflicts"] == [
         "term 'finished' is already registered by plugin 'mentor.terms'; this one is ignored"]
+    assert by_name["test.Copycat"]["shadowed"] == [{"hook": "terms", "name": "finished", "by": "mentor.terms"}]
     assert invoke("plugins", "--json").stdout == invoke("plugins", "--json").stdout   # deterministic
+
+
+# -- order and shadowing -----------------------------------------------------------------------
+
+def _judge(value):
+    return lambda prediction, gold: value
+
+
+class PlainJudge:
+    @hookimpl
+    def register_judges(self, register):
+        register("ranked", _judge(0.5))
+
+
+class FirstJudge:
+    @hookimpl(tryfirst=True)
+    def register_judges(self, register):
+        register("ranked", _judge(1.0))
+
+
+class LastJudge:
+    @hookimpl(trylast=True)
+    def register_judges(self, register):
+        register("ranked", _judge(0.0))
+
+
+@pytest.mark.parametrize("order", [("plain", "first"), ("first", "plain")])
+def test_tryfirst_registrations_win_whenever_the_plugin_was_registered(plugin, order):
+    made = {"plain": PlainJudge, "first": FirstJudge}
+    for name in order:
+        plugin(made[name]())
+    with pytest.warns(plugins.PluginWarning):
+        entry = registry().items["judges"]["ranked"]
+    assert entry.plugin == "test.FirstJudge" and entry.value("x", "y") == 1.0
+
+
+@pytest.mark.parametrize("order", [("last", "plain"), ("plain", "last")])
+def test_trylast_registrations_lose_whenever_the_plugin_was_registered(plugin, order):
+    made = {"plain": PlainJudge, "last": LastJudge}
+    for name in order:
+        plugin(made[name]())
+    with pytest.warns(plugins.PluginWarning):
+        assert registry().items["judges"]["ranked"].plugin == "test.PlainJudge"
+
+
+def _tool(name, fn):
+    return Tool(name, "test tool", {"type": "object", "properties": {"text": {"type": "string"}}}, fn)
+
+
+class AcmeTools:
+    @hookimpl
+    def register_tools(self, register):
+        register(_tool("lookup", lambda text: "acme"))
+
+
+class ZenithTools:
+    @hookimpl
+    def register_tools(self, register):
+        register(_tool("lookup", lambda text: "zenith"))
+
+
+def test_a_tool_clash_warns_naming_both_plugins_and_plugins_shows_the_shadowed_one(plugin, fresh):
+    plugin(AcmeTools())
+    plugin(ZenithTools())
+    with pytest.warns(plugins.PluginWarning) as caught:
+        reg = registry()
+    assert [str(w.message) for w in caught] == [
+        "tool 'lookup' is registered by plugin 'test.AcmeTools' and by plugin 'test.ZenithTools'; the one from "
+        "'test.AcmeTools' is used, the one from 'test.ZenithTools' is shadowed (see `mentor plugins`)"]
+    assert reg.items["tools"]["lookup"].plugin == "test.AcmeTools"
+    info = next(p for p in reg.plugins if p.name == "test.ZenithTools")
+    assert info.shadowed == (plugins.Shadowed("tools", "lookup", "test.AcmeTools"),)
+    result = invoke("plugins")
+    assert result.exit_code == 0, result.output
+    zenith = result.stdout.splitlines()
+    row = next(i for i, line in enumerate(zenith) if line.startswith("test.ZenithTools"))
+    assert zenith[row].split()[1:3] == ["-", "shadowed"]
+    assert zenith[row].split(None, 3)[3] == "tool 'lookup' (plugin 'test.AcmeTools' wins)"
+    data = {p["name"]: p for p in json.loads(invoke("plugins", "--json").stdout)}
+    assert data["test.ZenithTools"]["shadowed"] == [{"hook": "tools", "name": "lookup", "by": "test.AcmeTools"}]
+
+
+def test_installed_plugins_load_in_name_order_whatever_order_they_are_found_in(fresh):
+    fresh.delenv("MENTOR_PLUGINS", raising=False)
+    for name in ("zeta_plugin", "alpha_plugin"):
+        module = types.ModuleType(name)
+        value = name.split("_")[0]
+        exec("from mentor_dsl.plugins import hookimpl\n"
+             "@hookimpl\n"
+             "def register_judges(register):\n"
+             f"    register('clash', lambda p, g: {value!r})\n", module.__dict__)
+        fresh.setitem(sys.modules, name, module)
+    _fake_entry_points(fresh, importlib.metadata.EntryPoint("zeta", "zeta_plugin", "mentor"),
+                       importlib.metadata.EntryPoint("alpha", "alpha_plugin", "mentor"))
+    plugins.reset()
+    with pytest.warns(plugins.PluginWarning, match="the one from 'alpha' is used"):
+        assert registry().items["judges"]["clash"].plugin == "alpha"
+
+
+def test_mentor_plugins_exits_non_zero_when_a_plugin_failed_to_load(plugin):
+    plugin(Broken())
+    result = invoke("plugins")
+    assert result.exit_code == PluginError.exit_code == 5, result.output
+    assert "1 failed to load" in result.stdout
+    assert invoke("plugins", "--json").exit_code == 5
+
+
+def test_a_clash_is_one_warning_line_on_the_command_line(plugin):
+    plugin(AcmeTools())
+    plugin(ZenithTools())
+    result = invoke("compile", "mentor")
+    assert result.exit_code == 0, result.output
+    assert ("warning: tool 'lookup' is registered by plugin 'test.AcmeTools' and by plugin 'test.ZenithTools'; "
+            "the one from 'test.AcmeTools' is used") in result.stderr
+    assert "PluginWarning" not in result.stderr

@@ -125,3 +125,18 @@ def test_formats_without_a_stop_text_are_refused(executor):
 
     with pytest.raises(TrainingError, match="has no stop text"):
         ToolRollout(executor, registry().get("formats", "pythonic"))
+
+
+def test_the_call_cap_holds_per_rollout_turn(tokenizer):
+    """Row a makes three calls in one turn, row b two: with a cap of two, only a's third fails."""
+    import json
+
+    def block(n):
+        return "<tool_call>" + json.dumps([{"name": "add", "arguments": {"a": k, "b": 1}} for k in range(n)]) + "</tool_call>"
+
+    with Executor(registry().tools, max_calls=2) as capped:
+        runner = ToolRollout(capped, registry().get("formats", "json_list"), max_turns=3)
+        backend = Scripted(tokenizer, [[block(3), block(2)], ["ok<|im_end|>", "ok<|im_end|>"]])
+        a, b = runner.run(backend, tokenizer, [[1, 2, 3]] * 2, 400, {tokenizer.eos_token_id})
+    assert (a.calls, a.failed_calls, b.calls, b.failed_calls) == (3, 1, 2, 0)
+    assert "call limit reached" in tokenizer.decode(a.completion_ids)

@@ -7,12 +7,10 @@ afterwards), never how long something took.
 
 from __future__ import annotations
 
-import errno
 import importlib
 import os
 import signal
 import socket
-import struct
 import sys
 import threading
 import uuid
@@ -20,7 +18,8 @@ import uuid
 import pytest
 
 from mentor_dsl.tools import sandbox
-from mentor_dsl.tools.sandbox import LAYERS, Limits, probe, run_code, run_function
+from mentor_dsl.tools.sandbox import LAYERS, FailureKind, Limits, probe, run_code, run_function
+from mentor_dsl.tools.sandbox.parent import site_dirs
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox is Linux-only")
 
@@ -133,7 +132,7 @@ def test_standard_library_imports():
 def test_site_packages_import():
     numpy = pytest.importorskip("numpy")
     where = os.path.realpath(numpy.__file__)
-    if not any(where.startswith(os.path.realpath(d) + "/") for d in sandbox._site_dirs()):
+    if not any(where.startswith(os.path.realpath(d) + "/") for d in site_dirs()):
         pytest.skip("numpy is not in this interpreter's own site-packages (PYTHONPATH is not passed on)")
     result = run_code("import numpy\nint(numpy.arange(10).sum())", FAST)
     assert result.ok and result.output == "45\n", result.error
@@ -160,34 +159,38 @@ def test_run_snippet_outside_a_sandbox_sandboxes_itself():
 
 # ------------------------------------------------------------------------- hostile code
 
+T, M, F, R, O = (FailureKind.TIMEOUT, FailureKind.MEMORY, FailureKind.FORBIDDEN, FailureKind.RAISED,
+                 FailureKind.OUTPUT_CAP)
 HOSTILE = {
-    "infinite loop": ("while True:\n    pass", "timed out"),
-    "sleep forever": ("import time\ntime.sleep(1000)", "timed out"),
-    "huge allocation": ("x = bytearray(2**40)", "MemoryError"),
-    "memory bomb": ("a = []\nwhile True:\n    a.append(bytearray(32 * 2**20))", "MemoryError"),
-    "fork bomb": ("import os\nwhile True:\n    os.fork()", "is not allowed"),
-    "subprocess": ("import subprocess\nsubprocess.run(['id'])", "is not allowed"),
-    "os.system": ("import os\nassert os.system('id') == 0", "is not allowed"),
-    "ctypes fork": ("import ctypes\nassert ctypes.CDLL(None).fork() >= 0", "is not allowed"),
-    "read /etc/passwd": ("print(open('/etc/passwd').read())", "is not allowed"),
-    "list /": ("import os\nprint(os.listdir('/'))", "is not allowed"),
-    "connect to an external ip": ("import socket\ns = socket.create_connection(('8.8.8.8', 53), timeout=2)", "is not allowed"),
-    "exception": ("x = 1\n1 / 0", "ZeroDivisionError: division by zero (line 2)"),
-    "exit with an error": ("import sys\nsys.exit(3)", "SystemExit: 3"),
-    "print flood": ("while True:\n    print('x' * 1000)", "output exceeds"),
-    "raw write flood": ("import os\nwhile True:\n    os.write(1, b'x' * 65536)", "output exceeds"),
-    "file over the size limit": ("open('big', 'wb').write(b'x' * (2 * 2**20))", "File too large"),
+    "infinite loop": ("while True:\n    pass", "timed out", T),
+    "sleep forever": ("import time\ntime.sleep(1000)", "timed out", T),
+    "huge allocation": ("x = bytearray(2**40)", "MemoryError", M),
+    "memory bomb": ("a = []\nwhile True:\n    a.append(bytearray(32 * 2**20))", "MemoryError", M),
+    "fork bomb": ("import os\nwhile True:\n    os.fork()", "is not allowed", F),
+    "subprocess": ("import subprocess\nsubprocess.run(['id'])", "is not allowed", F),
+    "os.system": ("import os\nassert os.system('id') == 0", "is not allowed", F),
+    "ctypes fork": ("import ctypes\nassert ctypes.CDLL(None).fork() >= 0", "is not allowed", F),
+    "read /etc/passwd": ("print(open('/etc/passwd').read())", "is not allowed", F),
+    "list /": ("import os\nprint(os.listdir('/'))", "is not allowed", F),
+    "connect to an external ip": ("import socket\ns = socket.create_connection(('8.8.8.8', 53), timeout=2)",
+                                  "is not allowed", F),
+    "exception": ("x = 1\n1 / 0", "ZeroDivisionError: division by zero (line 2)", R),
+    "exit with an error": ("import sys\nsys.exit(3)", "SystemExit: 3", R),
+    "print flood": ("while True:\n    print('x' * 1000)", "output exceeds", O),
+    "raw write flood": ("import os\nwhile True:\n    os.write(1, b'x' * 65536)", "output exceeds", O),
+    "file over the size limit": ("open('big', 'wb').write(b'x' * (2 * 2**20))", "File too large", R),
 }
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))
-def test_hostile_code_fails_with_a_reason(name):
-    code, reason = HOSTILE[name]
-    result = run_code(code, Limits(timeout=HANG if reason == "timed out" else 10.0, memory_mb=256, max_file_mb=1))
+def test_hostile_code_fails_with_a_reason_and_a_kind(name):
+    code, reason, kind = HOSTILE[name]
+    result = run_code(code, Limits(timeout=HANG if kind is T else 10.0, memory_mb=256, max_file_mb=1))
     failed(result, reason)
+    assert result.kind is kind, (result.kind, result.error)
     if name == "read /etc/passwd":
         assert "root:" not in result.error + result.stdout + result.stderr
-    assert result.timed_out == (reason == "timed out")
+    assert result.timed_out == (kind is T)
     assert sandbox_processes() == []
 
 
@@ -237,8 +240,24 @@ def test_function_targets_round_trip(targets):
 
 
 def test_unimportable_targets_and_arguments_fail(targets):
-    failed(run_function(lambda: 1, {}, FAST), "module-level function")
-    failed(run_function(targets.echo, {"x": object()}, FAST), "not JSON-serialisable")
+    result = run_function(lambda: 1, {}, FAST)
+    failed(result, "module-level function")
+    assert result.kind is FailureKind.NO_IMPLEMENTATION
+    result = run_function(targets.echo, {"x": object()}, FAST)
+    failed(result, "not JSON-serialisable")
+    assert result.kind is FailureKind.SCHEMA
+
+
+def test_a_target_that_cannot_be_imported_in_the_child(tmp_path, monkeypatch):
+    """Importable here (a module only this process has in sys.modules), not in the child."""
+    import types
+
+    module = types.ModuleType("mentor_sandbox_ghost_module")
+    exec("def f():\n    return 1\n", module.__dict__)
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    result = run_function(module.f, {}, FAST)
+    failed(result, "sandbox setup failed", "ModuleNotFoundError")
+    assert result.kind is FailureKind.NO_IMPLEMENTATION
 
 
 def test_cancel_kills_a_running_call():
@@ -250,7 +269,7 @@ def test_cancel_kills_a_running_call():
     finally:
         timer.cancel()
     failed(result, "cancelled")
-    assert result.internal and not result.timed_out
+    assert result.kind is FailureKind.CLOSED and result.internal and not result.timed_out
     assert sandbox_processes() == []
 
 
@@ -282,43 +301,3 @@ def test_kernel_layers_stop_it_without_the_audit_hook(name, layers):
     result = run_code(code, Limits(timeout=10.0, disable=frozenset({"audit"})))
     failed(result)
     assert "sandbox:" not in result.error  # the kernel said no, not the hook
-
-
-def test_seccomp_filter_semantics():
-    """Run the BPF program in a tiny interpreter: every jump lands inside the program and
-    each syscall gets the intended verdict, on both architectures."""
-    allow, eperm, enosys = 0x7FFF0000, 0x00050000 | errno.EPERM, 0x00050000 | errno.ENOSYS
-    pid = 4321
-    for machine, (arch, x32, table) in sandbox._SECCOMP_ARCH.items():
-        prog = sandbox._seccomp_program(machine, pid)
-
-        def verdict(nr, arg0=0, arch_=arch, prog=prog):
-            data = struct.pack("<IIQ6Q", nr, arch_, 0, arg0 & (2**64 - 1), 0, 0, 0, 0, 0)
-            acc = pc = 0
-            while True:
-                code, jt, jf, k = prog[pc]
-                if code == 0x20:
-                    acc, pc = struct.unpack_from("<I", data, k)[0], pc + 1
-                elif code == 0x06:
-                    return k
-                else:
-                    taken = {0x15: acc == k, 0x35: acc >= k, 0x45: bool(acc & k)}[code]
-                    pc += 1 + (jt if taken else jf)
-
-        read = {"x86_64": 0, "aarch64": 63}[machine]
-        assert verdict(read) == allow
-        for name in ("socket", "execve", "ptrace", "unshare", "io_uring_setup"):
-            assert verdict(table[name]) == eperm, name
-        if "fork" in table:
-            assert verdict(table["fork"]) == eperm
-        assert verdict(table["clone3"]) == enosys
-        assert verdict(table["clone"], signal.SIGCHLD) == eperm  # fork()
-        assert verdict(table["clone"], 0x4111) == eperm  # vfork(): CLONE_VM | CLONE_VFORK | SIGCHLD
-        assert verdict(table["clone"], 0x3D0F00) == allow  # pthread_create
-        for target, expected in ((pid, allow), (0, allow), (-pid, allow), (1, eperm), (-1, eperm)):
-            assert verdict(table["kill"], target) == expected, target
-        assert verdict(table["tgkill"], pid) == allow
-        assert verdict(table["tgkill"], pid + 1) == eperm
-        assert verdict(read, arch_=0x40000003) == eperm  # i386 syscalls from a 64-bit process
-        if x32:
-            assert verdict(x32 | read) == eperm

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -210,7 +213,7 @@ def test_verified_teacher_output_passes_the_training_record_checks(oracle_record
 # -- openai ---------------------------------------------------------------------------------------
 
 def _openai(server, executor, **options):
-    options = {"base_url": server.url, "api_key": "sk-test", "retries": 2, "backoff": 0, "timeout": 5,
+    options = {"base_url": server.url, "api_key": "sk-test", "retries": 2, "timeout": 5,
                "concurrency": 1, **options}
     return OpenAITeacher("stub-model", executor=executor, **options)
 
@@ -234,7 +237,7 @@ def test_openai_teacher_runs_the_tool_conversation(tasks, executor, check):
     assert body["model"] == "stub-model" and body["temperature"] == 0.0
     assert body["tools"] == [registry().tools[n].schema() for n in tasks[0]["tools"]]
     assert body["messages"][0]["role"] == "system" and "\\boxed{}" in body["messages"][0]["content"]
-    assert first[0]["headers"]["Authorization"] == "Bearer sk-test"
+    assert first[0]["headers"]["authorization"] == "Bearer sk-test"
     last = max((r["body"] for r in server.requests), key=lambda b: len(b["messages"]))
     assert len(last["messages"]) == 2 + 2 * len(chain["teacher"]["tool_calls"])
     assistant, tool = last["messages"][2], last["messages"][3]
@@ -333,6 +336,49 @@ def test_openai_teacher_options(monkeypatch):
     teacher = OpenAITeacher("m", temperature="none", max_tokens="256")
     assert (teacher.base_url, teacher.api_key, teacher.temperature) == ("http://localhost:8000/v1", "k", None)
     assert teacher._payload([], []) == {"model": "m", "messages": [], "max_tokens": 256}
+
+
+def test_openai_teacher_needs_no_key_for_a_local_server(tasks, executor, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with StubServer(tasks[:1]) as server:
+        teacher = OpenAITeacher("m", base_url=server.url, executor=executor)
+        assert len(teacher.generate(tasks[:1])) == 1, teacher.failures
+    assert {r["headers"]["authorization"] for r in server.requests} == {"Bearer EMPTY"}
+
+
+def test_openai_teacher_reports_the_retries_of_a_timeout(tasks, executor):
+    with StubServer(tasks[:1], delay=1.0) as server:
+        teacher = _openai(server, executor, timeout=0.2, retries=1)
+        assert teacher.generate(tasks[:1]) == []
+    assert teacher.failures[0].detail == "no response within 0.2 s (after 1 retry)"
+    assert len(server.requests) == 2
+
+
+def test_openai_teacher_needs_the_client_library(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from mentor_dsl.cli import cli
+
+    monkeypatch.setitem(sys.modules, "openai", None)  # `import openai` now raises ImportError
+    with pytest.raises(TeacherError, match=r'pip install "mentor\[openai\]"'):
+        OpenAITeacher("m", base_url="http://127.0.0.1:1/v1")
+    result = CliRunner().invoke(cli, ["teach", "--teacher", "openai", "--option", "model=m", "--option",
+                                      "base_url=http://127.0.0.1:1/v1", "--tasks", "builtin:test", "-o",
+                                      str(tmp_path / "t.jsonl")])
+    assert result.exit_code == TeacherError.exit_code == 8
+    assert "openai client library" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "t.jsonl").exists()
+
+
+def test_the_client_library_is_imported_only_for_the_openai_teacher():
+    code = ("import sys\n"
+            "from mentor_dsl.cli import main\n"
+            "try:\n"
+            "    main(['compile', 'mentor'])\n"
+            "except SystemExit as exc:\n"
+            "    assert exc.code in (0, None), exc.code\n"
+            "assert 'openai' not in sys.modules, 'openai was imported'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=str(Path(__file__).parents[1]))
 
 
 # -- hf -------------------------------------------------------------------------------------------

@@ -91,6 +91,33 @@ def test_tool_match_ignores_invalid_names():
     assert term('tool_match(teacher, tools="mentor_math")', record) == 1.0
 
 
+@pytest.mark.parametrize("student, value", [
+    (call("multiply", a=17, b=23), 1.0),
+    (call("multiply"), 0.0),                                                   # no arguments
+    ('<tool_call>{"name": "multiply"}</tool_call>', 0.0),                     # no arguments at all
+    ('<tool_call>{"name": "multiply", "arguments": "garbage"}</tool_call>', 0.0),
+    (call("multiply", a="17", b="23"), 0.0),                                  # wrong types
+    (call("multiply", a=17, b=23, c=1), 0.0),                                 # an unknown argument
+    (call("multiply") + call("multiply", a=1, b=2), 1.0),                     # one valid call is enough
+    (call("multiply", a=1, b=2) + call("frobnicate", x=1), 1.0),             # unknown names never count
+])
+def test_tool_match_valid_only_counts_calls_that_fit_the_schema(student, value):
+    record = {"completion": student, "teacher": {"tool_calls": ["multiply"]}}
+    assert term('tool_match(teacher, tools="mentor_math", valid_only=true)', record) == value
+    # Without the option every call to an available name counts, as in the paper.
+    assert term('tool_match(teacher, tools="mentor_math")', record) == 1.0
+
+
+def test_math_strict_judge_and_final_boxed_extractor_in_a_spec():
+    record = {"completion": "\\boxed{390 \\text{ or } 391}", "answer": "391"}
+    assert term('answer_correct(judge="math")', record) == 1.0
+    assert term('answer_correct(judge="math_strict")', record) == 0.0
+    hidden = {"completion": '\\boxed{390}<tool_call>{"name": "add", "x": "\\\\boxed{391}"}</tool_call>',
+              "answer": "391"}
+    assert term("answer_correct", hidden) == 1.0
+    assert term('answer_correct(extractor="final_boxed")', hidden) == 0.0
+
+
 def c(name, **args):
     return Call(name, args)
 

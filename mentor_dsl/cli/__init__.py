@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 import click
 
@@ -39,6 +40,11 @@ class MentorGroup(click.Group):
         return self._registered().get(name)
 
     def invoke(self, ctx):
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_line(warnings.showwarning)
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except MentorError as exc:
@@ -57,11 +63,55 @@ class MentorGroup(click.Group):
             ctx.exit(EXIT_INTERNAL)
 
 
+def mentor_version() -> str:
+    """The version in pyproject.toml, its one source: from the installed distribution's
+    metadata, or, for a source tree run without installing it, from the file itself."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("mentor")
+    except metadata.PackageNotFoundError:
+        pass
+    import tomllib
+    from pathlib import Path
+
+    try:
+        with open(Path(__file__).resolve().parents[2] / "pyproject.toml", "rb") as f:
+            project = tomllib.load(f)["project"]
+        if project["name"] == "mentor":
+            return f"{project['version']} (source tree, not installed)"
+    except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError):
+        pass
+    return "unknown (not installed)"
+
+
+def _print_version(ctx: click.Context, _param, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"mentor, version {mentor_version()}")
+        ctx.exit()
+
+
+def _warning_line(fallback):
+    """mentor's own warnings (a plugin shadowed by another) as one `warning: ...` line on
+    stderr, like its errors; any other warning as Python shows it."""
+    from ..plugins import PluginWarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, PluginWarning):
+            click.echo(f"warning: {message}", err=True)
+        else:
+            fallback(message, category, filename, lineno, file, line)
+
+    return show
+
+
 @click.group(cls=MentorGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="mentor", prog_name="mentor")
+# Not click.version_option(package_name=...): that raises (a traceback) when the package is
+# not installed, and the version is only looked up when asked for.
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 def cli() -> None:
     """Teacher-guided rewards for distilling tool use into small models."""
-
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,7 +9,7 @@ import click
 from .. import compiler, library
 from ..compiler import Plan
 from ..trajectory import OPTIONAL_FIELDS
-from .options import fmt, parse_set, set_option, table
+from .options import fmt, parse_set, set_option, spec_file, table
 
 
 def _args(args) -> str:
@@ -70,11 +70,17 @@ def describe(plan: Plan, only: str | None = None) -> str:
 def compile_command(spec: str, output: Path | None, overrides: tuple[str, ...]) -> None:
     """Check SPEC (a .mdsl file or a library name such as `mentor`) and print its terms,
     weights, value range and the record fields it needs."""
+    if output is not None:
+        from ..outputs import check_paths
+
+        check_paths([output], [spec_file(spec)])
     text, shown, selected = library.open_spec(spec)
     plan = compiler.compile(text, None, parse_set(overrides), name=shown)
     if selected:
         plan.reward(selected)
     click.echo(describe(plan, selected))
     if output is not None:
-        output.write_text(compiler.dumps(plan), encoding="utf-8")
+        from ..outputs import write_text
+
+        write_text(output, compiler.dumps(plan), inputs=[spec_file(spec)])
         click.echo(f"wrote {output}")

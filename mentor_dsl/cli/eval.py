@@ -17,7 +17,7 @@ import click
 from click.core import ParameterSource
 
 from ..errors import DataError
-from .options import fmt, parse_set, set_option, table
+from .options import fmt, parse_set, set_option, spec_file, table
 
 #: Tasks per source split on a CPU: `--split all` is 8 sources, so 10 each is 80 tasks
 #: (a few minutes on 2 cores). `--limit 0` evaluates everything.
@@ -78,10 +78,14 @@ def _check_report(path: str | None) -> None:
 
 @click.group("eval", invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--model", default="default", show_default=True,
-              help="'default' (the embedded SmolLM2-135M-Instruct) or a local model directory (runs/NAME/model).")
+              help="'default' (the embedded SmolLM2-135M-Instruct), a model directory, a training run "
+                   "(runs/NAME), or a Hub id org/name[@revision].")
 @click.option("--split", "splits", multiple=True, type=click.Choice(["in_domain", "ood", "bfcl", "all"]),
               help="in_domain (builtin:test), ood (ood_sci, ood_chain, ood_distractor), bfcl (simple_python, "
                    "multiple, parallel, parallel_multiple) or all; repeatable  [default: all]")
+@click.option("--data", "data", multiple=True, metavar="SOURCE",
+              help="Your own tasks (repeatable): a .jsonl, .json, .parquet or .csv file, a datasets folder or a Hub "
+                   "dataset ORG/NAME[:SPLIT], reported as the split group 'data'. Without --split, only these run.")
 @click.option("--limit", type=click.IntRange(0), default=DEFAULT_LIMIT, show_default=True,
               help="Tasks per source split (the first N); 0 for all of them.")
 @click.option("--reward", help="Also report this spec's mean reward and per-term means (a file or library name).")
@@ -92,7 +96,11 @@ def _check_report(path: str | None) -> None:
               help="Model turns per task (tool calls in between); BFCL is always one turn.")
 @click.option("--max-completion-length", type=click.IntRange(8), default=128, show_default=True,
               help="Tokens per task, tool responses included.")
-@click.option("--call-format", default="hermes", show_default=True, help="The call syntax the student writes.")
+@click.option("--call-format", help="The call syntax the student writes [default: its chat template's "
+                                    "(hermes, llama_json, mistral), else hermes].")
+@click.option("--dtype", type=click.Choice(["auto", "bfloat16", "float16", "float32"]), default="auto",
+              show_default=True, help="Weights' dtype: auto is bfloat16 on a GPU that supports it, else float32.")
+@click.option("--attn-implementation", help="transformers' attention kernel: sdpa, eager, flash_attention_2, ...")
 @click.option("--device", default="auto", show_default=True,
               help="auto (CUDA when available), cpu, cuda, cuda:1, ...")
 @click.option("--name", help="The run's label in reports [default: the run directory's name].")
@@ -109,9 +117,10 @@ def _check_report(path: str | None) -> None:
                    "(repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @click.pass_context
-def eval_command(ctx: click.Context, model: str, splits: tuple[str, ...], limit: int, reward: str | None,
+def eval_command(ctx: click.Context, model: str, splits: tuple[str, ...], data: tuple[str, ...], limit: int,
+                 reward: str | None,
                  overrides: tuple[str, ...], seed: int, batch_size: int, max_turns: int, max_completion_length: int,
-                 call_format: str, device: str, name: str | None, bfcl_path: str | None, output: str,
+                 call_format: str | None, dtype: str, attn_implementation: str | None, device: str, name: str | None, bfcl_path: str | None, output: str,
                  save_rollouts: str | None, report_path: str | None, compare: tuple[str, ...], quiet: bool) -> None:
     """Evaluate a student with greedy tool-use rollouts and write eval.json.
 
@@ -134,22 +143,28 @@ def eval_command(ctx: click.Context, model: str, splits: tuple[str, ...], limit:
     if overrides and not reward:
         raise click.UsageError("--set overrides parameters of the --reward spec; give --reward")
     _check_report(report_path)
+    from ..outputs import claim
+
     others = [load_eval(eval_path(path)) for path in compare]  # fail before minutes of generation
-    result = evaluate(model, splits=list(splits) or ["all"], limit=limit or None, reward=reward, seed=seed,
-                      batch_size=batch_size, max_turns=max_turns, max_completion_length=max_completion_length,
-                      call_format=call_format, params=parse_set(overrides), bfcl_path=bfcl_path, name=name,
-                      device=device, progress=not quiet)
-    save_eval(result, output)
-    if save_rollouts:
-        write_rollouts(result["rows"], save_rollouts)
-    click.echo(f"{result['name']}: {len(result['rows'])} tasks in {result['seconds']:.0f}s "
-               f"(model {result['config']['model_path']})")
-    click.echo(summary_table(result))
-    for source, reason in (result.get("skipped") or {}).items():
-        click.echo(f"skipped {source}: {reason}", err=True)
-    click.echo(f"wrote {output}" + (f" and {save_rollouts}" if save_rollouts else ""), err=True)
-    if report_path:
-        _report([result, *others], report_path)
+    inputs = [*data, *(eval_path(path) for path in compare), spec_file(reward)]
+    # The outputs are checked and locked now: a clash fails before minutes of generation.
+    with claim([output, save_rollouts, report_path], inputs=inputs):
+        result = evaluate(model, splits=list(splits) or ([] if data else ["all"]), limit=limit or None,
+                          reward=reward, seed=seed, batch_size=batch_size, max_turns=max_turns,
+                          max_completion_length=max_completion_length, call_format=call_format,
+                          params=parse_set(overrides), bfcl_path=bfcl_path, name=name, device=device,
+                          progress=not quiet, data=list(data), dtype=dtype, attn_implementation=attn_implementation)
+        save_eval(result, output)
+        if save_rollouts:
+            write_rollouts(result["rows"], save_rollouts)
+        click.echo(f"{result['name']}: {len(result['rows'])} tasks in {result['seconds']:.0f}s "
+                   f"(model {result['config']['model_path']})")
+        click.echo(summary_table(result))
+        for source, reason in (result.get("skipped") or {}).items():
+            click.echo(f"skipped {source}: {reason}", err=True)
+        click.echo(f"wrote {output}" + (f" and {save_rollouts}" if save_rollouts else ""), err=True)
+        if report_path:
+            _report([result, *others], report_path)
 
 
 @eval_command.command("report")
@@ -171,6 +186,9 @@ def report_command(evals: tuple[str, ...], output: str, title: str) -> None:
     except DataError as exc:
         raise click.BadParameter(str(exc), param_hint="-o/--output") from None
     runs = [load_eval(eval_path(p)) for p in evals]
+    from ..outputs import check_paths
+
+    check_paths([output], [eval_path(p) for p in evals])
     target = write_report(runs, output, title=title)
     from ..evaluation.report import labels
 

@@ -5,11 +5,13 @@
     example         0.1.0     tools       [text] word_count, reverse_string
                               terms       brevity
     broken          1.0       ERROR       register_tools: tool 'x': invalid parameters ...
+    copycat         0.2       shadowed    tool 'word_count' (plugin 'example' wins)
     mentor.judges   built-in  judges      math, exact, f1
 
 Installed plugins come first, then the built-ins, each sorted by name. Long lists wrap at
 $COLUMNS (100 when it is not set), so the output does not depend on the terminal.
-`--json` prints the same information as a list of objects.
+`--json` prints the same information as a list of objects. The exit status is 5 (a plugin
+error) when a plugin failed to load; a shadowed name alone is not a failure.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import textwrap
 
 import click
 
+from ..errors import PluginError
 from ..plugins import HOOKS, PluginInfo, registry
 
 DEFAULT_WIDTH = 100
@@ -43,8 +46,9 @@ def _toolsets(info: PluginInfo, reg) -> dict[str | None, list[str]]:
 
 
 def _rows(info: PluginInfo, reg=None) -> list[tuple[str, str]]:
-    """(hook, text) rows for one plugin: its registrations, then conflicts and its error.
-    Tools come one row per toolset, as `[toolset] tools...`."""
+    """(hook, text) rows for one plugin: its registrations, then what it registered that
+    another plugin shadows, and its error. Tools come one row per toolset, as
+    `[toolset] tools...`."""
     rows = []
     for hook in HOOKS:
         if not info.registered.get(hook):
@@ -54,7 +58,9 @@ def _rows(info: PluginInfo, reg=None) -> list[tuple[str, str]]:
                 rows.append((hook, (f"[{toolset}] " if toolset else "") + ", ".join(names)))
         else:
             rows.append((hook, ", ".join(info.registered[hook])))
-    rows += [("conflict", message) for message in info.conflicts]
+    for shadowed in info.shadowed:
+        winner = "its own earlier one" if shadowed.by == info.name else f"plugin {shadowed.by!r}"
+        rows.append(("shadowed", f"{shadowed.hook[:-1]} {shadowed.name!r} ({winner} wins)"))
     if info.error:
         rows.append(("ERROR", info.error))
     return rows or [("-", "registers nothing")]
@@ -86,20 +92,24 @@ def plugin_json(info: PluginInfo, reg=None) -> dict:
     toolsets = {k: v for k, v in _toolsets(info, reg).items() if k is not None}
     return {"name": info.name, "version": info.version, "builtin": info.builtin,
             "registered": {h: list(info.registered[h]) for h in HOOKS if h in info.registered},
-            "toolsets": toolsets, "conflicts": list(info.conflicts), "error": info.error}
+            "toolsets": toolsets, "conflicts": list(info.conflicts),
+            "shadowed": [{"hook": s.hook, "name": s.name, "by": s.by} for s in info.shadowed], "error": info.error}
 
 
 @click.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def plugins_command(as_json: bool) -> None:
-    """List plugins (built-in and installed) and what each registered."""
+    """List plugins (built-in and installed) and what each registered. Exits with status 5
+    when a plugin failed to load."""
     reg = registry()
     infos = sorted(reg.plugins, key=lambda p: (p.builtin, p.name))
+    broken = sum(1 for p in infos if p.error)
     if as_json:
         click.echo(json.dumps([plugin_json(p, reg) for p in infos], indent=2))
+        if broken:
+            raise SystemExit(PluginError.exit_code)
         return
     click.echo(render_table(infos, _width(), reg))
-    broken = sum(1 for p in infos if p.error)
     builtin = sum(1 for p in infos if p.builtin)
     summary = f"{len(infos)} plugins ({builtin} built-in)"
     if broken:
@@ -111,3 +121,5 @@ def plugins_command(as_json: bool) -> None:
     for err in reg.errors:
         if (err.plugin, err.message) not in shown:
             click.echo(f"error: {err}", err=True)
+    if broken:
+        raise SystemExit(PluginError.exit_code)

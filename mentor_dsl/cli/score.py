@@ -1,8 +1,8 @@
-"""`mentor score`: score a JSONL file of trajectory records with a reward spec."""
+"""`mentor score`: score trajectory records (JSON Lines, Parquet, ... any `--data` form) with a reward spec."""
 
 from __future__ import annotations
 
-import json
+import contextlib
 import math
 import sys
 from pathlib import Path
@@ -10,22 +10,14 @@ from typing import TYPE_CHECKING, Iterator
 
 import click
 
-from ..data.io import InvalidJSON, iter_json_lines
 from ..errors import RecordError
-from .options import fmt, parse_set, set_option, table
+from .options import fmt, parse_set, set_option, spec_file, table, tool_executor, tool_limit_option
 
 if TYPE_CHECKING:  # the reward imports torch: only when a command runs
+    from ..data.sources import Position
     from ..reward import Reward
 
 EXIT_SKIPPED = 1
-
-
-def read_records(path: str) -> Iterator[tuple[int, object]]:
-    """(line number, parsed JSON or the RecordError explaining why it is not a record)."""
-    for number, value in iter_json_lines(path):
-        if isinstance(value, InvalidJSON):
-            value = RecordError(f"invalid JSON: {value}", line=number)
-        yield number, value
 
 
 def _json_value(x: float | None):
@@ -81,68 +73,63 @@ def _progress(total_hint: int | None):
                     console=console, transient=True, disable=not console.is_terminal)
 
 
-def _count_lines(path: str) -> int | None:
-    if path == "-":
-        return None
-    try:
-        with open(path, "rb") as f:
-            return sum(1 for line in f if line.strip())
-    except OSError:
-        return None
-
-
 @click.command("score")
 @click.option("--reward", "spec", required=True, help="Spec file, library name, or FILE::REWARD.")
-@click.option("--data", required=True, help="Trajectory records, one JSON object per line ('-' for stdin).")
+@click.option("--data", required=True,
+              help="Trajectory records: a .jsonl ('-' for stdin), .json, .parquet or .csv file, a save_to_disk "
+                   "folder, or a Hub dataset ORG/NAME[:SPLIT].")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the scores here (JSON lines) instead of stdout.")
+              help="Write the scores here (JSON lines, replaced atomically) instead of stdout.")
 @click.option("--eos", default=None, help="EOS string that marks a finished completion [default: <|im_end|>].")
 @click.option("--batch-size", default=256, show_default=True, type=click.IntRange(1))
 @set_option
+@tool_limit_option
 def score_command(spec: str, data: str, output: Path | None, eos: str | None, batch_size: int,
-                  overrides: tuple[str, ...]) -> None:
+                  overrides: tuple[str, ...], tool_limits: tuple[str, ...]) -> None:
     """Score trajectory records with a reward spec. Writes {"id", "reward", "terms"} per
-    record and a summary table on stderr. Bad records are reported and skipped."""
+    record and a summary table on stderr. Bad records are reported and skipped.
+
+    A record without an id is known by its line (JSON Lines) or row number. -o is
+    written to a temporary file and renamed into place at the end: on an error or Ctrl-C
+    the previous file is left as it was."""
+    from ..data.sources import open_source
+    from ..outputs import json_line, open_output
     from ..reward import load
 
     reward = load(spec, eos=eos, **parse_set(overrides))
+    source = open_source(data)  # a missing or unreadable file fails here, before -o is touched
+    reward.use_executor(tool_executor(tool_limits))
     summary = _Summary()
-    out = output.open("w", encoding="utf-8") if output else sys.stdout
-    try:
-        with _progress(None) as progress:
-            task = progress.add_task("score", total=_count_lines(data))
-            for batch in _batches(read_records(data), batch_size):
-                good = [(n, r) for n, r in batch if not isinstance(r, RecordError)]
-                for n, r in batch:
-                    if isinstance(r, RecordError):
-                        _report(data, r)
-                        summary.skipped += 1
-                result = reward.score([r for _, r in good], on_error="skip")
-                for i, (n, _) in enumerate(good):
-                    if i in result.errors:
-                        err = result.errors[i]
-                        err.line = n
-                        _report(data, err)
-                        summary.skipped += 1
-                rows = iter(result.rows())
-                for i in range(len(good)):
-                    if i in result.errors:
-                        continue
-                    row = next(rows)
-                    summary.add(row)
-                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
-                progress.advance(task, len(batch))
-    finally:
-        if output:
-            out.close()
-        else:
+    writer = (open_output(output, inputs=[*source.paths, spec_file(spec)]) if output
+              else contextlib.nullcontext(sys.stdout))
+    with writer as out, _progress(None) as progress:
+        task = progress.add_task("score", total=source.total)
+        for batch in _batches(iter(source), batch_size):
+            good: list[tuple[Position, dict]] = [(w, r) for w, r in batch if not isinstance(r, RecordError)]
+            result = reward.score([r for _, r in good], on_error="skip",
+                                  ids=[where.default_id or str(i) for i, (where, _) in enumerate(good)])
+            rows = iter(result.rows())
+            index = -1  # into `good`: errors and rows come out in file order
+            for where, record in batch:
+                error = record if isinstance(record, RecordError) else None
+                if error is None:
+                    index += 1
+                    error = result.errors.get(index)
+                if error is not None:
+                    _report(where, error)
+                    summary.skipped += 1
+                    continue
+                row = next(rows)
+                summary.add(row)
+                out.write(json_line(row))
+            progress.advance(task, len(batch))
+        if not output:
             out.flush()
     click.echo(summary.render(reward), err=True)
     if summary.skipped:
         raise SystemExit(EXIT_SKIPPED)
 
 
-def _report(path: str, error: RecordError) -> None:
-    where = f"{path}:{error.line}: " if error.line is not None else f"{path}: "
+def _report(where: Position, error: RecordError) -> None:
     rid = f"record {error.record_id!r}: " if error.record_id is not None else ""
-    click.echo(f"{where}{rid}{error.message}", err=True)
+    click.echo(f"{where}: {rid}{error.message}", err=True)

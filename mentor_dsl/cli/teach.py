@@ -9,8 +9,9 @@
 Tasks go to the teacher in batches of `--batch-size`; every trajectory it returns is
 verified (teachers/verify.py: valid calls that really succeed, real tool responses, a
 finished completion whose `\\boxed{}` answer the math judge accepts) and only verified
-ones are written, as they come, so an interrupted run keeps its work (`--resume` goes
-on from it). A summary on stderr counts generated, verified and failed tasks, failures
+ones are written, as they come, to OUTPUT.partial, which replaces OUTPUT when the run
+completes. An interrupted run leaves OUTPUT as it was and keeps its work in the
+partial file; `--resume` goes on from it. A summary on stderr counts generated, verified and failed tasks, failures
 by reason; a progress bar shows on a terminal.
 
 Exit status, as `mentor score`: 0 when every task gave a verified trajectory; 1 when
@@ -21,8 +22,8 @@ tasks or an unwritable output.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-import json
 import sys
 from collections import Counter
 from pathlib import Path
@@ -31,7 +32,8 @@ from typing import Any, Iterable
 import click
 
 from ..data import resolve_data
-from ..errors import DataError, did_you_mean
+from ..errors import OutputError, did_you_mean
+from ..outputs import json_line
 from ..plugins import registry
 from ..teachers.base import Failure, TeacherError
 from ..teachers.records import task_id
@@ -143,20 +145,25 @@ def _progress():
 
 
 def _done_ids(path: Path) -> set[str]:
-    """Ids of the records already in `path` (for --resume)."""
+    """Ids of the records a --resume run continues from: those of the interrupted run's
+    partial file if there is one, else those of the finished output."""
     from ..data import iter_jsonl
+    from ..outputs import partial_of
 
-    if not path.exists():
+    source = partial_of(path) if partial_of(path).exists() else path
+    if not source.exists():
         return set()
-    return {str(r.get("id")) for _, r in iter_jsonl(path) if isinstance(r, dict) and r.get("id") is not None}
+    return {str(r.get("id")) for _, r in iter_jsonl(source) if isinstance(r, dict) and r.get("id") is not None}
 
 
 @click.command("teach")
 @click.option("--teacher", "teacher_name", required=True,
               help="A registered teacher: oracle, hf, openai, or a plugin's (see `mentor plugins`).")
-@click.option("--tasks", required=True, help="builtin:SPLIT, a JSONL file of task records, or a datasets directory.")
+@click.option("--tasks", required=True,
+              help="builtin:SPLIT, a .jsonl, .json, .parquet or .csv file of task records, a datasets folder, or a "
+                   "Hub dataset ORG/NAME[:SPLIT].")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where the verified trajectories go (JSON lines).")
+              help="Where the verified trajectories go (JSON lines); OUTPUT.partial until the run completes.")
 @click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
               help="A teacher option (repeatable), e.g. model=..., base_url=..., temperature=0.7.")
 @click.option("-n", "limit", type=click.IntRange(0), metavar="N", help="Only the first N tasks.")
@@ -165,7 +172,8 @@ def _done_ids(path: Path) -> set[str]:
 @click.option("--rejected", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the trajectories that failed verification here, with the reason.")
 @click.option("--allow-no-calls", is_flag=True, help="Keep correct trajectories that call no tool.")
-@click.option("--resume", is_flag=True, help="Append to OUTPUT, skipping tasks whose id is already in it.")
+@click.option("--resume", is_flag=True,
+              help="Go on from an interrupted run's OUTPUT.partial (or from OUTPUT), skipping tasks whose id is in it.")
 def teach_command(teacher_name: str, tasks: str, output: Path, options: tuple[str, ...], limit: int | None,
                   batch_size: int, rejected: Path | None, allow_no_calls: bool, resume: bool) -> None:
     """Generate teacher trajectories for TASKS, verify them and write the correct ones.
@@ -176,24 +184,35 @@ def teach_command(teacher_name: str, tasks: str, output: Path, options: tuple[st
       hf      a local transformers model: model=default|DIR, temperature, top_p,
               max_turns, max_new_tokens, batch_size, device, dtype, seed, timeout
       openai  an OpenAI-compatible endpoint: model, base_url, api_key, max_turns,
-              timeout, temperature, max_tokens, retries, backoff, concurrency,
+              timeout, temperature, max_tokens, retries, concurrency,
               system, tool_timeout (env: OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL)
 
     Exit status: 0 when every task gave a verified trajectory, 1 when some did not (the
     rest are written), 8 when the teacher cannot run, 4 for unreadable tasks. After an
     interruption, run the same command with --resume."""
-    teacher = build_teacher(teacher_name, parse_options(options))
-    try:
-        _run(teacher, teacher_name, tasks, output, limit, batch_size, rejected, allow_no_calls, resume)
-    finally:
-        close = getattr(teacher, "close", None)
-        if callable(close):
-            close()
+    from ..outputs import claim, partial_of
+
+    outputs = [p for p in (output, rejected) if p is not None]
+    # Checked and locked before a teacher (a model, an endpoint) is set up.
+    with claim(outputs, inputs=[tasks]):
+        for path in outputs:
+            if partial_of(path).exists() and not resume:
+                raise OutputError(path, f"{partial_of(path)} holds the work of an interrupted run: continue it "
+                                        "with --resume, or delete it")
+        teacher = build_teacher(teacher_name, parse_options(options))
+        try:
+            _run(teacher, teacher_name, tasks, output, limit, batch_size, rejected, allow_no_calls, resume)
+        finally:
+            close = getattr(teacher, "close", None)
+            if callable(close):
+                close()
 
 
 def _run(teacher, teacher_name: str, tasks_spec: str, output: Path, limit: int | None, batch_size: int,
          rejected: Path | None, allow_no_calls: bool, resume: bool) -> None:
-    tasks = resolve_data(tasks_spec, None)
+    from ..outputs import open_output, partial_of
+
+    tasks = resolve_data(tasks_spec, None, default_ids=True)
     if limit is not None:
         tasks = tasks[:limit]
     tally = Tally()
@@ -203,32 +222,27 @@ def _run(teacher, teacher_name: str, tasks_spec: str, output: Path, limit: int |
         tally.skipped = len(tasks) - len(todo)
         tasks = todo
     tally.tasks = len(tasks) + tally.skipped
-    out = _open(output, "a" if resume else "w")
-    bad = _open(rejected, "a" if resume else "w") if rejected else None
+    # Verified trajectories go to OUTPUT.partial as they come (a paid teacher's work
+    # survives a crash), which replaces OUTPUT only when the run completes.
     try:
-        with Verifier(require_calls=not allow_no_calls) as check, _progress() as progress:
+        with open_output(output, partial=True, resume=resume) as out, \
+                (open_output(rejected, partial=True, resume=resume) if rejected
+                 else contextlib.nullcontext()) as bad, \
+                Verifier(require_calls=not allow_no_calls) as check, _progress() as progress:
             bar = progress.add_task("", total=len(tasks))
             for start in range(0, len(tasks), batch_size):
                 batch = tasks[start:start + batch_size]
                 _teach_batch(teacher, batch, start, check, tally, out, bad)
                 progress.update(bar, advance=len(batch),
                                 description=f"{tally.verified} verified, {tally.failed} failed")
-    finally:
-        out.close()
-        if bad is not None:
-            bad.close()
+    except BaseException:
+        if partial_of(output).exists():  # kept only when it holds work
+            click.echo(f"stopped: the verified trajectories so far are in {partial_of(output)}, and {output} "
+                       "is unchanged; run the same command with --resume to go on", err=True)
+        raise
     click.echo(tally.render(teacher_name, output), err=True)
     if tally.failed:
         raise SystemExit(EXIT_INCOMPLETE)
-
-
-def _open(path: Path, mode: str):
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Line-buffered: each verified trajectory is on disk as soon as it is kept.
-        return path.open(mode, encoding="utf-8", buffering=1)
-    except OSError as exc:
-        raise DataError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
 def _teach_batch(teacher, batch: list[dict[str, Any]], offset: int, check: Verifier, tally: Tally, out, bad) -> None:
@@ -251,13 +265,13 @@ def _teach_batch(teacher, batch: list[dict[str, Any]], offset: int, check: Verif
         verdict = check(record)
         if verdict.ok:
             record = {**record, "tool_results": [r.to_json() for r in verdict.results]}
-            out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+            out.write(json_line(record, default=str))
             tally.verified += 1
             continue
         detail = verdict.reason.partition(": ")[2]
         tally.fail("verify", verdict.kind, rid, detail)
         if bad is not None and isinstance(record, dict):
-            bad.write(json.dumps({**record, "rejected": verdict.reason}, ensure_ascii=False, default=str) + "\n")
+            bad.write(json_line({**record, "rejected": verdict.reason}, default=str))
     reported: set[str] = set()
     for failure in failures:
         if isinstance(failure, tuple) and len(failure) == 2:  # a plugin's (task id, reason)

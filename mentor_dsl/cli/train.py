@@ -10,7 +10,7 @@ from click.core import ParameterSource
 from ..errors import TrainingError, did_you_mean
 from ..plugins import registry
 from ..train.config import TrainConfig
-from .options import parse_set, set_option
+from .options import parse_set, parse_tool_limits, set_option, tool_limit_option
 
 # Flag name -> TrainConfig field, for options whose names differ.
 _RENAMED = {"overrides": "params", "config_file": None}
@@ -47,9 +47,10 @@ _RENAMED = {"overrides": "params", "config_file": None}
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
               help="A JSON or TOML file of these options; flags override it.")
 @set_option
+@tool_limit_option
 @click.pass_context
 def train_command(ctx: click.Context, config_file: str | None, overrides: tuple[str, ...], overwrite: bool,
-                  **flags) -> None:
+                  tool_limits: tuple[str, ...], **flags) -> None:
     """Train a student with GRPO (or another registered trainer) and a compiled reward spec.
 
     With no options it trains the embedded student on the built-in tasks with CPU-sized
@@ -61,6 +62,8 @@ def train_command(ctx: click.Context, config_file: str | None, overrides: tuple[
                 values[name] = value
     if overrides:
         values["params"] = {**values.get("params", {}), **parse_set(overrides)}
+    if tool_limits:
+        values["tool_limits"] = {**values.get("tool_limits", {}), **parse_tool_limits(tool_limits)}
     known = {f.name for f in fields(TrainConfig)}
     config = TrainConfig(**{k: v for k, v in values.items() if k in known})
     if overwrite:

@@ -1,6 +1,7 @@
 """Reading and writing task records: JSON Lines, Hugging Face `datasets`, and one resolver.
 
-    records = resolve_data("builtin:test")        # or "tasks.jsonl", or a save_to_disk folder
+    records = resolve_data("builtin:test")        # or a .jsonl/.json/.parquet/.csv file, a
+                                                  # save_to_disk folder, a Hub id (data/sources.py)
     save_jsonl(records, "test.jsonl")
     to_dataset(records).save_to_disk("test_ds")   # from_dataset("test_ds") == records
 
@@ -22,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, Mapping, Sequence
 
-from ..errors import DataError
+from ..errors import DataError, RecordError
 
 #: Marks our encoding metadata in `Dataset.info.description`.
 _META_KEY = "mentor_records"
@@ -32,58 +33,71 @@ _MAX_REPORTED = 10
 # --- JSON Lines ---------------------------------------------------------------------------
 
 
-def save_jsonl(records: Iterable[Mapping[str, Any]], path: str | Path) -> int:
-    """Write one JSON object per line (UTF-8, parents created). Returns the count."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        count = 0
-        with path.open("w", encoding="utf-8") as out:
-            for record in records:
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-                count += 1
-    except OSError as exc:
-        raise DataError(f"{path}: cannot write: {exc.strerror or exc}") from None
+def save_jsonl(records: Iterable[Mapping[str, Any]], path: str | Path, *, inputs: Iterable[Any] = ()) -> int:
+    """Write one JSON object per line (UTF-8), atomically (see `mentor_dsl.outputs`):
+    `path` is replaced only once every record is written. Returns the count."""
+    from ..outputs import json_line, open_output
+
+    count = 0
+    with open_output(path, inputs=inputs) as out:
+        for record in records:
+            out.write(json_line(record))
+            count += 1
     return count
 
 
 class InvalidJSON(ValueError):
-    """Stands in for a line of a JSON Lines file that is not valid JSON."""
+    """Stands in for a line of a JSON Lines file that is not a JSON value (bad JSON, or
+    bytes that are not UTF-8); its text says which."""
 
 
-def iter_json_lines(path: str | Path) -> Iterator[tuple[int, Any]]:
-    """(line number, parsed JSON value) for each non-blank line of `path` ("-" reads stdin).
-    A line that is not JSON yields an InvalidJSON in place of its value, so callers can
-    report it and go on; a file that cannot be read at all raises DataError."""
-    stream: IO[str]
+_BOM = b"\xef\xbb\xbf"
+
+
+def _decode_line(raw: bytes) -> Any:
+    """One line's JSON value, or InvalidJSON saying why not. Every failure stays inside
+    the line: bytes that are not UTF-8, bad JSON, nesting too deep for the parser, an
+    integer too long to convert."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return InvalidJSON(f"not UTF-8 text ({exc.reason} at byte {exc.start + 1} of the line)")
+    try:
+        return json.loads(text)
+    except RecursionError:
+        return InvalidJSON("invalid JSON: nested too deeply to read")
+    except ValueError as exc:  # JSONDecodeError, and int() refusing thousands of digits
+        return InvalidJSON(f"invalid JSON: {exc}")
+
+
+def open_lines(path: str | Path) -> IO[bytes]:
+    """`path` opened for reading bytes ("-": stdin), or a DataError saying why not."""
     if str(path) == "-":
-        stream, closing = sys.stdin, contextlib.nullcontext(sys.stdin)
-    else:
-        file = Path(path)
-        if file.is_dir():
-            raise DataError(f"{path}: is a directory, not a JSONL file")
-        try:
-            stream = closing = file.open(encoding="utf-8", errors="strict")
-        except FileNotFoundError:
-            raise DataError(f"{path}: no such file") from None
-        except OSError as exc:
-            raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    with closing:
-        number = 0
-        while True:
-            try:
-                line = stream.readline()
-            except UnicodeDecodeError as exc:
-                raise DataError(f"{path}: not UTF-8 text after line {number} ({exc.reason})") from None
-            if not line:
-                return
-            number += 1
-            if not line.strip():
+        return contextlib.nullcontext(sys.stdin.buffer)
+    file = Path(path).expanduser()
+    if file.is_dir():
+        raise DataError(f"{path}: is a directory, not a JSONL file")
+    try:
+        return file.open("rb")
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def iter_json_lines(path: str | Path, stream: IO[bytes] | None = None) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed JSON value) for each non-blank line of `path` ("-" reads
+    stdin). Lines are read as bytes and decoded one by one, so a line that is not UTF-8
+    or not JSON yields an InvalidJSON in place of its value and the others still read; a
+    UTF-8 byte order mark before the first line is skipped. A file that cannot be opened
+    raises DataError (at the first `next`, or at once through `open_lines`)."""
+    with (stream if stream is not None else open_lines(path)) as lines:
+        for number, raw in enumerate(lines, 1):
+            if number == 1 and raw.startswith(_BOM):
+                raw = raw[len(_BOM):]
+            if not raw.strip():
                 continue
-            try:
-                yield number, json.loads(line)
-            except (ValueError, RecursionError) as exc:
-                yield number, InvalidJSON(str(exc))
+            yield number, _decode_line(raw)
 
 
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
@@ -91,7 +105,7 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
     in place of the record, so callers can report it and go on."""
     for number, value in iter_json_lines(path):
         if isinstance(value, InvalidJSON):
-            yield number, DataError(f"{path}:{number}: invalid JSON: {value}")
+            yield number, DataError(f"{path}:{number}: {value}")
         elif not isinstance(value, dict):
             yield number, DataError(f"{path}:{number}: expected a JSON object, got {type(value).__name__}")
         else:
@@ -196,14 +210,29 @@ def to_dataset(records: Sequence[Mapping[str, Any]]):
     return ds
 
 
-def _encoding_of(ds) -> dict[str, str]:
+def _meta(ds) -> dict[str, Any] | None:
+    """The encoding metadata `to_dataset` wrote, or None for a dataset it did not write."""
     try:
         meta = json.loads(ds.info.description or "")
     except (ValueError, TypeError):
-        return {}
+        return None
     if isinstance(meta, dict) and meta.get(_META_KEY) == 1 and isinstance(meta.get("encoded"), dict):
-        return meta["encoded"]
-    return {}
+        return meta
+    return None
+
+
+def _encoding_of(ds) -> dict[str, str]:
+    meta = _meta(ds)
+    return meta["encoded"] if meta is not None else {}
+
+
+def written_by_mentor(ds) -> bool:
+    """Whether `to_dataset` wrote this dataset: then a null is a field's value, not a gap."""
+    from datasets import DatasetDict
+
+    if isinstance(ds, DatasetDict):
+        return all(written_by_mentor(d) for d in ds.values())
+    return _meta(ds) is not None
 
 
 def _load_disk(path: Path):
@@ -249,19 +278,22 @@ def from_dataset(source: Any, split: str | None = None) -> list[dict[str, Any]]:
     return out
 
 
-def save_dataset(records: Sequence[Mapping[str, Any]], path: str | Path, *, progress: bool = True) -> None:
-    """`to_dataset(records).save_to_disk(path)`, with a clean error. `progress=False`
-    hides datasets' progress bar for this call only."""
+def save_dataset(records: Sequence[Mapping[str, Any]], path: str | Path, *, progress: bool = True,
+                 inputs: Iterable[Any] = ()) -> None:
+    """`to_dataset(records).save_to_disk(path)`, atomically (built in a temporary folder
+    beside `path`, then swapped in; see `mentor_dsl.outputs`). `progress=False` hides
+    datasets' progress bar for this call only."""
     from datasets.utils import logging as ds_logging
+
+    from ..outputs import output_dir
 
     ds = to_dataset(records)
     was_enabled = ds_logging.is_progress_bar_enabled()
     if not progress:
         ds_logging.disable_progress_bar()
     try:
-        ds.save_to_disk(str(path))
-    except OSError as exc:
-        raise DataError(f"{path}: cannot write the dataset: {exc}") from None
+        with output_dir(path, inputs=inputs) as temp:
+            ds.save_to_disk(str(temp))
     finally:
         if was_enabled and not progress:
             ds_logging.enable_progress_bar()
@@ -270,32 +302,40 @@ def save_dataset(records: Sequence[Mapping[str, Any]], path: str | Path, *, prog
 # --- one entry point ----------------------------------------------------------------------
 
 
-def resolve_data(spec: str | Path, n: int | None = None, *,
-                 bfcl_path: str | Path | None = None) -> list[dict[str, Any]]:
-    """Records from `builtin:SPLIT`, `bfcl:CATEGORY`, a JSONL file, or a datasets directory
-    (the first `n` when given). A bare split name works when no such file exists."""
+def resolve_data(spec: str | Path, n: int | None = None, *, bfcl_path: str | Path | None = None,
+                 default_ids: bool = False) -> list[dict[str, Any]]:
+    """Every record of `spec` (the first `n` when given), in any form `--data` takes:
+    `builtin:SPLIT`, `bfcl:CATEGORY`, a JSON Lines, JSON, Parquet or CSV file, a
+    `save_to_disk` folder or a Hub dataset `ORG/NAME[:SPLIT]` (see `data.sources`). The
+    one resolver of train, eval and teach; a DataError names every bad record (up to 10).
+    `default_ids`: a record without an `id` gets its line (or row) number as one, so its
+    results can be joined back to it."""
+    from .sources import open_source
     from .splits import SPLITS, load_split
 
     text = str(spec)
+    if n is not None and n < 0:
+        raise DataError(f"n must not be negative, got {n}")
     if text.startswith("builtin:"):
-        return load_split(text[len("builtin:"):], n)
-    if text.startswith("bfcl:"):
+        return load_split(text[len("builtin:"):], n)  # says so when n is larger than the split
+    if text in SPLITS and not Path(text).expanduser().exists():
+        return load_split(text, n)
+    if text.startswith("bfcl:"):  # the records BFCL's grader cannot use are left out, as BFCL does
         from .bfcl import bfcl_tasks
 
-        tasks, _ = bfcl_tasks(text[len("bfcl:"):], bfcl_path, n)
-        return tasks
-    path = Path(text).expanduser()
-    if path.is_dir():
-        records = from_dataset(path)
-    elif path.exists():
-        records = load_jsonl(path)
-    elif text in SPLITS:
-        return load_split(text, n)
-    else:
-        raise DataError(f"{text}: no such file or directory; expected builtin:SPLIT (one of "
-                        f"{', '.join(SPLITS)}), bfcl:CATEGORY, a .jsonl file or a datasets directory")
-    if n is not None:
-        if n < 0:
-            raise DataError(f"n must not be negative, got {n}")
-        records = records[:n]
+        return bfcl_tasks(text[len("bfcl:"):], bfcl_path, n)[0]
+    records, bad = [], []
+    for where, value in open_source(text, bfcl_path=bfcl_path):
+        if n is not None and len(records) >= n:
+            break
+        if isinstance(value, (RecordError, DataError)):
+            bad.append(f"{where}: {value}")
+        elif default_ids and "id" not in value and where.default_id is not None:
+            records.append({"id": where.default_id, **value})
+        else:
+            records.append(value)
+    if bad:
+        more = f"\n... and {len(bad) - _MAX_REPORTED} more" if len(bad) > _MAX_REPORTED else ""
+        raise DataError(f"{len(bad)} bad record{'s' if len(bad) > 1 else ''} in {text}:\n"
+                        + "\n".join(bad[:_MAX_REPORTED]) + more)
     return records

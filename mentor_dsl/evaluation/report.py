@@ -121,17 +121,12 @@ def write_report(runs: Sequence[dict[str, Any]], path: str | os.PathLike, *, tit
     .html or .png by its suffix."""
     if not runs:
         raise DataError("a report needs at least one run")
+    from ..outputs import write_bytes, write_text
+
     kind = check_report_path(path)
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if kind == "png":
-            _write_png(runs, target, title)
-        else:
-            target.write_text(render_html(runs, title=title), encoding="utf-8")
-    except OSError as exc:
-        raise DataError(f"cannot write {target}: {exc.strerror or exc}") from None
-    return target
+    if kind == "png":
+        return write_bytes(path, _render_png(runs, title))
+    return write_text(path, render_html(runs, title=title))
 
 
 # -- HTML --------------------------------------------------------------------------------------
@@ -261,7 +256,9 @@ def render_html(runs: Sequence[dict[str, Any]], *, title: str = "mentor eval rep
 
 # -- PNG -----------------------------------------------------------------------------------------
 
-def _write_png(runs: Sequence[dict[str, Any]], path: Path, title: str) -> None:
+def _render_png(runs: Sequence[dict[str, Any]], title: str) -> bytes:
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg")  # files only: never open a window
@@ -308,5 +305,7 @@ def _write_png(runs: Sequence[dict[str, Any]], path: Path, title: str) -> None:
         ax.legend(fontsize=8)
     else:
         ax.text(0.5, 0.5, "no OOD split in these runs", ha="center", va="center", transform=ax.transAxes)
-    fig.savefig(path, dpi=120)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
     plt.close(fig)
+    return buffer.getvalue()

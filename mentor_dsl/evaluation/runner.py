@@ -26,7 +26,7 @@ from .generation import single_turn
 from .metrics import summarize
 from .progress import EvalProgress
 from .records import build_row, score_accuracy, score_reward
-from .tasks import EvalTask, load_tasks, resolve_splits, task_prompt, tools_key
+from .tasks import EvalTask, load_tasks, resolve_splits, task_prompt, task_tools, tools_key
 
 FORMAT = "mentor-eval"
 FORMAT_VERSION = 1
@@ -68,11 +68,13 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
              max_completion_length: int = 128, call_format: str | None = None, *,
              params: dict[str, Any] | None = None, bfcl_path: str | None = None, name: str | None = None,
              device: str = "auto", dtype: str = "auto", attn_implementation: str | None = None,
-             progress: bool | EvalProgress = True) -> dict[str, Any]:
+             progress: bool | EvalProgress = True, data: Sequence[str] = ()) -> dict[str, Any]:
     """Evaluate a student; returns the eval.json object plus `"rows"` (one per task).
 
-    `splits`: "in_domain", "ood", "bfcl", "all" or a list of them. `limit` caps the tasks
-    of each source split (None: all). `reward`: a spec whose mean value (and per-term
+    `splits`: "in_domain", "ood", "bfcl", "all" or a list of them (may be empty when
+    `data` is given). `data`: the user's own task sources, in any form `--data` takes
+    (a JSONL/JSON/Parquet/CSV file, a datasets folder, a Hub id), reported as the split
+    group "data". `limit` caps the tasks of each source (None: all). `reward`: a spec whose mean value (and per-term
     means) is reported too; `params` override its parameters. `device`: "auto" (CUDA when
     available, else CPU), "cpu", "cuda", ... `progress`: show progress on stderr (a bar on
     a terminal, lines otherwise).
@@ -80,7 +82,8 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
     from ..plugins import registry as get_registry
 
     started = time.perf_counter()
-    groups = resolve_splits(splits)
+    data = [str(d) for d in ([data] if isinstance(data, (str, os.PathLike)) else data)]
+    groups = resolve_splits(splits) if splits or not data else []
     for label, value, least in (("batch_size", batch_size, 1), ("max_turns", max_turns, 1),
                                 ("max_completion_length", max_completion_length, 1)):
         if not isinstance(value, int) or value < least:
@@ -95,9 +98,10 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
         spec = load(reward, **(params or {}))
     from ..models import resolve_model
 
+    # Bad data fails before the model loads (or is converted, the first time).
+    tasks, skipped = load_tasks(groups, limit, bfcl_path=bfcl_path, data=data)
     ref = resolve_model(model)
     target = _device(device)
-    tasks, skipped = load_tasks(groups, limit, bfcl_path=bfcl_path)
     display = progress if isinstance(progress, EvalProgress) else EvalProgress(len(tasks), enabled=bool(progress))
     display.total = len(tasks)
     for source, reason in skipped.items():
@@ -128,7 +132,10 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
     config = greedy_config(student, tokenizer, eos)
 
     prompts = {id(t): layout.encode(task_prompt(t, registry, layout)) for t in tasks}
-    executor = Executor(registry.tools)
+    from ..toolsets import executable
+
+    executor = Executor(executable([t for task in tasks if task.kind != "bfcl" for t in task_tools(task, registry)],
+                                   registry))
     rows_by_task: dict[int, dict[str, Any]] = {}
     generation_seconds = 0.0
     try:
@@ -163,7 +170,8 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
         "config": {
             "model": str(model),
             "model_path": ref.location + (f"@{ref.revision}" if ref.revision else ""),
-            "splits": groups,
+            "splits": groups + (["data"] if data else []),
+            "data": data,
             "sources": list(dict.fromkeys(t.source for t in tasks)),
             "limit": limit,
             "seed": seed,
@@ -250,28 +258,22 @@ def _clean(value: Any) -> Any:
 
 
 def save_eval(result: dict[str, Any], path: str | os.PathLike) -> Path:
-    """Write eval.json: everything `evaluate` returned except the per-task rows."""
-    target = Path(path)
+    """Write eval.json (atomically): everything `evaluate` returned except the per-task rows."""
+    from ..outputs import write_text
+
     body = {k: v for k, v in result.items() if k != "rows"}
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(_clean(body), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise DataError(f"cannot write {target}: {exc.strerror or exc}") from None
-    return target
+    return write_text(path, json.dumps(_clean(body), indent=2, ensure_ascii=False) + "\n")
 
 
 def save_rollouts(rows: Sequence[dict[str, Any]], path: str | os.PathLike) -> Path:
-    """Write one trajectory record per task (JSON Lines): `mentor score` can re-score them."""
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("w", encoding="utf-8") as f:
-            for row in rows:
-                f.write(json.dumps(_clean(row), ensure_ascii=False) + "\n")
-    except OSError as exc:
-        raise DataError(f"cannot write {target}: {exc.strerror or exc}") from None
-    return target
+    """Write one trajectory record per task (JSON Lines, atomically): `mentor score` can
+    re-score them."""
+    from ..outputs import json_line, open_output
+
+    with open_output(path) as out:
+        for row in rows:
+            out.write(json_line(_clean(row)))
+    return Path(path)
 
 
 def load_eval(path: str | os.PathLike) -> dict[str, Any]:

@@ -35,6 +35,8 @@ SOURCES: dict[str, tuple[str, ...]] = {
              "bfcl:exec_simple", "bfcl:exec_multiple", "bfcl:exec_parallel", "bfcl:exec_parallel_multiple"),
 }
 SPLIT_CHOICES = (*SOURCES, "all")
+#: The split group of the user's own tasks (`mentor eval --data FILE`).
+DATA_SPLIT = "data"
 
 BFCL_SYSTEM = """Answer the request by calling tools. You can call these tools:
 <tools>
@@ -85,16 +87,22 @@ class EvalTask:
         return [FunctionDoc.from_openai(t) for t in to_openai_tools(self.record.get("functions") or [])]
 
 
-def load_tasks(splits: Sequence[str], limit: int | None = None, *,
-               bfcl_path: str | None = None) -> tuple[list[EvalTask], dict[str, str]]:
-    """(tasks, {source: why it was skipped}). A source whose plugin or data is missing is
-    skipped, not fatal, so one missing package does not cost the rest of the evaluation."""
+def load_tasks(splits: Sequence[str], limit: int | None = None, *, bfcl_path: str | None = None,
+               data: Sequence[str] = ()) -> tuple[list[EvalTask], dict[str, str]]:
+    """(tasks, {source: why it was skipped}). A built-in source whose plugin or data is
+    missing is skipped, not fatal, so one missing package does not cost the rest of the
+    evaluation. `data`: the user's own task sources (any form `--data` takes), evaluated
+    as the split group `data`; these must load, and every record must be a valid task."""
     from ..data import resolve_data
 
     if limit is not None and limit < 0:
         raise DataError(f"--limit must not be negative, got {limit}")
     tasks: list[EvalTask] = []
     skipped: dict[str, str] = {}
+    for spec in data:
+        records = resolve_data(spec, bfcl_path=bfcl_path, default_ids=True)[:limit]
+        _check_tasks(spec, records)
+        tasks.extend(EvalTask(DATA_SPLIT, spec, dict(r)) for r in records)
     for split in splits:
         for source in SOURCES[split]:
             spec = source if source.startswith("bfcl:") else f"builtin:{source}"
@@ -107,6 +115,23 @@ def load_tasks(splits: Sequence[str], limit: int | None = None, *,
                 continue
             tasks.extend(EvalTask(split, source, dict(r)) for r in records)
     return tasks, skipped
+
+
+def _check_tasks(spec: str, records: Sequence[dict[str, Any]]) -> None:
+    """Refuse a task file with records that cannot be run, naming them (up to 10)."""
+    from ..data import check_task
+    from ..errors import RecordError
+
+    bad = []
+    for record in records:
+        try:
+            check_task(record)
+        except RecordError as exc:
+            bad.append(str(exc))
+    if bad:
+        more = f"\n... and {len(bad) - 10} more" if len(bad) > 10 else ""
+        raise DataError(f"{len(bad)} record{'s' if len(bad) > 1 else ''} of {spec} cannot be evaluated:\n"
+                        + "\n".join(bad[:10]) + more)
 
 
 # -- prompts -------------------------------------------------------------------------------
@@ -147,6 +172,13 @@ def bfcl_prompt(messages: Any, functions: Sequence[FunctionDoc], fmt) -> list[di
         system = f"{system}\n\n{messages[0]['content']}"
         messages = messages[1:]
     return [{"role": "system", "content": system}, *messages]
+
+
+def _tool_names(task: EvalTask, registry) -> list[str]:
+    """The task's `tools` by name (names, or OpenAI tool objects), else every registered tool."""
+    from ..teachers.records import tool_names
+
+    return tool_names(task.record, registry) if task.record.get("tools") else sorted(registry.tools)
 
 
 def task_tools(task: EvalTask, registry) -> list:
@@ -198,4 +230,4 @@ def tools_key(task: EvalTask) -> str:
     the generator compute that prompt once."""
     if task.kind == "bfcl":
         return json.dumps(task.record.get("functions"), sort_keys=True)
-    return "\n".join(task.record.get("tools") or ())
+    return json.dumps(task.record.get("tools") or [], sort_keys=True)

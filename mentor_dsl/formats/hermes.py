@@ -22,8 +22,10 @@ import re
 from typing import Sequence
 
 from ..calls import Call, decode_arguments
+from .responses import RESPONSE_TAGS
 
-BLOCK = re.compile(r"<tool_call>(.*?)</tool_call>", re.DOTALL)
+CALL_TAGS = ("<tool_call>", "</tool_call>")
+BLOCK = re.compile(re.escape(CALL_TAGS[0]) + "(.*?)" + re.escape(CALL_TAGS[1]), re.DOTALL)
 # Same pattern as the paper's code, backslash included (see the module docstring).
 _FALLBACK_NAME = re.compile(r'"name":\\s*"([^"]+)"')
 _NOT_FOUND = object()
@@ -64,7 +66,10 @@ def _as_name(value) -> str | None:
 class HermesFormat:
     name = "hermes"
     #: Where a call ends: multi-turn rollouts stop generating here and run the tools.
-    stop_text = "</tool_call>"
+    stop_text = CALL_TAGS[1]
+    #: The blocks a call is written in, and a tool's result comes back in (views.py).
+    call_tags = CALL_TAGS
+    response_tags = RESPONSE_TAGS
 
     def parse(self, text: str) -> list[Call]:
         calls = []

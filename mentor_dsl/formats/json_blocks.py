@@ -11,12 +11,12 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Sequence
 
 from ..calls import Call, decode_arguments
-
-_BLOCK = re.compile(r"<tool_call>(.*?)</tool_call>", re.DOTALL)
+from .hermes import BLOCK as _BLOCK
+from .hermes import CALL_TAGS
+from .responses import RESPONSE_TAGS
 
 
 def _call(obj: Any, raw: str) -> Call:
@@ -38,7 +38,10 @@ def _call(obj: Any, raw: str) -> Call:
 class JsonLinesFormat:
     name = "json_lines"
     #: Where a call ends: multi-turn rollouts stop generating here and run the tools.
-    stop_text = "</tool_call>"
+    stop_text = CALL_TAGS[1]
+    #: The blocks a call is written in, and a tool's result comes back in (views.py).
+    call_tags = CALL_TAGS
+    response_tags = RESPONSE_TAGS
 
     def parse(self, text: str) -> list[Call]:
         match = _BLOCK.search(text)
@@ -69,7 +72,10 @@ class JsonLinesFormat:
 class JsonListFormat:
     name = "json_list"
     #: Where a call ends: multi-turn rollouts stop generating here and run the tools.
-    stop_text = "</tool_call>"
+    stop_text = CALL_TAGS[1]
+    #: The blocks a call is written in, and a tool's result comes back in (views.py).
+    call_tags = CALL_TAGS
+    response_tags = RESPONSE_TAGS
 
     def parse(self, text: str) -> list[Call]:
         blocks = _BLOCK.findall(text)

@@ -149,6 +149,18 @@ class ChatLayout:
         """Token ids of rendered text (templates write their special tokens as text)."""
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
+    def model_segments(self, completion_ids: Sequence[int], spans: Sequence[tuple[int, int]]) -> list[str]:
+        """The text of each model turn, which the reward reads calls and answers from
+        (`views.py`). End-of-turn tokens are left out (the reward puts EOS back on a
+        finished completion). The inline layout decodes as TRL decodes a completion
+        (special tokens skipped); the native one keeps the template's markers, such as
+        Mistral's `[TOOL_CALLS]`, which its call format needs."""
+        out = []
+        for a, b in spans:
+            ids = [t for t in completion_ids[a:b] if t not in self.end_ids]
+            out.append(self.tokenizer.decode(ids, skip_special_tokens=not self.native))
+        return out
+
     # -- between turns ---------------------------------------------------------------------
 
     def response_text(self, calls: Sequence[Call], results: Sequence[ToolResult]) -> str:

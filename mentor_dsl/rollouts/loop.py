@@ -189,8 +189,10 @@ class ToolRollout:
     def _run_tools(self, pending: list[tuple[Rollout, list[Call]]], limit: int) -> None:
         """Run the calls of every row of this turn in one batch, then append the responses."""
         runnable = [(c.name, c.arguments) for _, calls in pending for c in calls if c.well_formed]
+        rows = [row for row, (_, calls) in enumerate(pending) for c in calls if c.well_formed]
         started = time.perf_counter()
-        results = iter(self.executor.run_many(runnable) if runnable else [])
+        # Each row's turn is a group: the executor's call cap holds per rollout turn.
+        results = iter(self.executor.run_many(runnable, groups=rows) if runnable else [])
         self.stats.tool_seconds += time.perf_counter() - started
         for rollout, calls in pending:
             outcomes = [next(results) if c.well_formed else ToolResult.failure(c.error or "not a tool call")

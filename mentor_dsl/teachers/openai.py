@@ -1,5 +1,8 @@
 """`openai`: a teacher behind an OpenAI-compatible chat-completions endpoint (OpenAI, vLLM,
-SGLang, llama.cpp's server, Ollama, LiteLLM, ...). Standard library only (urllib).
+SGLang, llama.cpp's server, Ollama, LiteLLM, ...), reached through the `openai` client
+library. That library is an optional dependency (`pip install "mentor[openai]"`), imported
+only when an openai teacher is built, so no other command loads it; without it, building
+the teacher is a `TeacherError`.
 
 For each task the teacher holds a conversation:
 
@@ -20,22 +23,17 @@ The conversation becomes one Hermes completion (each call block, its `<tool_resp
 Failures are per task and never raise: HTTP errors, timeouts, connection errors,
 malformed responses, a call that is malformed, names a tool the task does not offer or
 fails (the trajectory could never verify, so the conversation stops there), or no final
-answer within `max_turns`. 429 and 5xx answers (and dropped connections) are retried
-`retries` times with exponential backoff (`backoff` seconds, doubled each time; a
-numeric Retry-After is honoured up to 60 s). The endpoint refusing the credentials or
-the URL (401, 403, 404) is the same for every task, so it stops the run with a
-`TeacherError` instead.
+answer within `max_turns`. Retrying is the library's: a request that times out, loses its
+connection or gets 408, 409, 429 or 5xx is retried `retries` times, with exponential
+backoff or the server's `Retry-After`. The endpoint refusing the credentials or the URL
+(401, 403, 404) is the same for every task, so it stops the run with a `TeacherError`
+instead.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
-import socket
-import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Sequence
 
@@ -50,17 +48,16 @@ from .records import (Turn, as_float, as_int, as_str, cut_after_last_call, make_
                       render_trajectory, task_id, task_tools)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+NO_KEY = "EMPTY"  # the key sent to a server when none is configured (vLLM's and SGLang's convention)
 SYSTEM = ("Solve the task. Use the provided tools for the computations; call them as often as needed and "
           "use their results. Finish with the final answer in \\boxed{}.")
 _FATAL = {401: "the endpoint refused the credentials (check api_key / OPENAI_API_KEY)",
           403: "the endpoint refused access (check api_key / OPENAI_API_KEY and the model's permissions)",
           404: "not found (check base_url / OPENAI_BASE_URL, which usually ends in /v1, and the model name)"}
-_MAX_RETRY_AFTER = 60.0
 _SNIPPET = 300
 
 
-def _snippet(data: bytes | str) -> str:
-    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+def _snippet(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= _SNIPPET else text[: _SNIPPET - 3] + "..."
 
@@ -81,14 +78,14 @@ class OpenAITeacher(ToolAccess):
     env OPENAI_MODEL), `base_url` (env OPENAI_BASE_URL, default OpenAI's), `api_key` (env
     OPENAI_API_KEY; optional for local servers), `max_turns` (8), `timeout` (60 s per
     request), `temperature` (0; 'none' leaves it to the server), `max_tokens`, `retries`
-    (2), `backoff` (1 s), `concurrency` (4 tasks at a time), `system` (the system
-    message), `tool_timeout` (5 s per tool call)."""
+    (2, the library's retries of one request), `concurrency` (4 tasks at a time), `system`
+    (the system message), `tool_timeout` (5 s per tool call)."""
 
     name = "openai"
 
     def __init__(self, model: str | None = None, *, base_url: str | None = None, api_key: str | None = None,
                  max_turns: Any = 8, timeout: Any = 60.0, temperature: Any = 0.0, max_tokens: Any = None,
-                 retries: Any = 2, backoff: Any = 1.0, concurrency: Any = 4, system: str | None = None,
+                 retries: Any = 2, concurrency: Any = 4, system: str | None = None,
                  tool_timeout: Any = 5.0, registry=None, executor=None):
         self.model = as_str("model", model) or os.environ.get("OPENAI_MODEL") or None
         if not self.model:
@@ -106,18 +103,22 @@ class OpenAITeacher(ToolAccess):
         self.temperature = as_float("temperature", temperature, minimum=0.0, optional=True)
         self.max_tokens = None if max_tokens in (None, "", "none") else as_int("max_tokens", max_tokens, minimum=1)
         self.retries = as_int("retries", retries, minimum=0)
-        self.backoff = as_float("backoff", backoff, minimum=0.0)
         self.concurrency = as_int("concurrency", concurrency, minimum=1)
         self.system = SYSTEM if system is None else system
         self.tool_timeout = as_float("tool_timeout", tool_timeout, minimum=0.001)
         ToolAccess.__init__(self, tool_timeout=self.tool_timeout, registry=registry, executor=executor)
         self.failures: list[Failure] = []
+        self._api = _openai_library()
+        # One client for every task: it pools connections and is safe to share between the
+        # worker threads. A local server needs no key, but the library sends one on every
+        # request: the placeholder local servers document for "no key".
+        self._client = self._api.OpenAI(base_url=self.base_url, api_key=self.api_key or NO_KEY,
+                                        timeout=self.timeout, max_retries=self.retries)
+        self._url = f"{self.base_url}/chat/completions"
 
     @property
     def label(self) -> str:
         return f"openai:{self.model}"
-
-
 
     # -- the run -------------------------------------------------------------------------------
 
@@ -218,7 +219,7 @@ class OpenAITeacher(ToolAccess):
                 raise TaskFailed("call_failed", f"{call.name}: {result.error}")
         return results
 
-    # -- HTTP ----------------------------------------------------------------------------------
+    # -- HTTP (the openai client library) -------------------------------------------------------
 
     def _payload(self, messages: list[dict[str, Any]], schemas: list[dict[str, Any]]) -> dict[str, Any]:
         payload: dict[str, Any] = {"model": self.model, "messages": messages}
@@ -249,55 +250,55 @@ class OpenAITeacher(ToolAccess):
             raise TaskFailed("malformed_response", "the first choice has no 'message' object")
         return message
 
-    def _post(self, payload: dict[str, Any]) -> bytes:
-        url = f"{self.base_url}/chat/completions"
-        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "mentor-teach"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        attempt = 0
-        while True:
-            request = urllib.request.Request(url, data=data, headers=headers, method="POST")
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    return response.read()
-            except urllib.error.HTTPError as exc:
-                detail = _snippet(_read(exc))
-                if exc.code in _FATAL:
-                    raise TeacherError(f"openai teacher: {url} answered HTTP {exc.code}: {_FATAL[exc.code]}"
-                                       + (f"; the server said: {detail}" if detail else "")) from None
-                if (exc.code == 429 or exc.code >= 500) and attempt < self.retries:
-                    self._sleep(attempt, exc.headers.get("Retry-After") if exc.headers else None)
-                    attempt += 1
-                    continue
-                retried = f" (after {attempt} retries)" if attempt else ""
-                raise TaskFailed("http_error", f"HTTP {exc.code} {exc.reason}{retried}: {detail}") from None
-            except (TimeoutError, socket.timeout):
-                raise TaskFailed("timeout", f"no response within {self.timeout:g} s") from None
-            except (urllib.error.URLError, http.client.HTTPException, ConnectionError, OSError) as exc:
-                reason = getattr(exc, "reason", exc)
-                if isinstance(reason, (TimeoutError, socket.timeout)):
-                    raise TaskFailed("timeout", f"no response within {self.timeout:g} s") from None
-                if attempt < self.retries:  # a dropped connection or a server restarting
-                    self._sleep(attempt, None)
-                    attempt += 1
-                    continue
-                raise TaskFailed("connection_error", f"{url}: {reason}") from None
+    def _post(self, payload: dict[str, Any]) -> str:
+        """The body of one chat-completions response, after the library's retries.
 
-    def _sleep(self, attempt: int, retry_after: str | None) -> None:
-        delay = self.backoff * (2 ** attempt)
-        if retry_after:
-            try:
-                delay = max(delay, min(float(retry_after), _MAX_RETRY_AFTER))
-            except ValueError:  # an HTTP date: keep our own backoff
-                pass
-        if delay > 0:
-            time.sleep(delay)
+        The raw response, not the library's parsed model: servers that are only nearly
+        compatible (arguments as objects, content as parts, no `choices`) must fail one
+        task with a reason, or be understood, rather than fail inside the library."""
+        api = self._api
+        try:
+            raw = self._client.chat.completions.with_raw_response.create(**payload)
+        except api.APITimeoutError as exc:
+            raise TaskFailed("timeout", f"no response within {self.timeout:g} s{_retried(exc.request)}") from None
+        except api.APIConnectionError as exc:
+            reason = exc.__cause__ or exc
+            raise TaskFailed("connection_error", f"{self._url}: {reason}{_retried(exc.request)}") from None
+        except api.APIStatusError as exc:
+            status, detail = exc.status_code, _snippet(_body(exc.response))
+            if status in _FATAL:
+                raise TeacherError(f"openai teacher: {self._url} answered HTTP {status}: {_FATAL[status]}"
+                                   + (f"; the server said: {detail}" if detail else "")) from None
+            reason = f" {exc.response.reason_phrase}" if exc.response.reason_phrase else ""
+            raise TaskFailed("http_error", f"HTTP {status}{reason}{_retried(exc.request)}: {detail}") from None
+        return raw.http_response.text
+
+    def close(self) -> None:
+        self._client.close()
+        ToolAccess.close(self)
 
 
-
-def _read(exc: urllib.error.HTTPError) -> bytes:
+def _openai_library():
+    """The `openai` package, imported only when an openai teacher is built."""
     try:
-        return exc.read() or b""
+        import openai
+    except ImportError:
+        raise TeacherError("the openai teacher needs the openai client library: "
+                           'pip install "mentor[openai]" (or pip install openai)') from None
+    return openai
+
+
+def _retried(request: Any) -> str:
+    """How often the library retried a request: it numbers each attempt in a request header."""
+    try:
+        count = int(request.headers.get("x-stainless-retry-count", 0))
+    except (AttributeError, TypeError, ValueError):
+        return ""
+    return f" (after {count} {'retry' if count == 1 else 'retries'})" if count else ""
+
+
+def _body(response: Any) -> str:
+    try:
+        return response.text or ""
     except Exception:  # the error body is a courtesy; a broken one must not hide the status
-        return b""
+        return ""

@@ -69,7 +69,8 @@ class OracleTeacher(ToolAccess):
         # One batch for every call of every task: the executor runs them concurrently and
         # runs equal calls once.
         flat = [(c.name, c.arguments) for _, _, calls in planned for c in calls]
-        results = iter(self.executor.run_many(flat) if flat else [])
+        groups = [i for i, (_, _, calls) in enumerate(planned) for _ in calls]  # the call cap is per task
+        results = iter(self.executor.run_many(flat, groups=groups) if flat else [])
         records = []
         for task, names, calls in planned:
             outcomes = [next(results) for _ in calls]

@@ -35,7 +35,7 @@ from typing import Any, Iterator, Mapping
 from ..answers import boxed
 from ..calls import canonical_json
 from ..formats.hermes import HERMES
-from ..formats.responses import render_value
+from ..formats.responses import escape_body, render_value
 from ..judges import math_judge
 from ..tools.base import ToolResult
 from .base import ToolAccess
@@ -162,7 +162,7 @@ class Verifier(ToolAccess):
                 return Verdict.reject("fabricated_response", f"{len(shown)} <tool_response> blocks for "
                                                              f"{len(results)} calls", results)
             for n, (body, result) in enumerate(zip(shown, results), 1):
-                real = render_value(result.output)
+                real = escape_body(render_value(result.output))  # as a response block shows it
                 if body.strip() != real.strip():
                     return Verdict.reject("fabricated_response", f"response {n} shows {_short(body.strip())!r}, "
                                                                  f"the tool returns {_short(real)!r}", results)

@@ -19,7 +19,8 @@ TOOL_MATCH_MODES = ("exact_set", "overlap", "f1", "jaccard", "multiset_f1")
 _REF = TermParam("ref", "ref", "teacher", doc="where the reference trajectory comes from")
 _TOOLS = TermParam("tools", "tools", None,
                    doc="toolset whose names are valid; default: the record's `tools`, else all tools")
-_EXTRACTOR = TermParam("extractor", "extractor", "boxed", doc="'boxed', 'last_line', 'tag:NAME' or a plugin's")
+_EXTRACTOR = TermParam("extractor", "extractor", "boxed",
+                       doc="'boxed', 'final_boxed', 'last_line', 'tag:NAME' or a plugin's")
 
 Trajs = Sequence[Trajectory]
 
@@ -34,14 +35,14 @@ def finished(trajs: Trajs, ctx: EvalContext) -> list[float]:
 
 def answer_present(trajs: Trajs, ctx: EvalContext, extractor: str) -> list[float]:
     extract = ctx.extractor(extractor)
-    return [_flag(t.answer(extractor, extract) is not None) for t in trajs]
+    return [_flag(ctx.answer(t, extractor, extract) is not None) for t in trajs]
 
 
 def answer_correct(trajs: Trajs, ctx: EvalContext, judge: str, extractor: str) -> list[float]:
     extract, grade = ctx.extractor(extractor), ctx.judge(judge)
     out = []
     for t in trajs:
-        prediction = t.answer(extractor, extract)
+        prediction = ctx.answer(t, extractor, extract)
         if prediction is None:
             out.append(0.0)
             continue
@@ -69,11 +70,20 @@ def no_hallucination(trajs: Trajs, ctx: EvalContext, tools: str | None) -> list[
     return out
 
 
-def tool_match(trajs: Trajs, ctx: EvalContext, ref: str, mode: str, tools: str | None) -> list[float]:
+def _fits(call, registered, available: frozenset[str]) -> bool:
+    """A valid call: it parses, names an available tool, and its arguments fit the schema."""
+    tool = registered.get(call.name) if call.name in available else None
+    return call.well_formed and tool is not None and tool.validate_arguments(call.arguments) is None
+
+
+def tool_match(trajs: Trajs, ctx: EvalContext, ref: str, mode: str, tools: str | None,
+               valid_only: bool) -> list[float]:
+    registered = ctx.registry.tools
     out = []
     for t in trajs:
         valid = ctx.available(t, tools)
-        student = [c.name for c in ctx.named_calls(t) if c.name in valid]
+        student = [c.name for c in ctx.named_calls(t)
+                   if (_fits(c, registered, valid) if valid_only else c.name in valid)]
         out.append(name_set_score(student, t.teacher.names, mode))
     return out
 
@@ -91,13 +101,7 @@ def calls_valid(trajs: Trajs, ctx: EvalContext, tools: str | None) -> list[float
     out = []
     for t in trajs:
         valid = ctx.available(t, tools)
-        ok = True
-        for call in ctx.calls(t):
-            tool = registered.get(call.name) if call.name in valid else None
-            if not call.well_formed or tool is None or tool.validate_arguments(call.arguments) is not None:
-                ok = False
-                break
-        out.append(_flag(ok))
+        out.append(_flag(all(_fits(call, registered, valid) for call in ctx.calls(t))))
     return out
 
 
@@ -124,7 +128,8 @@ def exec_success(trajs: Trajs, ctx: EvalContext) -> list[float]:
                 pending.append((i, j, call.name, call.arguments))
         outcomes[i] = row
     if pending:
-        results = ctx.get_executor().run_many([(name, args) for _, _, name, args in pending])
+        results = ctx.get_executor().run_many([(name, args) for _, _, name, args in pending],
+                                              groups=[i for i, _, _, _ in pending])  # the call cap is per record
         for (i, j, _, _), result in zip(pending, results):
             outcomes[i][j] = result.ok
     out = []
@@ -162,7 +167,8 @@ BUILTIN_TERMS = (
     Term("answer_present", answer_present, (_EXTRACTOR,), (0, 1), ("completion",),
          "1 if a final answer can be extracted."),
     Term("answer_correct", answer_correct,
-         (TermParam("judge", "judge", "math", doc="'math' (the paper's unified judge), 'exact', 'f1' or a plugin's"),
+         (TermParam("judge", "judge", "math",
+                   doc="'math' (the paper's unified judge), 'math_strict', 'exact', 'f1' or a plugin's"),
           _EXTRACTOR),
          (0, 1), ("completion", "answer"),
          "1 if the extracted answer matches the reference `answer`."),
@@ -173,7 +179,9 @@ BUILTIN_TERMS = (
     Term("no_hallucination", no_hallucination, (_TOOLS,), (0, 1), ("completion", "tools"),
          "1 if every called tool name is an available tool."),
     Term("tool_match", tool_match,
-         (_REF, TermParam("mode", "string", "exact_set", TOOL_MATCH_MODES), _TOOLS),
+         (_REF, TermParam("mode", "string", "exact_set", TOOL_MATCH_MODES), _TOOLS,
+          TermParam("valid_only", "bool", False,
+                    doc="count only calls that parse, name an available tool and fit its JSON Schema")),
          (0, 1), ("completion", "teacher", "tools"),
          "Agreement of the student's valid tool names with the teacher's."),
     Term("arg_overlap", arg_overlap_term, (_REF,), (0, 1), ("completion", "teacher"),

@@ -1,5 +1,5 @@
 """Tools: definitions, the built-in tools, and the sandboxed executor."""
 
-from .base import Tool, ToolResult
+from .base import FailureKind, Tool, ToolLimits, ToolResult
 
-__all__ = ["Tool", "ToolResult"]
+__all__ = ["FailureKind", "Tool", "ToolLimits", "ToolResult"]

@@ -4,19 +4,30 @@
         ex.run("calculator", {"expression": "2+2"})           # ToolResult(ok=True, output=4)
         ex.run_many([("calculator", {...}), ("python", {...})])
 
-Every failure comes back as `ToolResult(ok=False, error=...)`; nothing the tool does
-raises into the caller, and a failure is never reported as a success.
+Every failure comes back as `ToolResult(ok=False, error=..., kind=...)`, with `kind` a
+`FailureKind`; nothing the tool does raises into the caller, and a failure is never
+reported as a success.
+
+Limits (`ToolLimits`, docs/plugins.md): 5 s per call, 64 KiB of output, 512 MB of memory
+added, 32 calls per record or rollout turn, unless the executor is given others
+(`Executor(tools, limits=ToolLimits(...))`, or `timeout=` and the like) or a tool sets its
+own `timeout`, `max_output` or `memory_mb`. The call cap applies per group: `run_many`'s
+`groups` names the record (or rollout turn) of each call; without it the batch is one group.
 
 Pure tools (`kind="pure"`) are trusted Python and run in persistent worker processes forked
 from the caller. A thread cannot be stopped: a tool stuck in C code that holds the GIL
 (`pow(3, 10**9)`, a catastrophic regex) would freeze the caller's every thread, the timeout
 included. A process can be killed, and a new one forked in a few ms. The round trip costs
 tens of microseconds (see benchmarks/bench_executor.py); cache hits never leave the caller.
-Workers run with RLIMIT_AS at their inherited size plus `memory_mb`. A worker forked from
-the caller inherits its memory, not its descriptors (they are pointed at /dev/null), and
-what a tool changes in a worker's globals stays in that worker. A pure tool may not start
-processes: an audit hook refuses fork, exec and subprocess, and a child made around it
-is killed and fails the call.
+Workers run with RLIMIT_AS at their inherited size plus the call's `memory_mb`. A worker
+forked from the caller inherits its memory, not its descriptors (they are pointed at
+/dev/null, stdin, stdout and stderr included: what a tool prints is discarded and can
+never reach the caller's output), and what a tool changes in a worker's globals stays in
+that worker. A pure tool may not start processes: an audit hook refuses fork, exec and
+subprocess. A process made around the hook (ctypes) is found and killed, with everything
+it started, and fails the call: the worker is a child subreaper, so even the orphans of a
+double fork come back to it, and a worker that is killed (timeout) takes its whole process
+group and every descendant with it.
 
 Code tools (`kind="code"`) always run in a fresh sandboxed process (see `sandbox`).
 
@@ -28,7 +39,8 @@ and timeouts. Caching timeouts is a choice: in GRPO a whole group of rollouts te
 the same call, and a call that hung once would cost the full timeout for each of them;
 caching also keeps the reward for a repeated call the same within a run. The price is that
 a timeout caused by a briefly overloaded machine sticks until the entry is evicted. Not
-cached: failures of the machinery itself (no worker could be started, executor closed).
+cached: failures of the machinery itself (`FailureKind.cacheable` is false for `closed`
+and `internal`: no worker could be started, the executor was closed).
 """
 
 from __future__ import annotations
@@ -48,7 +60,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from . import sandbox
-from .base import Tool, ToolResult
+from .base import FailureKind, Tool, ToolLimits, ToolResult
+from .sandbox import child, policy, rlimits
+from .sandbox.failures import exit_text
 
 __all__ = ["Executor"]
 
@@ -68,37 +82,41 @@ class _Job:
     key: _Key
     tool: Tool
     arguments: dict
-    timeout: float
+    limits: ToolLimits
     result: ToolResult | None = None
     output_json: str | None = None
-    cacheable: bool = True
     tries: int = 0
 
-    def finish(self, result: ToolResult, output_json: str | None = None, *, cacheable: bool = True) -> None:
-        self.result, self.output_json, self.cacheable = result, output_json, cacheable
+    def finish(self, result: ToolResult, output_json: str | None = None) -> None:
+        self.result, self.output_json = result, output_json
+
+    def fail(self, kind: FailureKind, reason: str) -> None:
+        self.finish(ToolResult.failure(reason, kind))
 
 
 class Executor:
     """Runs tool calls by name; see the module docstring for the rules.
 
-    `timeout` is the per-call limit unless a tool sets its own. `max_output` caps the
-    serialised output in bytes. `memory_mb` is the memory a call may add. At most
-    `max_concurrency` pure workers and `max_concurrency` sandboxes run at once.
-    `cache_size` is the number of cached results (LRU; 0 turns the cache off).
+    `limits` are the run's `ToolLimits` (the defaults when None); `timeout`, `max_output`,
+    `memory_mb` and `max_calls`, when given, replace one of them. A tool's own limits
+    replace the run's for that tool. At most `max_concurrency` pure workers and
+    `max_concurrency` sandboxes run at once. `cache_size` is the number of cached results
+    (LRU; 0 turns the cache off).
     """
 
-    def __init__(self, tools: Mapping[str, Tool], *, timeout: float = 5.0, max_output: int = 65536,
-                 memory_mb: int = 512, max_concurrency: int = 8, cache_size: int = 65536):
+    def __init__(self, tools: Mapping[str, Tool], *, limits: ToolLimits | None = None,
+                 timeout: float | None = None, max_output: int | None = None, memory_mb: int | None = None,
+                 max_calls: int | None = None, max_concurrency: int = 8, cache_size: int = 65536):
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
+        given = {"timeout": timeout, "max_output": max_output, "memory_mb": memory_mb, "max_calls": max_calls}
+        self.limits = ToolLimits.from_mapping({k: v for k, v in given.items() if v is not None}, limits)
         self._tools = dict(tools)
-        self.timeout = float(timeout)
-        self.max_output = int(max_output)
-        self.memory_mb = int(memory_mb)
+        self._tool_limits = {name: self.limits.for_tool(tool) for name, tool in self._tools.items()}
         self.max_concurrency = int(max_concurrency)
         self.cache_size = int(cache_size)
         self._lock = threading.Lock()
-        self._cache: OrderedDict[_Key, tuple[bool, str | None, Any]] = OrderedDict()
+        self._cache: OrderedDict[_Key, tuple[str | None, ToolResult]] = OrderedDict()
         self._inflight: dict[_Key, Future] = {}
         self._stats = {"calls": 0, "cache_hits": 0, "executed": 0, "timeouts": 0}
         self._closed = False
@@ -107,8 +125,13 @@ class Executor:
         self._sandbox_slots = threading.BoundedSemaphore(self.max_concurrency)
         self._pid = os.getpid()
         pure = {n: t.fn for n, t in self._tools.items() if t.kind == "pure"}
-        self._pool = _WorkerPool(pure, self.max_concurrency, self.memory_mb, self.max_output)
+        self._pool = _WorkerPool(pure, self.max_concurrency)
         self._finalizer = _finalize(self, self._pool, self._cancel)
+
+    # The run's limits under their old attribute names.
+    timeout = property(lambda self: self.limits.timeout)
+    max_output = property(lambda self: self.limits.max_output)
+    memory_mb = property(lambda self: self.limits.memory_mb)
 
     # ---------------------------------------------------------------- public API
 
@@ -116,14 +139,18 @@ class Executor:
         """Run one call. Never raises."""
         return self.run_many([(name, arguments)])[0]
 
-    def run_many(self, calls: Sequence[tuple[str, Any]]) -> list[ToolResult]:
+    def run_many(self, calls: Sequence[tuple[str, Any]], *, groups: Sequence[Any] | None = None) -> list[ToolResult]:
         """Run a batch, up to `max_concurrency` at a time; results come in input order.
-        Equal calls in the batch (or already running in another thread) run once."""
+        Equal calls in the batch (or already running in another thread) run once.
+
+        `groups` holds one key per call: the record (or rollout turn) it belongs to. Within
+        each group, the calls after the first `limits.max_calls` fail with
+        `FailureKind.CAP_EXCEEDED` and are not run. Without `groups`, the batch is one group."""
         calls = list(calls)
         try:
-            return self._run_many(calls)
+            return self._run_many(calls, groups)
         except Exception as exc:  # a bug here must not become the caller's crash
-            return [ToolResult.failure(f"internal executor error: {type(exc).__name__}: {exc}")
+            return [ToolResult.failure(f"internal executor error: {type(exc).__name__}: {exc}", FailureKind.INTERNAL)
                     for _ in range(len(calls))]
 
     def cache_info(self) -> dict[str, int]:
@@ -132,7 +159,7 @@ class Executor:
             return {**self._stats, "cached": len(self._cache)}
 
     def close(self) -> None:
-        """Stop every worker and sandbox; later calls fail with "executor is closed"."""
+        """Stop every worker and sandbox; later calls fail with `FailureKind.CLOSED`."""
         with self._lock:
             if self._closed:
                 return
@@ -151,17 +178,23 @@ class Executor:
 
     # ---------------------------------------------------------------- batch logic
 
-    def _run_many(self, calls: Sequence[tuple[str, Any]]) -> list[ToolResult]:
+    def _run_many(self, calls: Sequence[tuple[str, Any]], groups: Sequence[Any] | None) -> list[ToolResult]:
         self._check_fork()
+        if groups is not None and len(groups) != len(calls):
+            raise ValueError(f"{len(groups)} groups for {len(calls)} calls")
+        capped = self._capped(len(calls), groups)
         results: list[ToolResult | None] = [None] * len(calls)
         positions: dict[_Key, list[int]] = {}
         prepared: dict[_Key, tuple[Tool, dict]] = {}
         hits = 0
         for i, call in enumerate(calls):
+            if i in capped:
+                results[i] = capped[i]
+                continue
             try:
                 name, arguments = call
             except (TypeError, ValueError):
-                results[i] = ToolResult.failure("a call must be a (name, arguments) pair")
+                results[i] = ToolResult.failure("a call must be a (name, arguments) pair", FailureKind.SCHEMA)
                 continue
             early = self._prepare(name, arguments)
             if isinstance(early, ToolResult):
@@ -194,22 +227,42 @@ class Executor:
             result = future.result()
             for i in positions[key]:
                 results[i] = result
-        return [r if r is not None else ToolResult.failure("internal executor error: no result") for r in results]
+        return [r if r is not None else ToolResult.failure("internal executor error: no result", FailureKind.INTERNAL)
+                for r in results]
+
+    def _capped(self, n: int, groups: Sequence[Any] | None) -> dict[int, ToolResult]:
+        """The calls past the cap of their group, with the failure each gets. Every call
+        counts, cached or not, so whether a call runs never depends on the cache."""
+        cap = self.limits.max_calls
+        if n <= cap:
+            return {}
+        reason = (f"call limit reached: at most {cap} tool calls are run per record or rollout turn "
+                  "(the max_calls tool limit)")
+        if groups is None:
+            return {i: ToolResult.failure(reason, FailureKind.CAP_EXCEEDED) for i in range(cap, n)}
+        seen: dict[Any, int] = {}
+        out = {}
+        for i, group in enumerate(groups):
+            seen[group] = seen.get(group, 0) + 1
+            if seen[group] > cap:
+                out[i] = ToolResult.failure(reason, FailureKind.CAP_EXCEEDED)
+        return out
 
     def _prepare(self, name: Any, arguments: Any) -> ToolResult | tuple[_Key, Tool]:
         """The cache key, or the failure that needs no tool at all (not cached: cheap)."""
         if self._closed:
-            return ToolResult.failure("executor is closed")
+            return ToolResult.failure("executor is closed", FailureKind.CLOSED)
         tool = self._tools.get(name) if isinstance(name, str) else None
         if tool is None:
-            return ToolResult.failure(f"unknown tool {name!r}")
+            return ToolResult.failure(f"unknown tool {name!r}", FailureKind.UNKNOWN_TOOL)
         if not isinstance(arguments, dict):
-            return ToolResult.failure(f"arguments must be an object, got {type(arguments).__name__}")
+            return ToolResult.failure(f"arguments must be an object, got {type(arguments).__name__}",
+                                      FailureKind.SCHEMA)
         try:
             key = json.dumps(arguments, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
             return (name, key), tool
         except (TypeError, ValueError, RecursionError) as exc:
-            return ToolResult.failure(f"arguments are not JSON-serialisable: {exc}")
+            return ToolResult.failure(f"arguments are not JSON-serialisable: {exc}", FailureKind.SCHEMA)
 
     def _claim(self, prepared: dict[_Key, tuple[Tool, dict]]) -> tuple[list[_Job], list[tuple[_Key, Future]]]:
         """Take ownership of each key nobody is computing yet; wait on the others."""
@@ -221,8 +274,7 @@ class Executor:
                     foreign.append((key, self._inflight[key]))
                     continue
                 self._inflight[key] = Future()
-                timeout = tool.timeout if tool.timeout is not None else self.timeout
-                own.append(_Job(key, tool, arguments, max(0.001, float(timeout))))
+                own.append(_Job(key, tool, arguments, self._tool_limits[key[0]]))
         return own, foreign
 
     def _execute(self, jobs: list[_Job]) -> None:
@@ -234,7 +286,7 @@ class Executor:
             except Exception as exc:
                 reason = f"invalid arguments: {type(exc).__name__}: {exc}"
             if reason is not None:
-                job.finish(ToolResult.failure(reason))
+                job.fail(FailureKind.SCHEMA, reason)
             else:
                 (code if job.tool.kind == "code" else pure).append(job)
         with self._lock:
@@ -254,12 +306,12 @@ class Executor:
         with self._lock:
             for job in jobs:
                 if job.result is None:
-                    job.finish(ToolResult.failure("internal executor error: the call was not run"), cacheable=False)
-                if job.result.error is not None and job.result.error.startswith("timed out"):
+                    job.fail(FailureKind.INTERNAL, "internal executor error: the call was not run")
+                kind = job.result.kind
+                if kind is FailureKind.TIMEOUT:
                     self._stats["timeouts"] += 1
-                if job.cacheable and self.cache_size > 0 and not self._closed:
-                    self._cache[job.key] = (job.result.ok, job.output_json, job.result.output if job.result.ok
-                                            else job.result.error)
+                if (kind is None or kind.cacheable) and self.cache_size > 0 and not self._closed:
+                    self._cache[job.key] = (job.output_json, job.result)
                     self._cache.move_to_end(job.key)
                     while len(self._cache) > self.cache_size:
                         self._cache.popitem(last=False)
@@ -273,12 +325,10 @@ class Executor:
             if entry is None:
                 return None
             self._cache.move_to_end(key)
-        ok, text, value = entry
-        if not ok:
-            return ToolResult.failure(value)
-        if isinstance(value, (dict, list)):
-            value = json.loads(text)  # a fresh copy: a caller mutating it must not change the cache
-        return ToolResult(True, value)
+        text, result = entry
+        if result.ok and isinstance(result.output, (dict, list)):
+            return ToolResult(True, json.loads(text))  # a fresh copy: a caller mutating it must not change the cache
+        return result
 
     def _check_fork(self) -> None:
         """In a child forked from the caller, the workers and threads belong to the parent."""
@@ -299,16 +349,17 @@ class Executor:
     # ---------------------------------------------------------------- code tools
 
     def _run_code(self, job: _Job) -> None:
-        limits = sandbox.Limits(timeout=job.timeout, memory_mb=self.memory_mb, max_output=self.max_output)
+        limits = sandbox.Limits(timeout=job.limits.timeout, memory_mb=job.limits.memory_mb,
+                                max_output=job.limits.max_output)
         with self._sandbox_slots:
             if self._cancel.is_set():
-                job.finish(ToolResult.failure("executor is closed"), cacheable=False)
+                job.fail(FailureKind.CLOSED, "executor is closed")
                 return
             res = sandbox.run_function(job.tool.fn, job.arguments, limits, cancel=self._cancel)
         if res.ok:
             job.finish(ToolResult(True, res.output), res.output_json)
         else:
-            job.finish(ToolResult.failure(res.error or "failed"), cacheable=not res.internal)
+            job.fail(res.kind or FailureKind.CRASHED, res.error or "failed")
 
     # ---------------------------------------------------------------- pure tools
 
@@ -327,12 +378,12 @@ class Executor:
                 for fd, _ in poller.poll(int(wait * 1000) + 1):
                     worker, job, _ = active[fd]
                     try:
-                        payload = worker.feed(self.max_output)
+                        payload = worker.feed(job.limits.max_output)
                     except EOFError as exc:
                         poller.unregister(fd)
                         del active[fd]
                         status = self._pool.discard(worker, grace=0.5)
-                        job.finish(ToolResult.failure(f"tool process died ({status or exc})"))
+                        job.fail(FailureKind.CRASHED, f"tool process died ({status or exc})")
                         continue
                     if payload is None:
                         continue
@@ -340,22 +391,26 @@ class Executor:
                     del active[fd]
                     if worker.buf:  # more than one answer: something besides the worker wrote
                         self._pool.discard(worker)
-                        job.finish(ToolResult.failure("the tool process sent more than one response"))
+                        job.fail(FailureKind.CRASHED, "the tool process sent more than one response")
                         continue
-                    self._pool.release(worker)
                     _decode(job, payload)
+                    if job.result.kind is FailureKind.FORBIDDEN:
+                        # It may have started something the worker could not reap: start afresh.
+                        self._pool.discard(worker)
+                    else:
+                        self._pool.release(worker)
                 now = time.monotonic()
                 for fd, (worker, job, deadline) in list(active.items()):
                     if now >= deadline:
                         poller.unregister(fd)
                         del active[fd]
                         self._pool.discard(worker)
-                        job.finish(ToolResult.failure(f"timed out after {job.timeout:g}s"))
+                        job.fail(FailureKind.TIMEOUT, f"timed out after {job.limits.timeout:g}s")
         finally:
             for worker, job, _ in active.values():
                 self._pool.discard(worker)
                 if job.result is None:
-                    job.finish(ToolResult.failure("the call was interrupted"), cacheable=False)
+                    job.fail(FailureKind.CLOSED, "the call was interrupted")
 
     def _dispatch(self, pending: deque, active: dict, poller: Any) -> None:
         """Hand pending jobs to idle (or new) workers; wait for one only if nothing runs."""
@@ -364,42 +419,49 @@ class Executor:
                 worker = self._pool.acquire(block=not active)
             except _Closed:
                 while pending:
-                    pending.popleft().finish(ToolResult.failure("executor is closed"), cacheable=False)
+                    pending.popleft().fail(FailureKind.CLOSED, "executor is closed")
                 return
             except OSError as exc:
-                pending.popleft().finish(ToolResult.failure(f"cannot start a tool worker: {exc}"), cacheable=False)
+                pending.popleft().fail(FailureKind.INTERNAL, f"cannot start a tool worker: {exc}")
                 continue
             if worker is None:
                 return
             job = pending.popleft()
             try:
-                request = json.dumps([job.key[0], job.arguments], ensure_ascii=False).encode("utf-8", "surrogatepass")
+                request = json.dumps([job.key[0], job.arguments, job.limits.max_output, job.limits.memory_mb],
+                                     ensure_ascii=False).encode("utf-8", "surrogatepass")
             except (TypeError, ValueError, RecursionError) as exc:
                 self._pool.release(worker)
-                job.finish(ToolResult.failure(f"arguments are not JSON-serialisable: {exc}"))
+                job.fail(FailureKind.SCHEMA, f"arguments are not JSON-serialisable: {exc}")
                 continue
             if not worker.send(request):
                 # Died while idle (killed from outside?): not the call's fault; try a fresh one.
                 self._pool.discard(worker)
                 job.tries += 1
                 if job.tries >= 3:
-                    job.finish(ToolResult.failure("tool workers keep dying before they start"), cacheable=False)
+                    job.fail(FailureKind.INTERNAL, "tool workers keep dying before they start")
                 else:
                     pending.appendleft(job)
                 continue
-            active[worker.recv_fd] = (worker, job, time.monotonic() + job.timeout)
+            active[worker.recv_fd] = (worker, job, time.monotonic() + job.limits.timeout)
             poller.register(worker.recv_fd, select.POLLIN)
 
 
 def _decode(job: _Job, payload: bytes) -> None:
+    """A worker's response: b"\x01" and the output's JSON, or b"\x00", the kind, b"\x00" and
+    the message."""
     if payload[:1] == b"\x01":
         text = payload[1:].decode("utf-8")
         try:
             job.finish(ToolResult(True, json.loads(text)), text)
         except ValueError:
-            job.finish(ToolResult.failure("the tool process sent malformed output"))
-    else:
-        job.finish(ToolResult.failure(payload[1:].decode("utf-8", "replace") or "failed"))
+            job.fail(FailureKind.CRASHED, "the tool process sent malformed output")
+        return
+    kind, _, message = payload[1:].partition(b"\x00")
+    try:
+        job.fail(FailureKind(kind.decode("ascii")), message.decode("utf-8", "replace") or "failed")
+    except (UnicodeDecodeError, ValueError):
+        job.fail(FailureKind.CRASHED, "the tool process sent a malformed failure")
 
 
 def _finalize(owner: Executor, pool: "_WorkerPool", cancel: threading.Event) -> Any:
@@ -458,22 +520,27 @@ class _Worker:
         return payload
 
     def kill(self, grace: float = 0.0) -> str | None:
-        """Kill and reap; how it ended, if it had already ended on its own. `grace` is how
-        long to wait for a worker that is on its way out (its pipe closed before it died)."""
+        """Kill the worker, its process group and every process below it, and reap it; how
+        it ended, if it had already ended on its own. `grace` is how long to wait for a
+        worker that is on its way out (its pipe closed before it died)."""
         status = None
         deadline = time.monotonic() + grace
         try:
-            while True:
-                pid, raw = os.waitpid(self.pid, os.WNOHANG)
-                if pid != 0:
-                    status = _exit_text(raw)
-                    break
-                if time.monotonic() >= deadline:
-                    os.kill(self.pid, signal.SIGKILL)
-                    os.waitpid(self.pid, 0)
-                    break
+            # WNOWAIT: a dead worker stays a zombie until reaped below, so its pid (which is
+            # also its process group's id) cannot be reused while its group is killed.
+            while not self._exited() and time.monotonic() < deadline:
                 time.sleep(0.005)
-        except (ChildProcessError, ProcessLookupError):
+            exited = self._exited()
+            if not exited:
+                _kill_tree(self.pid)
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            _, raw = os.waitpid(self.pid, 0)
+            if exited:
+                status = exit_text(os.waitstatus_to_exitcode(raw))
+        except ChildProcessError:
             pass
         for fd in (self.send_fd, self.recv_fd):
             try:
@@ -482,23 +549,56 @@ class _Worker:
                 pass
         return status
 
+    def _exited(self) -> bool:
+        return os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
 
-def _exit_text(raw: int) -> str:
-    if os.WIFSIGNALED(raw):
-        sig = os.WTERMSIG(raw)
+
+def _children_of(pid: int | str) -> list[int]:
+    """The child processes of `pid` ("self" for this one), from /proc."""
+    out: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                out.extend(int(p) for p in f.read().split())
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+def _kill_tree(root: int) -> None:
+    """SIGKILL `root` and every process below it. Each is stopped as it is found, so none
+    can fork while the tree is walked; a second walk catches a fork that was in flight."""
+    found: list[int] = []
+    seen: set[int] = set()
+    frontier = [root]
+    for _ in range(3):
+        while frontier:
+            pid = frontier.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                continue
+            found.append(pid)
+            frontier.extend(_children_of(pid))
+        frontier = [c for p in found for c in _children_of(p) if c not in seen]
+        if not frontier:
+            break
+    for pid in found:
         try:
-            return f"killed by {signal.Signals(sig).name}"
-        except ValueError:
-            return f"killed by signal {sig}"
-    return f"exit status {os.WEXITSTATUS(raw)}"
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 class _WorkerPool:
     """Up to `size` forked workers. Forks happen on one long-lived thread because
     PR_SET_PDEATHSIG fires when the *thread* that forked a worker ends."""
 
-    def __init__(self, fns: Mapping[str, Callable[..., Any]], size: int, memory_mb: int, max_output: int):
-        self._fns, self._size, self._memory_mb, self._max_output = dict(fns), size, memory_mb, max_output
+    def __init__(self, fns: Mapping[str, Callable[..., Any]], size: int):
+        self._fns, self._size = dict(fns), size
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
         self._live: dict[int, _Worker] = {}
@@ -508,7 +608,7 @@ class _WorkerPool:
 
     def fresh(self) -> "_WorkerPool":
         """A new, empty pool with the same settings (for a forked copy of the caller)."""
-        return _WorkerPool(self._fns, self._size, self._memory_mb, self._max_output)
+        return _WorkerPool(self._fns, self._size)
 
     def acquire(self, block: bool) -> _Worker | None:
         with self._cond:
@@ -584,7 +684,7 @@ class _WorkerPool:
         pid = os.fork()
         if pid == 0:  # the worker; it never returns from here
             try:
-                _worker_main(self._fns, req_r, resp_w, self._memory_mb, self._max_output, parent)
+                _worker_main(self._fns, req_r, resp_w, parent)
             finally:
                 os._exit(0)
         os.close(req_r)
@@ -592,22 +692,34 @@ class _WorkerPool:
         return _Worker(pid, req_w, resp_r)
 
 
-def _worker_main(fns: Mapping[str, Callable[..., Any]], req_fd: int, resp_fd: int, memory_mb: int,
-                 max_output: int, parent: int) -> None:
+def _worker_main(fns: Mapping[str, Callable[..., Any]], req_fd: int, resp_fd: int, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the caller, who owns our lifetime
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        # PR_SET_CHILD_SUBREAPER: orphans of whatever a tool starts come back to this worker,
+        # which kills them after the call, instead of going to init and living on.
+        libc.prctl(36, 1, 0, 0, 0)
     except Exception:
         pass
     if os.getppid() != parent:
         os._exit(0)
-    _shut_inherited_fds({0, 1, 2, req_fd, resp_fd})
-    _cap_memory(memory_mb)
+    try:
+        os.setpgid(0, 0)  # a group of its own, which the executor kills with the worker
+    except OSError:
+        pass
+    _shut_inherited_fds({req_fd, resp_fd})
+    # What a tool prints goes nowhere; the caller's streams (inherited objects whose buffers
+    # may even hold the caller's unwritten output) are never written from here.
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the worker)
+    sys.stdin = open(os.devnull)  # noqa: SIM115
+    base = rlimits.address_space()
+    memory = None
     me = os.getpid()
-    sys.addaudithook(_refuse_processes)
+    sys.addaudithook(policy.refuse_processes)
     while True:
         header = _read_exact(req_fd, 4)
         if header is None:
@@ -616,86 +728,54 @@ def _worker_main(fns: Mapping[str, Callable[..., Any]], req_fd: int, resp_fd: in
         if body is None:
             os._exit(0)
         try:
-            name, arguments = json.loads(body)
+            name, arguments, max_output, memory_mb = json.loads(body)
             fn = fns[name]
         except Exception as exc:
-            payload = b"\x00" + f"bad request: {exc}".encode()
+            kind, text = FailureKind.NO_IMPLEMENTATION, f"bad request: {exc}"
         else:
-            payload = _call_pure(fn, arguments, max_output, memory_mb)
+            if memory_mb != memory:
+                rlimits.limit_growth(base, memory_mb)
+                memory = memory_mb
+            kind, text = child.call(fn, arguments, max_output, memory_mb)
         if os.getpid() != me:  # a copy forked around the audit hook (ctypes): only the worker answers
             os._exit(0)
-        leftover = _kill_children()
-        if leftover is not None:
-            payload = b"\x00the tool started a process, which tools may not do"
+        if _reap_leftovers():
+            kind, text = FailureKind.FORBIDDEN, "the tool started a process, which tools may not do"
+        payload = (b"\x01" + text.encode("utf-8") if kind is None
+                   else b"\x00" + kind.value.encode() + b"\x00" + text.encode("utf-8", "replace"))
         data = memoryview(_HEADER.pack(len(payload)) + payload)
         while data:
             data = data[os.write(resp_fd, data):]
-        if leftover:  # a child that could not be found and killed: this worker is not clean
-            os._exit(0)
 
 
-def _refuse_processes(event: str, args: tuple) -> None:
-    """Starting a process from a pure tool would leave a copy of the worker (or a stray
-    program) behind the executor's back: refused, as the sandbox refuses it for code tools."""
-    if event in sandbox.PROCESS_EVENTS:
-        raise PermissionError(f"tools may not start processes ({event} is not allowed)")
-
-
-def _kill_children() -> bool | None:
-    """Kill and reap whatever a tool forked without the audit hook seeing it. None: there
-    was nothing; False: there was, and it is gone; True: a child is still alive somewhere."""
-    pids: set[int] = set()
-    try:
-        for task in os.listdir("/proc/self/task"):
-            with open(f"/proc/self/task/{task}/children") as f:
-                pids.update(int(p) for p in f.read().split())
-    except (OSError, ValueError):
-        pass
-    for child in pids:
-        try:
-            os.kill(child, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    found = None
-    while True:
-        try:
-            child, _ = os.waitpid(-1, os.WNOHANG if not pids else 0)
-        except ChildProcessError:
-            return found
-        if child == 0:
-            return True
-        pids.discard(child)
-        found = False
-
-
-def _call_pure(fn: Callable[..., Any], arguments: dict, max_output: int, memory_mb: int) -> bytes:
-    try:
-        value = fn(**arguments)
-    except MemoryError:
-        return f"\x00MemoryError: memory limit of {memory_mb} MB exceeded".encode()
-    except BaseException as exc:  # SystemExit and KeyboardInterrupt from a tool are its failure too
-        return b"\x00" + _describe(exc).encode("utf-8", "replace")
-    try:
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        data = text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates: keep them, escaped
-        data = json.dumps(value, allow_nan=False, separators=(",", ":")).encode()
-    except (TypeError, ValueError, RecursionError) as exc:
-        return b"\x00" + f"output is not JSON-serialisable: {exc}".encode("utf-8", "replace")
-    except MemoryError:
-        return f"\x00MemoryError: memory limit of {memory_mb} MB exceeded".encode()
-    if len(data) > max_output:
-        return f"\x00output exceeds {max_output} bytes".encode()
-    return b"\x01" + data
-
-
-def _describe(exc: BaseException) -> str:
-    try:
-        message = str(exc)
-    except BaseException:
-        message = "<unprintable>"
-    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-    return text if len(text) <= 2000 else text[:1997] + "..."
+def _reap_leftovers() -> bool:
+    """Kill and reap whatever the last call left running: a process made around the audit
+    hook, and (the worker being a subreaper) everything it started in turn, even after a
+    double fork. True when there was anything, or something could not be made to go."""
+    found = False
+    for _ in range(64):
+        pids = set(_children_of("self"))
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        while pids:  # a SIGKILL cannot be ignored: each of these ends
+            try:
+                pid, _ = os.waitpid(-1, 0)
+            except ChildProcessError:
+                break
+            pids.discard(pid)
+            found = True
+        while True:  # zombies that were not listed, and orphans re-parented here meanwhile
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return found
+            if pid == 0:
+                break  # a live child that was not listed yet: round again
+            found = True
+    return True  # still not clean: the executor discards a worker whose call was refused
 
 
 def _shut_inherited_fds(keep: set[int]) -> None:
@@ -714,20 +794,6 @@ def _shut_inherited_fds(keep: set[int]) -> None:
             except OSError:
                 pass
     os.close(devnull)
-
-
-def _cap_memory(memory_mb: int) -> None:
-    import resource
-
-    try:
-        with open("/proc/self/statm") as f:
-            current = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        limit = current + memory_mb * 1024 * 1024
-        if hard == resource.RLIM_INFINITY or limit <= hard:
-            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (OSError, ValueError):
-        pass
 
 
 def _read_exact(fd: int, n: int) -> bytes | None:

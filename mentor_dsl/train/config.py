@@ -41,6 +41,8 @@ class TrainConfig:
     logging_steps: int = 1
     temperature: float = 0.7  # a 135M student makes far more well-formed calls than at 1.0
     params: dict[str, Any] = field(default_factory=dict)   # --set NAME=VALUE for the reward spec
+    # --tool-limit NAME=VALUE: the executor's ToolLimits for the rollouts and exec_success
+    tool_limits: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)    # trainer-specific options from the config file
 
     @classmethod

@@ -70,4 +70,6 @@ class TrainerRollout:
             "env_mask": [r.env_mask for r in rollouts],
             # Reaches the reward as a column: TRL strips the end-of-turn token from the text.
             "finished": [r.finished for r in rollouts],
+            # Also a column: the reward reads calls and answers only from what the model wrote.
+            "model_segments": [self.layout.model_segments(r.completion_ids, r.model_spans) for r in rollouts],
         }

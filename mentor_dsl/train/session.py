@@ -81,6 +81,7 @@ class Session:
         self.config = config
         self.out = Path(config.output_dir)
         self.registry = registry()
+        tool_limits = self._tool_limits()  # checked before anything slow happens
         self.reward = load(config.reward, **config.params) if needs_reward else None
         self.records = resolve_data(config.data)
         if not self.records:
@@ -97,7 +98,7 @@ class Session:
         if self.reward is not None:
             self._check_records()
         self._prepare_output()
-        self.executor = Executor(executable([t for ts in self.tools for t in ts], self.registry))
+        self.executor = Executor(executable([t for ts in self.tools for t in ts], self.registry), limits=tool_limits)
         if self.reward is not None:
             self.reward.with_tokenizer(self.tokenizer).use_executor(self.executor)
         self.metrics: list[dict[str, Any]] = []
@@ -122,6 +123,14 @@ class Session:
         self.config.extra.pop("overwrite", None)
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / RUN_CONFIG).write_text(json.dumps(self.config.to_json(), indent=2, default=str) + "\n")
+
+    def _tool_limits(self):
+        from ..tools.base import ToolLimits
+
+        try:
+            return ToolLimits.from_mapping(self.config.tool_limits)
+        except ValueError as exc:
+            raise TrainingError(f"tool_limits: {exc}") from None
 
     def _check_records(self) -> None:
         needed = [f for f in self.reward.required_fields if f not in OPTIONAL_FIELDS]
@@ -227,7 +236,9 @@ class Session:
             return
         step = int(checkpoint.name.split("-")[1])
         kept = [line for line in path.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= step]
-        path.write_text("".join(line + "\n" for line in kept))
+        from ..outputs import write_text
+
+        write_text(path, "".join(line + "\n" for line in kept))  # a crash here keeps the old metrics
         self.metrics = [json.loads(line) for line in kept]
 
     def _save_final(self, trainer) -> None:
