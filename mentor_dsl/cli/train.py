@@ -42,6 +42,9 @@ _RENAMED = {"overrides": "params", "config_file": None}
 @click.option("--keep-checkpoints", type=click.IntRange(0),
               help="Checkpoints kept, the latest ones [default: 2]; 0 keeps none and the run cannot resume.")
 @click.option("--use-vllm/--no-use-vllm", default=None, help="Generate with vLLM through TRL (GPU).")
+@click.option("--shared-prefix/--no-shared-prefix", default=None,
+              help="Compute a batch's shared prompt once in the log-prob forwards [default: on; off with gradient "
+                   "checkpointing].")
 @click.option("--resume", is_flag=True, default=None, help="Continue from the latest checkpoint in --output-dir.")
 @click.option("--overwrite", is_flag=True, help="Replace a previous run in --output-dir.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),

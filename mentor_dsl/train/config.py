@@ -33,6 +33,8 @@ class TrainConfig:
     lora_rank: int = 16
     seed: int = 0
     use_vllm: bool = False
+    # Compute each batch's shared prompt prefix once in the training forwards (train/prefix.py).
+    shared_prefix: bool = True
     resume: bool = False
     save_steps: int = 5
     # A checkpoint of the 135M student with its optimizer state is about 1.6 GB; 0 keeps

@@ -37,11 +37,14 @@ def build(config: TrainConfig, trainer_class=None) -> tuple[Session, Any]:
     from trl import GRPOTrainer
 
     from .rollout import TrainerRollout
+    from .trainer import make_trainer_class
 
+    # The prompt computed once per batch in every log-prob forward; every phase timed.
+    base = make_trainer_class(trainer_class or GRPOTrainer, shared_prefix_forward=config.shared_prefix)
     session = Session(config)
     args = grpo_args(session)
     rollout = TrainerRollout(session.executor, session.layout, max_turns=config.max_turns)
-    trainer = (trainer_class or GRPOTrainer)(
+    trainer = base(
         model=session.model_id,
         reward_funcs=[session.reward],
         args=args,
@@ -52,6 +55,7 @@ def build(config: TrainConfig, trainer_class=None) -> tuple[Session, Any]:
         peft_config=session.peft_config(),
     )
     trainer.mentor_rollout = rollout
+    session.attach(trainer)
     return session, trainer
 
 

@@ -185,7 +185,17 @@ class Session:
         return Dataset.from_list(self.rows_for(self.records, self.tools))
 
     def callbacks(self, stats) -> list:
-        return [_Metrics(self, stats), _Finish(self)]
+        from .trainer import optimizer_timer
+
+        self._optimizer_timer = optimizer_timer()
+        return [_Metrics(self, stats), _Finish(self), self._optimizer_timer]
+
+    def attach(self, trainer) -> None:
+        """Read the trainer's phase clock (`trainer.MentorGRPOTrainer`) into the metrics."""
+        self.clock = getattr(trainer, "mentor_clock", None)
+        timer = getattr(self, "_optimizer_timer", None)
+        if timer is not None:
+            timer.clock = self.clock
 
     # -- running ---------------------------------------------------------------------------------
 
@@ -364,6 +374,15 @@ class _Metrics(StepTimer):
         row["time/generation"] = generation_s
         row["time/tools"] = tool_s
         row["time/reward"] = spent
+        clock = session.clock.take() if getattr(session, "clock", None) is not None else None
+        if clock is not None:
+            # Where the step went: the rollouts' generation and tools, the reward, TRL's other
+            # scoring (advantages, old log-probs), the loss's forward and backward, the optimiser.
+            row["time/other"] = max(clock.prepare - generation_s - tool_s - spent, 0.0)
+            row["time/forward_backward"] = clock.train
+            row["time/optimizer"] = clock.optimizer
+            row["tokens/forward"] = clock.forward_tokens
+            row["tokens/shared_prefix"] = clock.shared_tokens
         row["share/reward"] = spent / step if step else 0.0
         row["share/tools"] = tool_s / step if step else 0.0
         row = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}

@@ -1,0 +1,111 @@
+"""The shared-prefix training forward: a group's prompt computed once, not G times.
+
+TRL's GRPOTrainer runs every completion of a batch with its whole prompt, so a group of
+G completions of one prompt computes that prompt G times, in every log-prob forward (the
+policy's, the old policy's, the reference's) and in the backward. With tool schemas in
+the prompt, the prompt is most of the sequence.
+
+Here each micro-batch is split at the longest prefix its rows share (the whole prompt for
+one group; the system prompt and tool list when several groups share a batch). The prefix
+runs once, through the model, with a key/value cache; the cache is expanded to the rows;
+then each row runs only its remainder (what is left of its prompt, and its completion),
+attending to the prefix's keys and values. Autograd carries every row's gradient back
+through the expanded cache into the one prefix forward, so the loss and the gradients are
+those of the plain forward (the tests check per-token log-probs and every parameter's
+gradient on the embedded student, LoRA included).
+
+The log-probs come from TRL's own fused LM head (`fused_lm_head=True`): labels mark the
+completion tokens, so temperature, soft-capping and the entropy are TRL's. Multi-turn
+completions need nothing special: tool tokens are completion tokens the loss masks with
+`env_mask`, as in the plain forward.
+
+The plain forward is used instead when sharing cannot apply or would not pay: no prefix
+of at least `MIN_SHARED` tokens, gradient checkpointing (it drops a layer's cache, since a
+replayed layer would write it twice), image inputs, or MoE auxiliary losses.
+
+Why not the `prefix-grouper` package: it reimplements attention for a packed
+[prefix | suffixes] layout and must be wired into each model's attention function; this
+uses the model's own attention through the standard cache interface, so it works with
+any model transformers can run with a cache, and with LoRA, unchanged.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import torch
+
+#: Below this many shared tokens the plain forward is as fast and simpler.
+MIN_SHARED = 32
+
+
+def _base_model(model):
+    """The causal LM under DDP/DeepSpeed/PEFT wrappers (for its forward's signature)."""
+    inner = getattr(model, "module", model)
+    get = getattr(inner, "get_base_model", None)
+    return get() if callable(get) else inner
+
+
+def cache_keyword(model) -> str:
+    """transformers 5.x calls the cache argument `cache`; earlier releases `past_key_values`."""
+    names = inspect.signature(type(_base_model(model)).forward).parameters
+    return "cache" if "cache" in names else "past_key_values"
+
+
+def shared_prefix(input_ids: torch.Tensor, attention_mask: torch.Tensor, logits_to_keep: int):
+    """(prefix length, each row's prompt tokens) for a left-padded prompt batch; the
+    prefix leaves every row at least one prompt token of its own (the one whose logits
+    predict the first completion token)."""
+    width = input_ids.size(1) - logits_to_keep
+    prompts = [row[:width][mask[:width].bool()] for row, mask in zip(input_ids, attention_mask)]
+    limit = min(len(p) for p in prompts) - 1
+    if limit <= 0:
+        return 0, prompts
+    stacked = torch.stack([p[:limit] for p in prompts])
+    same = (stacked == stacked[:1]).all(dim=0)
+    differ = (~same).nonzero()
+    return (int(differ[0]) if differ.numel() else limit), prompts
+
+
+def logps_with_shared_prefix(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, logits_to_keep: int,
+                             compute_entropy: bool, shared: int, prompts: list[torch.Tensor]):
+    """Per-token log-probs (and entropies) of the completion tokens, `[B, logits_to_keep]`,
+    the first `shared` prompt tokens computed once (see the module docstring)."""
+    from transformers import DynamicCache
+
+    rows = input_ids.size(0)
+    device = input_ids.device
+    key = cache_keyword(model)
+    config = _base_model(model).config
+    completions = input_ids[:, -logits_to_keep:]
+    completion_mask = attention_mask[:, -logits_to_keep:]
+
+    # The prefix, once: its cache (with gradients) is what the rows attend to.
+    cache = DynamicCache(config=config)
+    model(input_ids=prompts[0][:shared].unsqueeze(0), use_cache=True, logits_to_keep=1, **{key: cache})
+    cache.batch_repeat_interleave(rows)
+
+    # Each row's remainder: its own prompt tokens, then its completion, right-padded.
+    own = [p[shared:] for p in prompts]
+    width = max(len(o) for o in own) + logits_to_keep
+    rest = torch.full((rows, width), 0, dtype=input_ids.dtype, device=device)
+    mask = torch.zeros((rows, shared + width), dtype=attention_mask.dtype, device=device)
+    mask[:, :shared] = 1
+    labels = torch.full((rows, width), -100, dtype=input_ids.dtype, device=device)
+    for i, tokens in enumerate(own):
+        n = len(tokens)
+        rest[i, :n] = tokens
+        rest[i, n:n + logits_to_keep] = completions[i]
+        mask[i, shared:shared + n] = 1
+        mask[i, shared + n:shared + n + logits_to_keep] = completion_mask[i]
+        labels[i, n:n + logits_to_keep] = completions[i].masked_fill(completion_mask[i] == 0, -100)
+    positions = torch.arange(shared, shared + width, device=device).unsqueeze(0).expand(rows, -1)
+    outputs = model(input_ids=rest, attention_mask=mask, position_ids=positions, labels=labels,
+                    fused_lm_head=True, **{key: cache})
+
+    # Output j predicts rest token j + 1: completion token k of row i is rest token n_i + k.
+    index = torch.stack([torch.arange(len(o) - 1, len(o) - 1 + logits_to_keep, device=device) for o in own])
+    logps = outputs.log_probs.gather(1, index)
+    entropy = outputs.entropy.gather(1, index) if compute_entropy and outputs.entropy is not None else None
+    return logps, entropy
