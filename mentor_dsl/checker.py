@@ -1,26 +1,28 @@
 """Syntax tree -> checked IR.
 
 The checker resolves every name (bindings, parameters, terms), binds term arguments and
-validates their types against the registry, folds constants, refuses division by a
-constant zero, and infers each reward's value range by interval arithmetic. It needs the
-registry (for terms, judges, extractors, toolsets) but no torch.
+validates their types against the registry, folds constants, refuses operands outside an
+operator's domain (a constant zero divisor), infers each reward's value range by interval
+arithmetic, and works out how each term enters the reward (its weights). What each
+operator means comes from the table in ops.py. It needs the registry (for terms, judges,
+extractors, toolsets) but no torch.
+
+Bindings make a reward a graph, not a tree: the range and weight analyses visit each node
+of it once (`ir.postorder`), so checking is linear in the size of the spec.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from typing import Any, Mapping
 
-from . import intervals as iv
 from . import nodes as n
-from .errors import SpecError, Span, did_you_mean
+from . import ops, regexes
+from .errors import SpecError, Span, did_you_mean, shown
 from .intervals import Interval
-from .ir import IR, CheckedReward, CheckedSpec, Const, GuardIR, Op, ResultIR, TermUse, TermValue
+from .ir import IR, CheckedReward, CheckedSpec, Const, GuardIR, Op, ResultIR, TermUse, TermValue, postorder
+from .ops import Operator
 from .terms.base import REFERENCES, Term, TermParam
-
-#: Functions of numbers, with their argument counts (None: two or more).
-FUNCTIONS = {"min": None, "max": None, "clip": 3, "abs": 1, "sin": 1, "cos": 1, "sqrt": 1}
 
 #: Spec-wide settings: `option NAME = value`.
 OPTIONS = {
@@ -29,54 +31,10 @@ OPTIONS = {
     "tools": "tools",
 }
 
-_ARITH = {"+": "add", "-": "sub", "*": "mul", "/": "div"}
-_COMPARE = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
-_LOGIC = {"and": "and", "or": "or"}
-
-
-def _truth(x: float) -> bool:
-    return x != 0
-
-
-def fold(op: str, values: list[float]) -> float:
-    """Evaluate `op` on constants exactly as the runtime does on tensors (float64)."""
-    a = values[0]
-    b = values[1] if len(values) > 1 else None
-    if op == "neg":
-        return -a
-    if op == "not":
-        return float(not _truth(a))
-    if op == "add":
-        return a + b
-    if op == "sub":
-        return a - b
-    if op == "mul":
-        return a * b
-    if op == "div":
-        return a / b
-    if op in ("lt", "le", "gt", "ge", "eq", "ne"):
-        return float({"lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b, "eq": a == b, "ne": a != b}[op])
-    if op == "and":
-        return float(_truth(a) and _truth(b))
-    if op == "or":
-        return float(_truth(a) or _truth(b))
-    if op == "where":
-        return values[1] if _truth(a) else values[2]
-    if op == "min":
-        return min(values)
-    if op == "max":
-        return max(values)
-    if op == "clip":
-        return min(max(a, b), values[2])
-    if op == "abs":
-        return abs(a)
-    if op == "sin":
-        return math.sin(a)
-    if op == "cos":
-        return math.cos(a)
-    if op == "sqrt":
-        return math.sqrt(a)
-    raise AssertionError(op)
+#: A term that enters a reward linearly along paths with more distinct factors than this
+#: is listed as `linear` rather than with its factors: the list would be unreadable, and
+#: the analysis stays linear in the size of the spec.
+MAX_WEIGHTS = 8
 
 
 class _Checker:
@@ -90,11 +48,13 @@ class _Checker:
         self.options: dict[str, Any] = {}
         self.uses: dict[tuple, dict] = {}
         self.warnings: list[str] = []
-        self._ranges: dict[int, Interval] = {}
+        self._range_of: dict[int, Interval] = {}
+        self._range_seen: set[int] = set()
 
     # -- declarations ----------------------------------------------------------------------
 
     def run(self) -> CheckedSpec:
+        _validate(self.spec)
         for decl in self.spec.params:
             self._param(decl)
         self._apply_overrides()
@@ -116,7 +76,7 @@ class _Checker:
     def _reserved(self, name: str, span, what: str) -> None:
         if name in self.terms:
             raise SpecError(f"{what} {name!r} would hide the term of that name; pick another name", span)
-        if name in FUNCTIONS:
+        if name in ops.FUNCTIONS:
             raise SpecError(f"{what} {name!r} would hide the function {name}(); pick another name", span)
         if name in REFERENCES:
             raise SpecError(f"{name!r} names the reference trajectory; pick another name", span)
@@ -149,12 +109,12 @@ class _Checker:
             raise SpecError(f"option {decl.name!r} takes a string", decl.value.span)
         if kind == "format" and self.registry.get("formats", value) is None:
             names = self.registry.names("formats")
-            raise SpecError(f"unknown call format {value!r}{did_you_mean(value, names)} "
+            raise SpecError(f"unknown call format {shown(value)}{did_you_mean(value, names)} "
                             f"(formats: {', '.join(names)})", decl.value.span)
         if kind == "tools" and self.registry.toolset(value) is None:
             sets = self.registry.toolsets()
-            raise SpecError(f"unknown toolset {value!r}{did_you_mean(value, sets)} (toolsets: {', '.join(sets)})",
-                            decl.value.span)
+            raise SpecError(f"unknown toolset {shown(value)}{did_you_mean(value, sets)} "
+                            f"(toolsets: {', '.join(sets)})", decl.value.span)
         self.options[decl.name] = value
 
     # -- rewards ---------------------------------------------------------------------------
@@ -187,9 +147,11 @@ class _Checker:
         for name in env:
             if name not in used:
                 self.warnings.append(f"{self.spec.source.name}:{lines[name]}: binding {name!r} is never used")
+        values = [st.otherwise if isinstance(st, GuardIR) else st.value for st in statements]
+        self._ranges(values)
         result_range = None
-        for st in statements:
-            r = self._range(st.otherwise if isinstance(st, GuardIR) else st.value)
+        for value in values:
+            r = self._range_of[id(value)]
             result_range = r if result_range is None else result_range.hull(r)
         return CheckedReward(decl.name, tuple(statements), tuple(env.items()), result_range, (), decl.span)
 
@@ -209,37 +171,37 @@ class _Checker:
         if isinstance(node, n.Unary):
             operand = self._num(node.operand, env, used)
             if node.op == "+":
-                return operand
-            return self._op("neg" if node.op == "-" else "not", (operand,), node.span)
+                return operand  # unary plus is only syntax
+            return self._op(ops.PREFIX[node.op], (operand,), (node.operand,), node)
         if isinstance(node, n.Binary):
-            op = _ARITH.get(node.op) or _COMPARE.get(node.op) or _LOGIC[node.op]
             left = self._num(node.left, env, used)
             right = self._num(node.right, env, used)
-            if op == "div" and isinstance(right, Const) and right.value == 0:
-                raise SpecError("division by zero", node.right.span)
-            return self._op(op, (left, right), node.span)
+            return self._op(ops.INFIX[node.op], (left, right), (node.left, node.right), node)
         if isinstance(node, n.IfExpr):
-            cond = self._num(node.cond, env, used)
-            then = self._num(node.then, env, used)
-            otherwise = self._num(node.otherwise, env, used)
-            if isinstance(cond, Const):
-                return then if _truth(cond.value) else otherwise
-            return Op("where", (cond, then, otherwise), node.span)
+            operands = (node.cond, node.then, node.otherwise)
+            return self._op(ops.CONDITIONAL, tuple(self._num(e, env, used) for e in operands), operands, node)
         raise SpecError(f"unsupported expression {type(node).__name__}", getattr(node, "span", None))
 
-    def _op(self, op: str, args: tuple, span) -> IR:
+    def _op(self, op: Operator, args: tuple, operands: tuple, node: n.Expr) -> IR:
+        """`op` applied to checked `args` (from the syntax `operands` of `node`), folded
+        where the operands are constants."""
+        domain = op.domain
+        if domain is not None:
+            arg = args[domain.operand]
+            if isinstance(arg, Const) and not domain.allows(arg.value):
+                span = operands[domain.operand].span if domain.at_operand else node.span
+                raise SpecError(domain.constant_error.format(value=arg.value), span)
+        if op.chooses is not None and isinstance(args[0], Const):
+            return args[op.chooses(args[0].value)]
         if all(isinstance(a, Const) for a in args):
-            values = [a.value for a in args]
-            if op == "sqrt" and values[0] < 0:
-                raise SpecError(f"sqrt of the negative number {values[0]:g}", span)
             try:
-                value = fold(op, values)
+                value = op.fold(*(a.value for a in args))
             except (OverflowError, ValueError, ZeroDivisionError) as exc:
-                raise SpecError(f"cannot compute this constant: {exc}", span) from None
+                raise SpecError(f"cannot compute this constant: {exc}", node.span) from None
             if not math.isfinite(value):
-                raise SpecError("this constant expression is not a finite number", span)
-            return Const(value, span)
-        return Op(op, args, span)
+                raise SpecError("this constant expression is not a finite number", node.span)
+            return Const(value, node.span)
+        return Op(op, args, node.span)
 
     def _name(self, node: n.Name, env: dict, used: set) -> IR:
         name = node.id
@@ -257,7 +219,7 @@ class _Checker:
                 needed = ", ".join(f"{p.name}=..." for p in term.params if p.required)
                 raise SpecError(f"term {name!r} needs arguments: {name}({needed})", node.span)
             return self._use(term, node, {}, node.span)
-        if name in FUNCTIONS:
+        if name in ops.FUNCTIONS:
             raise SpecError(f"{name!r} is a function; call it, e.g. {name}(x)", node.span)
         if name in REFERENCES:
             raise SpecError(f"{name!r} is the reference trajectory, not a number; pass it to a term, "
@@ -266,21 +228,21 @@ class _Checker:
         raise SpecError(f"unknown name {name!r}{did_you_mean(name, visible)}", node.span)
 
     def _call(self, node: n.Call, env: dict, used: set) -> IR:
-        if node.func in FUNCTIONS:
+        op = ops.FUNCTIONS.get(node.func)
+        if op is not None:
             if node.keywords:
                 raise SpecError(f"{node.func}() takes no keyword arguments", node.keywords[0].span)
-            arity = FUNCTIONS[node.func]
             count = len(node.args)
-            if arity is None and count < 2:
+            if op.arity is None and count < 2:
                 raise SpecError(f"{node.func}() needs at least 2 arguments, got {count}", node.span)
-            if arity is not None and count != arity:
-                plural = "s" if arity != 1 else ""
-                raise SpecError(f"{node.func}() takes {arity} argument{plural}, got {count}", node.span)
+            if op.arity is not None and count != op.arity:
+                plural = "s" if op.arity != 1 else ""
+                raise SpecError(f"{node.func}() takes {op.arity} argument{plural}, got {count}", node.span)
             args = tuple(self._num(a, env, used) for a in node.args)
-            return self._op(node.func, args, node.span)
+            return self._op(op, args, node.args, node)
         term = self.terms.get(node.func)
         if term is None:
-            callables = [*self.terms, *FUNCTIONS]
+            callables = [*self.terms, *ops.FUNCTIONS]
             hint = did_you_mean(node.func, callables)
             if node.func in env or node.func in self.params:
                 raise SpecError(f"{node.func!r} is a value, not a term or function", node.span)
@@ -376,18 +338,27 @@ class _Checker:
                 uses.append(TermUse(label, name, entry["args"], Interval(lo, hi), fields, tuple(entry["spans"])))
         return tuple(uses)
 
-    def _range(self, ir: IR) -> Interval:
-        cached = self._ranges.get(id(ir))
-        if cached is not None:
-            return cached
-        if isinstance(ir, Const):
-            r = Interval.point(ir.value)
-        elif isinstance(ir, TermValue):
-            r = self._term_range(ir)
-        else:
-            r = self._op_range(ir)
-        self._ranges[id(ir)] = r
-        return r
+    def _ranges(self, roots: list[IR]) -> None:
+        """The range of every node under `roots` (each computed once), with the domain
+        checks that need ranges: an error where an operand is never in its operator's
+        domain, a warning where it may leave it."""
+        ranges = self._range_of
+        for node in postorder(roots, self._range_seen):
+            if isinstance(node, Const):
+                r = Interval.point(node.value)
+            elif isinstance(node, TermValue):
+                r = self._term_range(node)
+            else:
+                args = [ranges[id(a)] for a in node.args]
+                domain = node.op.domain
+                if domain is not None:
+                    operand = args[domain.operand]
+                    if domain.never is not None and domain.never(operand):
+                        raise SpecError(domain.never_error.format(range=operand), node.span)
+                    if domain.maybe(operand):
+                        self.warnings.append(f"{self._where(node.span)}: {domain.maybe_warning.format(range=operand)}")
+                r = node.op.range(*args)
+            ranges[id(node)] = r
 
     def _term_range(self, value: TermValue) -> Interval:
         entry = self.uses[value.use]
@@ -396,46 +367,6 @@ class _Checker:
         except Exception as exc:  # a plugin's range function
             raise SpecError(f"term {entry['term'].name!r}: cannot compute its range: {exc}", value.span) from None
         return Interval(lo, hi)
-
-    def _op_range(self, ir: Op) -> Interval:
-        args = [self._range(a) for a in ir.args]
-        op = ir.op
-        if op == "neg":
-            return iv.neg(args[0])
-        if op == "add":
-            return iv.add(*args)
-        if op == "sub":
-            return iv.sub(*args)
-        if op == "mul":
-            return iv.mul(*args)
-        if op == "div":
-            if args[1].contains(0.0):
-                self.warnings.append(f"{self._where(ir.span)}: the divisor can be zero; its range is {args[1]}")
-            return iv.div(*args)
-        if op in ("lt", "le", "gt", "ge", "eq", "ne", "and", "or", "not"):
-            return iv.UNIT
-        if op == "where":
-            cond = iv.truth(args[0])
-            if cond.lo == cond.hi:
-                return args[1] if cond.lo else args[2]
-            return args[1].hull(args[2])
-        if op == "min":
-            return iv.minimum(*args)
-        if op == "max":
-            return iv.maximum(*args)
-        if op == "clip":
-            return iv.minimum(iv.maximum(args[0], args[1]), args[2])
-        if op == "abs":
-            return iv.absolute(args[0])
-        if op in ("sin", "cos"):
-            return iv.periodic(args[0], getattr(math, op))
-        if op == "sqrt":
-            if args[0].hi < 0:
-                raise SpecError(f"sqrt of a value that is always negative (range {args[0]})", ir.span)
-            if args[0].lo < 0:
-                self.warnings.append(f"{self._where(ir.span)}: sqrt of a value that can be negative ({args[0]})")
-            return iv.sqrt(args[0])
-        raise AssertionError(op)
 
     def _where(self, span: Span | None) -> str:
         name = self.spec.source.name
@@ -469,26 +400,30 @@ def _check_arg(registry, where: str, param: TermParam, value: Any, span) -> Any:
     if not isinstance(value, str):
         raise SpecError(f"{where} must be a string, not {_type_name(value)}", span)
     if kind == "string" and param.choices is not None and value not in param.choices:
-        raise SpecError(f"{where} must be one of {', '.join(repr(c) for c in param.choices)}, not {value!r}"
+        raise SpecError(f"{where} must be one of {', '.join(repr(c) for c in param.choices)}, not {shown(value)}"
                         f"{did_you_mean(value, param.choices)}", span)
     if kind == "regex":
         try:
-            re.compile(value)
-        except re.error as exc:
+            regexes.check(value)
+        except regexes.CostlyRegex as exc:
+            raise SpecError(f"{where} is refused: {exc}", span) from None
+        except regexes.InvalidRegex as exc:
             raise SpecError(f"{where} is not a valid regular expression: {exc}", span) from None
     if kind == "judge" and registry.get("judges", value) is None:
         names = registry.names("judges")
-        raise SpecError(f"unknown judge {value!r}{did_you_mean(value, names)} (judges: {', '.join(names)})", span)
+        raise SpecError(f"unknown judge {shown(value)}{did_you_mean(value, names)} (judges: {', '.join(names)})",
+                        span)
     if kind == "extractor":
         from .answers import resolve
 
         if resolve(value, lambda x: registry.get("extractors", x)) is None:
             names = registry.names("extractors") + ["tag:NAME"]
-            raise SpecError(f"unknown extractor {value!r}{did_you_mean(value, names)} "
+            raise SpecError(f"unknown extractor {shown(value)}{did_you_mean(value, names)} "
                             f"(extractors: {', '.join(names)})", span)
     if kind == "tools" and registry.toolset(value) is None:
         sets = registry.toolsets()
-        raise SpecError(f"unknown toolset {value!r}{did_you_mean(value, sets)} (toolsets: {', '.join(sets)})", span)
+        raise SpecError(f"unknown toolset {shown(value)}{did_you_mean(value, sets)} (toolsets: {', '.join(sets)})",
+                        span)
     return value
 
 
@@ -498,14 +433,15 @@ def _type_name(value: Any) -> str:
     if isinstance(value, (int, float)):
         return f"the number {value:g}"
     if isinstance(value, str):
-        return f"the string {value!r}"
+        return f"the string {shown(value)}"
     return type(value).__name__
 
 
 def _coerce(name: str, raw: Any, default: Any, filename: str) -> Any:
-    """An override from `--set` or keyword arguments, converted to the default's type."""
+    """An override from `--set` (text) or keyword arguments (Python values), converted to
+    the default's type. Both go through here, so they get the same checks."""
     def fail(expected: str):
-        return SpecError(f"parameter {name!r} takes {expected}; got {raw!r}", filename=filename)
+        return SpecError(f"parameter {name!r} takes {expected}; got {shown(raw)}", filename=filename)
 
     if isinstance(default, bool):
         if isinstance(raw, bool):
@@ -516,13 +452,14 @@ def _coerce(name: str, raw: Any, default: Any, filename: str) -> Any:
     if isinstance(default, (int, float)):
         if isinstance(raw, bool):
             raise fail("a number")
-        if isinstance(raw, (int, float)):
-            value = float(raw)
-        else:
-            try:
-                value = float(str(raw))
-            except ValueError:
-                raise fail("a number") from None
+        try:
+            # float() of an int too large for a float raises OverflowError; of a string
+            # too large, it returns inf. Both are "not finite".
+            value = float(raw) if isinstance(raw, (int, float)) else float(str(raw))
+        except OverflowError:
+            raise fail("a finite number") from None
+        except ValueError:
+            raise fail("a number") from None
         if not math.isfinite(value):
             raise fail("a finite number")
         return value
@@ -534,65 +471,97 @@ def _coerce(name: str, raw: Any, default: Any, filename: str) -> Any:
 
 
 def _weights(statements, labels: Mapping[tuple, str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """How each term enters the reward: its constant factors where it enters linearly,
-    otherwise 'gate', 'condition' or 'nonlinear'."""
-    out: dict[str, set] = {}
+    """How each term enters the reward: the constant factors along the paths by which it
+    enters linearly, otherwise 'gate', 'condition' or 'nonlinear' (see `ops.Role`).
 
-    def add(key: str, label) -> None:
-        out.setdefault(key, set()).add(label)
-
-    def walk(ir: IR, factor: float | None, role: str) -> None:
-        if isinstance(ir, Const):
-            return
-        if isinstance(ir, TermValue):
-            add(labels[ir.use], factor if factor is not None else role)
-            return
-        op, args = ir.op, ir.args
-        if factor is None:
-            for a in args:
-                walk(a, None, role)
-            return
-        if op == "add":
-            walk(args[0], factor, role)
-            walk(args[1], factor, role)
-        elif op == "sub":
-            walk(args[0], factor, role)
-            walk(args[1], -factor, role)
-        elif op == "neg":
-            walk(args[0], -factor, role)
-        elif op == "mul" and isinstance(args[0], Const):
-            walk(args[1], factor * args[0].value, role)
-        elif op == "mul" and isinstance(args[1], Const):
-            walk(args[0], factor * args[1].value, role)
-        elif op == "div" and isinstance(args[1], Const):
-            walk(args[0], factor / args[1].value, role)
-        elif op == "where":
-            walk(args[0], None, "condition")
-            walk(args[1], factor, role)
-            walk(args[2], factor, role)
-        elif op in ("lt", "le", "gt", "ge", "eq", "ne", "and", "or", "not"):
-            for a in args:
-                walk(a, None, "condition")
-        else:
-            for a in args:
-                walk(a, None, "nonlinear")
-
+    Each node is visited once, after every node that uses it (reverse `postorder`), with
+    the set of weights that reach it; a set of more than `MAX_WEIGHTS` factors becomes
+    `linear`. So the work is linear in the size of the graph, where following each path
+    separately would double with every binding that uses the previous one twice."""
+    roots: list[tuple[IR, ops.Weight]] = []
     for st in statements:
         if isinstance(st, GuardIR):
-            walk(st.cond, None, "gate")
-            walk(st.otherwise, 1.0, "gate")
+            roots += [(st.cond, ops.GATE), (st.otherwise, 1.0)]
         else:
-            walk(st.value, 1.0, "nonlinear")
+            roots.append((st.value, 1.0))
+    order = list(postorder(r for r, _ in roots))
+    reaching: dict[int, set] = {}
+    for root, weight in roots:
+        reaching.setdefault(id(root), set()).add(weight)
+    out: dict[str, set] = {}
+    for node in reversed(order):
+        weights = reaching.pop(id(node), set())
+        factors = [w for w in weights if not isinstance(w, str)]
+        if len(factors) > MAX_WEIGHTS:
+            weights = {w for w in weights if isinstance(w, str)} | {ops.LINEAR}
+        if isinstance(node, TermValue):
+            out.setdefault(labels[node.use], set()).update(weights)
+            continue
+        if not isinstance(node, Op):
+            continue
+        constants = tuple(a.value if isinstance(a, Const) else None for a in node.args)
+        for weight in weights:
+            if isinstance(weight, str) and weight != ops.LINEAR:
+                passed = (weight,) * len(node.args)  # a role word holds for everything below
+            else:
+                passed = node.op.operand_weights(weight, constants)
+            for arg, w in zip(node.args, passed):
+                if w is not None and not isinstance(arg, Const):
+                    reaching.setdefault(id(arg), set()).add(w)
     result = []
-    for key, labels in out.items():
-        numbers = sorted((x for x in labels if not isinstance(x, str)), key=lambda x: -abs(x))
-        words = sorted(x for x in labels if isinstance(x, str))
+    for key in _first_reached(roots, labels):
+        found = out[key]
+        numbers = sorted((x for x in found if not isinstance(x, str)), key=lambda x: -abs(x))
+        words = sorted(x for x in found if isinstance(x, str))
         result.append((key, tuple([f"{x:.4g}" for x in numbers] + words)))
     return tuple(result)
 
 
+def _first_reached(roots, labels: Mapping[tuple, str]) -> list[str]:
+    """Term labels in the order a walk of the statements, operands left to right, first
+    reaches them (the order `mentor compile` lists weights in)."""
+    seen: dict[str, None] = {}
+    visited: set[int] = set()
+    for root, _ in roots:
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if id(node) in visited:
+                continue
+            visited.add(id(node))
+            if isinstance(node, TermValue):
+                seen.setdefault(labels[node.use], None)
+            elif isinstance(node, Op):
+                stack.extend(reversed(node.args))
+    return list(seen)
+
+
+def _validate(spec: n.Spec) -> None:
+    """What the parser guarantees of the specs it makes, checked again for specs built in
+    Python: a reward, finite numbers, known operators, bounded nesting."""
+    if not spec.rewards:
+        raise SpecError("no reward declared: add a 'reward NAME:' block", spec.span)
+    for expr in n.expressions(spec):
+        deep = n.too_deep(expr)
+        if deep is not None:
+            raise SpecError(f"expression nested more than {n.MAX_DEPTH} levels deep", deep.span)
+        for node in n.walk(expr):
+            if isinstance(node, n.Number):
+                if isinstance(node.value, bool) or not isinstance(node.value, (int, float)) \
+                        or not math.isfinite(node.value):
+                    raise SpecError(f"number {shown(node.value)} is not a finite number", node.span)
+            elif isinstance(node, n.Binary):
+                if node.op not in ops.INFIX:
+                    raise SpecError(f"unknown operator {shown(node.op)}", node.span)
+            elif isinstance(node, n.Unary):
+                if node.op not in ops.PREFIX and node.op != "+":
+                    raise SpecError(f"unknown prefix operator {shown(node.op)}", node.span)
+
+
 def check(spec: n.Spec, registry, overrides: Mapping[str, Any] | None = None) -> CheckedSpec:
     """Check a parsed spec against a registry. Raises `SpecError` with a position."""
+    if not isinstance(spec, n.Spec):
+        raise SpecError(f"expected a Spec, got {type(spec).__name__}")
     try:
         return _Checker(spec, registry, overrides).run()
     except SpecError as exc:
@@ -603,5 +572,3 @@ def check(spec: n.Spec, registry, overrides: Mapping[str, Any] | None = None) ->
                 exc.notes.append(f"plugin{'s' if len(failed) > 1 else ''} {', '.join(map(repr, failed))} "
                                  "failed to load; see `mentor plugins`")
         raise exc.with_source(spec.source) from None
-    except RecursionError:
-        raise SpecError("spec is nested too deeply", Span(1, 1), spec.source) from None

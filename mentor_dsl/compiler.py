@@ -3,6 +3,7 @@
 Lowering shares structure: equal sub-expressions become one instruction (hash-consing),
 so a term or a sub-expression is computed once however often the spec writes it. The
 plan holds no tensors; `plan.bind(device)` returns the callable that runs it.
+Instructions name their operator (`ops.BY_NAME`), so a plan is plain data.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from typing import Any, Mapping
 from .checker import check
 from .errors import SpecError, Span
 from .intervals import Interval
-from .ir import IR, CheckedReward, Const, GuardIR, Op, TermUse, TermValue
+from .ir import CheckedReward, Const, GuardIR, Op, TermUse, TermValue, postorder
 from .nodes import Spec
-from .parser import parse
+from .parser import parse, without_cycle_collection
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ class _Lowering:
         self.term_index = {t.use: i for i, t in enumerate(terms)}
         self.instrs: list[Instr] = []
         self.memo: dict[int, int] = {}
+        self.seen: set[int] = set()
         self.consed: dict[tuple, int] = {}
         self.used_terms: list[int] = []
 
@@ -144,23 +146,21 @@ class _Lowering:
             self.consed[key] = reg
         return reg
 
-    def lower(self, ir: IR) -> int:
-        reg = self.memo.get(id(ir))
-        if reg is not None:
-            return reg
-        if isinstance(ir, Const):
-            reg = self.emit("const", value=ir.value, span=ir.span)
-        elif isinstance(ir, TermValue):
-            index = self.term_index[ir.use]
-            if index not in self.used_terms:
-                self.used_terms.append(index)
-            reg = self.emit("term", value=index, span=ir.span)
-        else:
-            assert isinstance(ir, Op)
-            args = tuple(self.lower(a) for a in ir.args)
-            reg = self.emit(ir.op, args, span=ir.span)
-        self.memo[id(ir)] = reg
-        return reg
+    def lower(self, root) -> int:
+        """The register holding `root`, emitting what it needs (each node once)."""
+        for ir in postorder((root,), self.seen):
+            if isinstance(ir, Const):
+                reg = self.emit("const", value=ir.value, span=ir.span)
+            elif isinstance(ir, TermValue):
+                index = self.term_index[ir.use]
+                if index not in self.used_terms:
+                    self.used_terms.append(index)
+                reg = self.emit("term", value=index, span=ir.span)
+            else:
+                assert isinstance(ir, Op)
+                reg = self.emit(ir.op.name, tuple(self.memo[id(a)] for a in ir.args), span=ir.span)
+            self.memo[id(ir)] = reg
+        return self.memo[id(root)]
 
 
 def lower(reward: CheckedReward, terms: tuple[TermUse, ...]) -> RewardProgram:
@@ -181,54 +181,51 @@ def _freeze(params: Mapping[str, Any] | None) -> tuple:
     return tuple(sorted((k, v if not isinstance(v, list) else tuple(v)) for k, v in (params or {}).items()))
 
 
+#: Plans kept per spec (one per registry and set of parameter overrides).
+_PLANS_PER_SPEC = 32
+
+
 @lru_cache(maxsize=256)
-def _compile_cached(text: str, name: str, fingerprint: tuple, params: tuple, registry_ref) -> Plan:
-    registry = registry_ref()
-    spec = parse(text, name)
-    return _compile_spec(spec, registry, dict(params))
+def _parse_cached(text: str, name: str) -> Spec:
+    return parse(text, name)
 
 
 def _compile_spec(spec: Spec, registry, params: Mapping[str, Any]) -> Plan:
-    checked = check(spec, registry, params)
-    programs = tuple(lower(r, checked.terms) for r in checked.rewards)
+    with without_cycle_collection():
+        checked = check(spec, registry, params)
+        programs = tuple(lower(r, checked.terms) for r in checked.rewards)
     return Plan(spec.source.name, spec.source.text, checked.params, checked.options, checked.terms, programs,
                 checked.warnings)
 
 
-class _Ref:
-    """Keeps the registry out of the cache key (the fingerprint stands for it)."""
-
-    def __init__(self, registry):
-        self.registry = registry
-
-    def __call__(self):
-        return self.registry
-
-    def __hash__(self) -> int:
-        return 0
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, _Ref)
-
-
 def compile(spec: Spec | str, registry=None, params: Mapping[str, Any] | None = None, *,
             name: str = "<string>") -> Plan:
-    """Compile spec text (or a parsed `Spec`) to a `Plan`. Plans are cached by source text,
-    name, registry and parameter overrides."""
+    """Compile a `Spec` (parsed, or built in Python) or spec text to a `Plan`.
+
+    Plans are cached on the spec (specs are frozen), by registry and parameter overrides;
+    text is parsed once per (text, name), so the same text gives the same plan. `name`
+    names text in messages; a `Spec` carries its own."""
     if registry is None:
         from .plugins import registry as current
 
         registry = current()
-    if isinstance(spec, Spec):
-        text, name = spec.source.text, spec.source.name
-    else:
-        text = spec
+    if isinstance(spec, str):
+        spec = _parse_cached(spec, name)
+    elif not isinstance(spec, Spec):
+        raise TypeError(f"compile() takes spec text or a Spec, not {type(spec).__name__}")
+    key = (registry.fingerprint, _freeze(params))
     try:
-        return _compile_cached(text, name, registry.fingerprint, _freeze(params), _Ref(registry))
-    except TypeError as exc:  # unhashable override values
-        if "unhashable" not in str(exc):
-            raise
-        return _compile_spec(parse(text, name), registry, params or {})
+        hash(key)
+    except TypeError:  # an override value that cannot be a cache key: compile without caching
+        return _compile_spec(spec, registry, params or {})
+    plans = spec.__dict__.setdefault("_plans", {})  # the spec is frozen; its cache is not a field
+    plan = plans.get(key)
+    if plan is None:
+        plan = _compile_spec(spec, registry, params or {})
+        if len(plans) >= _PLANS_PER_SPEC:
+            plans.pop(next(iter(plans)))
+        plans[key] = plan
+    return plan
 
 
 def dumps(plan: Plan) -> str:

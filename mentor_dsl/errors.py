@@ -36,16 +36,37 @@ class Span:
 
 @dataclass(frozen=True)
 class Source:
-    """A spec's text and the name it is reported under (a path, a library name or '<string>')."""
+    """A spec's text and the name it is reported under (a path, a library name or '<string>').
 
-    text: str
+    A spec built in Python has no text: its errors name no line.
+    """
+
+    text: str = ""
     name: str = "<string>"
 
     def line(self, number: int) -> str | None:
-        lines = self.text.splitlines()
-        if 1 <= number <= len(lines):
-            return lines[number - 1]
-        return None
+        """Line `number` (1-based) as the lexer counts lines: only '\\n' ends a line (a '\\r'
+        before it belongs to the line ending). `str.splitlines()` would also split at '\\r',
+        '\\x0b', '\\x0c', '\\x1c'-'\\x1e', '\\x85', '\\u2028' and '\\u2029', which the lexer keeps
+        inside a line (in a string or comment, or as an unexpected character), and carets would
+        land under the wrong line."""
+        if number < 1:
+            return None
+        start = 0
+        for _ in range(number - 1):
+            start = self.text.find("\n", start) + 1
+            if start == 0:
+                return None
+        if start == len(self.text) and number > 1:
+            return None  # the text ends with a newline: there is no line after it
+        end = self.text.find("\n", start)
+        line = self.text[start:] if end < 0 else self.text[start:end]
+        return line[:-1] if line.endswith("\r") else line
+
+    def line_count(self) -> int:
+        """How many lines the lexer sees (a final newline does not start another)."""
+        count = self.text.count("\n")
+        return count if self.text.endswith("\n") else count + 1
 
 
 class MentorError(Exception):
@@ -102,16 +123,79 @@ class SpecError(MentorError):
         out = [f"{where}: error: {self.message}"]
         text = self.source.line(self.span.line) if (self.source and self.span) else None
         if text is not None:
-            text = text.expandtabs(4).rstrip("\n")
-            start = self.span.column - 1
-            width = 1
+            end = None
             if self.span.end_line == self.span.line and self.span.end_column:
-                width = max(1, self.span.end_column - self.span.column)
-            width = max(1, min(width, len(text) - start)) if start < len(text) else 1
-            out.append(f"    {text}")
-            out.append("    " + " " * start + "^" + "~" * (width - 1))
+                end = self.span.end_column - 1
+            out.extend(excerpt(text, self.span.column - 1, end))
         out.extend(f"{where}: note: {note}" for note in self.notes)
         return "\n".join(out)
+
+
+#: Source lines longer than this are shown as a window around the caret.
+EXCERPT_WIDTH = 200
+
+
+def _visible(ch: str) -> str:
+    """One printable cell for a character that would move the terminal's cursor."""
+    code = ord(ch)
+    if code < 0x20:
+        return chr(0x2400 + code)  # the control pictures: '\\r' shows as U+240D
+    if code == 0x7F or 0x80 <= code < 0xA0 or ch in "\u2028\u2029":
+        return "\ufffd"
+    return ch
+
+
+def excerpt(line: str, start: int, end: int | None) -> list[str]:
+    """A source line and the caret line under characters [start, end) of it.
+
+    Tabs expand to 4 columns, and columns are counted after expanding them, so the caret
+    stays under its character whatever precedes it. Other control characters show as one
+    cell each. A line longer than `EXCERPT_WIDTH` is cut to a window around the caret."""
+    # A megabyte line: only the part around the caret can be shown.
+    cut = max(0, start - 2 * EXCERPT_WIDTH)
+    piece = line[cut:max(start, 0) + 2 * EXCERPT_WIDTH]
+    cut_left, cut_right = cut > 0, cut + len(piece) < len(line)
+    start -= cut
+    end = None if end is None else min(end - cut, len(piece))
+    cells: list[str] = []
+    columns: list[int] = []  # the display column where each character starts
+    for ch in piece:
+        columns.append(len(cells))
+        if ch == "\t":
+            cells.extend(" " * (4 - len(cells) % 4))
+        else:
+            cells.append(_visible(ch))
+    columns.append(len(cells))
+    first = columns[max(0, min(start, len(piece)))]
+    if start > len(piece):
+        first += start - len(piece)  # past the end of the line (an error at its end)
+    last = columns[end] if end is not None and end > start else first + 1
+    total = len(cells)
+    left, right = 0, total
+    if total > EXCERPT_WIDTH:
+        left = max(0, min(first - EXCERPT_WIDTH // 4, total - EXCERPT_WIDTH))
+        right = left + EXCERPT_WIDTH
+    shown_cells = cells[left:right]
+    if left or cut_left:
+        shown_cells[:3] = "..."
+    if right < total or cut_right:
+        shown_cells[-3:] = "..."
+    caret = first - left
+    # The tildes stop at the end of the line, or where the excerpt cuts it.
+    limit = right - left - 3 if (right < total or cut_right) else max(total, first + 1) - left
+    width = max(1, min(last - first, limit - caret))
+    return [f"    {''.join(shown_cells)}", "    " + " " * caret + "^" + "~" * (width - 1)]
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """`repr(value)`, cut to about `limit` characters: a spec may hold megabyte strings, and
+    Python refuses to print integers of more than 4,300 digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    if isinstance(value, str) and len(value) > limit:
+        return repr(value[:limit]) + f"... ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 class RecordError(MentorError):
@@ -192,5 +276,7 @@ class TrainingError(MentorError):
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """'; did you mean 'x'?' for the closest candidate, or '' when nothing is close."""
+    if len(name) > 100:  # no name is that long, and comparing a megabyte string takes seconds
+        return ""
     matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
     return f"; did you mean {matches[0]!r}?" if matches else ""

@@ -34,8 +34,7 @@ class Interval:
 def _fmt(x: float) -> str:
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
-    text = f"{x:.6g}"
-    return text
+    return f"{x + 0.0:.6g}"  # + 0.0: an end of -0.0 (from negating 0) prints as 0
 
 
 UNIT = Interval(0.0, 1.0)
@@ -68,13 +67,26 @@ def mul(a: Interval, b: Interval) -> Interval:
     return Interval(min(products), max(products))
 
 
+def _quotients(x: float, y: float) -> tuple[float, ...]:
+    """Bounds of u / v for u near `x` and v near `y` (y is not 0; either may be infinite)."""
+    if math.isinf(x) and math.isinf(y):
+        # Both unbounded: the quotient takes every value of its sign.
+        return (0.0, math.copysign(INF, x) * math.copysign(1.0, y))
+    if x == 0 or math.isinf(y):
+        return (0.0,)
+    return (x / y,)
+
+
 def div(a: Interval, b: Interval) -> Interval:
     if a.lo == a.hi == 0:
         return Interval(0.0, 0.0)
     if b.contains(0.0):
         return ANY
-    inverse = Interval(1.0 / b.hi if b.hi else -INF, 1.0 / b.lo if b.lo else INF)
-    return mul(a, inverse)
+    # Quotients of the ends themselves, not products with 1/b: `x / y` and `x * (1 / y)`
+    # round differently, and the range must hold what the runtime computes. Division
+    # rounds monotonically, so the ends bound every quotient in between.
+    candidates = [q for x in (a.lo, a.hi) for y in (b.lo, b.hi) for q in _quotients(x, y)]
+    return Interval(min(candidates), max(candidates))
 
 
 def minimum(*xs: Interval) -> Interval:

@@ -119,7 +119,16 @@ class RewardDecl(Node):
 
 @dataclass(frozen=True)
 class Spec(Node):
-    """A parsed file: parameters, options and rewards in source order."""
+    """A spec: parameters, options and rewards in source order.
+
+    `parse` makes one from text; tools that generate rewards can build one directly,
+    without text (`source` then holds none, and errors name no line):
+
+        Spec(rewards=(RewardDecl("r", (Result(Binary("*", Number(0.5), Name("finished"))),)),))
+
+    `compile(spec)` caches its plans on the spec itself (it is frozen, so a plan can
+    never go stale); `dataclasses.replace` makes a new spec with a cache of its own.
+    """
 
     params: tuple[ParamDecl, ...] = ()
     options: tuple[OptionDecl, ...] = ()
@@ -131,17 +140,54 @@ class Spec(Node):
         return tuple(r.name for r in self.rewards)
 
 
+#: Expressions nested deeper than this are refused, with an error at the first expression
+#: past the limit: they are never written by hand, and the checker walks expressions
+#: recursively.
+MAX_DEPTH = 100
+
+
+def children(expr: Expr) -> tuple[Expr, ...]:
+    """The direct sub-expressions of `expr`, left to right."""
+    if isinstance(expr, Call):
+        return (*expr.args, *(k.value for k in expr.keywords))
+    if isinstance(expr, Unary):
+        return (expr.operand,)
+    if isinstance(expr, Binary):
+        return (expr.left, expr.right)
+    if isinstance(expr, IfExpr):
+        return (expr.cond, expr.then, expr.otherwise)
+    return ()
+
+
+def too_deep(expr: Expr, limit: int = MAX_DEPTH) -> Expr | None:
+    """The first sub-expression (in source order) that is more than `limit` levels deep,
+    or None. Iterative, so any depth can be measured."""
+    stack = [(expr, 1)]
+    while stack:
+        node, level = stack.pop()
+        if level > limit:
+            return node
+        stack.extend((child, level + 1) for child in reversed(children(node)))
+    return None
+
+
+def expressions(spec: "Spec"):
+    """Every top-level expression of a spec, in source order."""
+    for decl in (*spec.params, *spec.options):
+        yield decl.value
+    for reward in spec.rewards:
+        for stmt in reward.body:
+            if isinstance(stmt, Guard):
+                yield stmt.cond
+                yield stmt.otherwise
+            else:
+                yield stmt.value
+
+
 def walk(expr: Expr):
     """Every sub-expression of `expr`, parents before children."""
     stack = [expr]
     while stack:
         node = stack.pop()
         yield node
-        if isinstance(node, Call):
-            stack.extend(reversed([*node.args, *(k.value for k in node.keywords)]))
-        elif isinstance(node, Unary):
-            stack.append(node.operand)
-        elif isinstance(node, Binary):
-            stack.extend((node.right, node.left))
-        elif isinstance(node, IfExpr):
-            stack.extend((node.otherwise, node.then, node.cond))
+        stack.extend(reversed(children(node)))

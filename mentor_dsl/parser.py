@@ -1,26 +1,28 @@
 """Text -> syntax tree. No torch, no registry: `parse` only knows the grammar.
 
-One LALR parser is built on first use and cached. Every failure becomes a `SpecError`
-with a line and column; nothing else escapes `parse`.
+One LALR parser is built on first use and cached. It builds the syntax tree's nodes as it
+reduces (Lark's inline transformer), with no intermediate parse tree and no recursion,
+so no input can exhaust the stack. Every failure becomes a `SpecError` with a line and
+column; nothing else escapes `parse`.
 """
 
 from __future__ import annotations
 
+import gc
 import math
+import re
+import threading
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from lark import Lark, Token, Transformer
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.indenter import Indenter
 
 from . import nodes as n
-from .errors import MentorError, Source, SpecError, Span
-
-#: Deeper expressions are refused: they are never written by hand, and the later stages
-#: walk the tree recursively.
-MAX_DEPTH = 100
-
+from .errors import Source, SpecError, Span
+from .nodes import MAX_DEPTH
 
 class _SpecIndenter(Indenter):
     NL_type = "_NL"
@@ -50,115 +52,169 @@ class _SpecIndenter(Indenter):
             )
 
 
-@lru_cache(maxsize=1)
-def _parser() -> Lark:
-    grammar = resources.files(__package__).joinpath("grammar.lark").read_text(encoding="utf-8")
-    # The basic lexer, not the contextual one: keywords must never lex as names.
-    return Lark(grammar, parser="lalr", lexer="basic", postlex=_SpecIndenter(),
-                propagate_positions=True, maybe_placeholders=False)
-
-
-def _span(meta) -> Span | None:
-    return Span.of(meta)
-
-
+_ESCAPE = re.compile(r"""\\(["'\\nt])""")
 _ESCAPES = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "t": "\t"}
 
 
 def _unquote(text: str) -> str:
-    body, out, i = text[1:-1], [], 0
-    while i < len(body):
-        ch = body[i]
-        if ch == "\\" and i + 1 < len(body) and body[i + 1] in _ESCAPES:
-            out.append(_ESCAPES[body[i + 1]])
-            i += 2
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
+    return _ESCAPE.sub(lambda m: _ESCAPES[m.group(1)], text[1:-1])
 
 
-@v_args(meta=True)
+def _bounds(x) -> Span:
+    """Where a token, a node or a parenthesised group lies in the text."""
+    if isinstance(x, Token):
+        return Span(x.line, x.column, x.end_line, x.end_column)
+    if isinstance(x, _Group):
+        return x.extent
+    return x.span
+
+
+def _extent(first, last) -> Span:
+    a, b = _bounds(first), _bounds(last)
+    return Span(a.line, a.column, b.end_line, b.end_column)
+
+
+class _Group:
+    """A parenthesised expression while parsing: the expression keeps its own span, and
+    the expressions around it extend to the parentheses."""
+
+    __slots__ = ("node", "extent")
+
+    def __init__(self, node, extent: Span):
+        self.node, self.extent = node, extent
+
+
+def _node(x):
+    while isinstance(x, _Group):
+        x = x.node
+    return x
+
+
 class _ToNodes(Transformer):
-    def start(self, meta, items):
+    """Called by the parser as it reduces each rule, children before parents.
+
+    Errors found here (a number too large) are collected, not raised: a syntax error
+    anywhere in the file is reported first, as the user must fix it first."""
+
+    def __init__(self):
+        super().__init__()
+        self.errors: list[SpecError] = []
+
+    def start(self, items):
         return items
 
-    def param_decl(self, meta, children):
+    def param_decl(self, children):
         name, value = children
-        return n.ParamDecl(str(name), value, span=Span.of(name))
+        return n.ParamDecl(str(name), _node(value), span=_bounds(name))
 
-    def option_decl(self, meta, children):
+    def option_decl(self, children):
         name, value = children
-        return n.OptionDecl(str(name), value, span=Span.of(name))
+        return n.OptionDecl(str(name), _node(value), span=_bounds(name))
 
-    def reward_decl(self, meta, children):
+    def reward_decl(self, children):
         name, *body = children
-        return n.RewardDecl(str(name), tuple(body), span=Span.of(name))
+        return n.RewardDecl(str(name), tuple(body), span=_bounds(name))
 
-    def binding(self, meta, children):
+    def binding(self, children):
         name, value = children
-        return n.Binding(str(name), value, span=Span.of(name))
+        return n.Binding(str(name), _node(value), span=_bounds(name))
 
-    def guard(self, meta, children):
-        cond, otherwise = children
-        return n.Guard(cond, otherwise, span=_span(meta))
+    def guard(self, children):
+        keyword, cond, otherwise = children
+        return n.Guard(_node(cond), _node(otherwise), span=_extent(keyword, otherwise))
 
-    def result(self, meta, children):
-        (value,) = children
+    def result(self, children):
+        value = _node(children[0])
         return n.Result(value, span=value.span)
 
-    def if_expr(self, meta, children):
-        cond, then, otherwise = children
-        return n.IfExpr(cond, then, otherwise, span=_span(meta))
+    def if_expr(self, children):
+        keyword, cond, then, otherwise = children
+        return n.IfExpr(_node(cond), _node(then), _node(otherwise), span=_extent(keyword, otherwise))
 
-    def binary(self, meta, children):
+    def binary(self, children):
         left, op, right = children
-        return n.Binary(str(op), left, right, span=_span(meta))
+        return n.Binary(str(op), _node(left), _node(right), span=_extent(left, right))
 
-    def unary(self, meta, children):
+    def unary(self, children):
         op, operand = children
-        return n.Unary(str(op), operand, span=_span(meta))
+        return n.Unary(str(op), _node(operand), span=_extent(op, operand))
 
-    def number(self, meta, children):
+    def number(self, children):
         (tok,) = children
         value = float(tok)
         if not math.isfinite(value):
-            raise SpecError(f"number {str(tok)!r} is too large", Span.of(tok))
-        return n.Number(value, span=Span.of(tok))
+            self.errors.append(SpecError(f"number {str(tok)!r} is too large", _bounds(tok)))
+            value = 0.0
+        return n.Number(value, span=_bounds(tok))
 
-    def string(self, meta, children):
+    def string(self, children):
         (tok,) = children
-        return n.String(_unquote(str(tok)), span=Span.of(tok))
+        return n.String(_unquote(str(tok)), span=_bounds(tok))
 
-    def true(self, meta, children):
-        return n.Bool(True, span=_span(meta))
+    def true(self, children):
+        return n.Bool(True, span=_bounds(children[0]))
 
-    def false(self, meta, children):
-        return n.Bool(False, span=_span(meta))
+    def false(self, children):
+        return n.Bool(False, span=_bounds(children[0]))
 
-    def name(self, meta, children):
+    def name(self, children):
         (tok,) = children
-        return n.Name(str(tok), span=Span.of(tok))
+        return n.Name(str(tok), span=_bounds(tok))
 
-    def keyword(self, meta, children):
+    def keyword(self, children):
         name, value = children
-        return n.Keyword(str(name), value, span=Span.of(name))
+        return n.Keyword(str(name), _node(value), span=_bounds(name))
 
-    def call(self, meta, children):
+    def call(self, children):
         name, *rest = children
-        args = [c for c in rest if not isinstance(c, (Token, n.Keyword))]
-        keywords = [c for c in rest if isinstance(c, n.Keyword)]
-        # Positional arguments after keywords are ambiguous; refuse them like Python does.
-        seen_keyword = False
+        args, keywords = [], []
         for c in rest:
+            if isinstance(c, Token):
+                continue
+            c = _node(c)
             if isinstance(c, n.Keyword):
-                seen_keyword = True
-            elif not isinstance(c, Token) and seen_keyword:
-                raise SpecError("positional argument follows keyword argument", c.span)
-        return n.Call(str(name), tuple(args), tuple(keywords), span=_span(meta))
+                keywords.append(c)
+            else:
+                if keywords:
+                    # Positional arguments after keywords are ambiguous; refuse them like Python does.
+                    self.errors.append(SpecError("positional argument follows keyword argument", c.span))
+                args.append(c)
+        return n.Call(str(name), tuple(args), tuple(keywords), span=_extent(name, children[-1]))
 
-    def group(self, meta, children):
-        return children[1]
+    def group(self, children):
+        lpar, expr, rpar = children
+        return _Group(expr, _extent(lpar, rpar))
+
+
+@contextmanager
+def without_cycle_collection():
+    """Pause Python's cyclic garbage collector while building a large structure.
+
+    A spec's nodes, IR and plan hold no reference cycles (reference counting frees them),
+    but each of the collector's full passes walks every live object: building 200,000
+    bindings triggered a dozen of them, and parsing and checking grew faster than the
+    spec. Restores the collector's previous state, so nesting and threads are safe."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+#: The parser's node builder holds the errors of the parse in progress, and the indenter
+#: its indentation stack: one parse at a time.
+_BUILDER = _ToNodes()
+_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    grammar = resources.files(__package__).joinpath("grammar.lark").read_text(encoding="utf-8")
+    # The basic lexer, not the contextual one: keywords must never lex as names.
+    return Lark(grammar, parser="lalr", lexer="basic", postlex=_SpecIndenter(), transformer=_BUILDER,
+                maybe_placeholders=False)
 
 
 # -- error messages --------------------------------------------------------------------------
@@ -220,40 +276,36 @@ def _expected(names) -> str:
 def _token_span(tok: Token, text: str) -> Span:
     if tok.type == "_INDENT" and tok.end_line is not None:
         return Span(tok.end_line, tok.end_column)
-    if getattr(tok, "line", None) is None:
-        lines = text.splitlines() or [""]
-        return Span(len(lines), len(lines[-1]) + 1)
+    if getattr(tok, "line", None) is None:  # the end of the file
+        source = Source(text)
+        last = source.line_count()
+        return Span(last, len(source.line(last) or "") + 1)
     return Span(tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+#: What `_unclosed_paren` looks at: strings and comments (skipped whole), parentheses and
+#: newlines. A string ends at its closing quote or, unterminated, before a newline.
+_PAREN_SCAN = re.compile(r"""
+    "[^"\\\n]*(?:\\.[^"\\\n]*)*"?
+  | '[^'\\\n]*(?:\\.[^'\\\n]*)*'?
+  | \#[^\n]*
+  | [()\n]
+""", re.VERBOSE)
 
 
 def _unclosed_paren(text: str, end: int | None = None) -> Span | None:
     """Where the first '(' still open at offset `end` (default: the end) was opened,
     ignoring strings and comments."""
-    stack, line, col, i, quote = [], 1, 1, 0, None
-    end = len(text) if end is None else end
-    while i < end:
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i, col = i + 2, col + 2
-                continue
-            if ch == quote or ch == "\n":
-                quote = None
-        elif ch in "\"'":
-            quote = ch
-        elif ch == "#":
-            while i < len(text) and text[i] != "\n":
-                i += 1
-            continue
+    stack: list[Span] = []
+    line, line_start = 1, 0
+    for m in _PAREN_SCAN.finditer(text, 0, len(text) if end is None else end):
+        ch = m.group()
+        if ch == "\n":
+            line, line_start = line + 1, m.end()
         elif ch == "(":
-            stack.append(Span(line, col))
+            stack.append(Span(line, m.start() - line_start + 1))
         elif ch == ")" and stack:
             stack.pop()
-        if ch == "\n":
-            line, col = line + 1, 1
-        else:
-            col += 1
-        i += 1
     return stack[0] if stack else None
 
 
@@ -288,36 +340,20 @@ def _syntax_error(exc: UnexpectedInput, text: str) -> SpecError:
     return SpecError("syntax error", Span(line, column))
 
 
-def _depth_check(spec_items) -> None:
-    def depth(expr, level):
-        if level > MAX_DEPTH:
-            raise SpecError(f"expression nested more than {MAX_DEPTH} levels deep", expr.span)
-        for child in _children(expr):
-            depth(child, level + 1)
-
-    for item in spec_items:
+def _depth_check(items) -> None:
+    for item in items:
         exprs = [item.value] if not isinstance(item, n.RewardDecl) else [
             e for stmt in item.body for e in ((stmt.cond, stmt.otherwise) if isinstance(stmt, n.Guard) else (stmt.value,))
         ]
         for e in exprs:
-            depth(e, 1)
-
-
-def _children(expr):
-    if isinstance(expr, n.Call):
-        return (*expr.args, *(k.value for k in expr.keywords))
-    if isinstance(expr, n.Unary):
-        return (expr.operand,)
-    if isinstance(expr, n.Binary):
-        return (expr.left, expr.right)
-    if isinstance(expr, n.IfExpr):
-        return (expr.cond, expr.then, expr.otherwise)
-    return ()
+            deep = n.too_deep(e)
+            if deep is not None:
+                raise SpecError(f"expression nested more than {MAX_DEPTH} levels deep", deep.span)
 
 
 def parse(text: str, name: str = "<string>") -> n.Spec:
     """Parse spec text into a `Spec`. Raises `SpecError` (with position) on any problem."""
-    source = Source(text, name)
+    source = Source(text if isinstance(text, str) else "", name)
     try:
         if not isinstance(text, str):
             raise SpecError("spec text must be a string")
@@ -325,22 +361,20 @@ def parse(text: str, name: str = "<string>") -> n.Spec:
             line = text[: text.index("\x00")].count("\n") + 1
             raise SpecError("spec contains a NUL byte (is this a binary file?)", Span(line, 1))
         if not text.strip() or all(
-            not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
+            not ln.strip() or ln.lstrip().startswith("#") for ln in text.split("\n")
         ):
             raise SpecError("empty spec: declare at least one 'reward NAME:' block", Span(1, 1))
-        try:
-            tree = _parser().parse(text if text.endswith("\n") else text + "\n")
-            items = _ToNodes().transform(tree)
-        except VisitError as exc:
-            if isinstance(exc.orig_exc, MentorError):
-                raise exc.orig_exc from None
-            raise SpecError(f"internal error while reading the spec: {exc.orig_exc}") from None
-        except UnexpectedInput as exc:
-            raise _syntax_error(exc, text) from None
-        except RecursionError:
-            raise SpecError(f"expression nested more than {MAX_DEPTH} levels deep", Span(1, 1)) from None
-        except LarkError as exc:
-            raise SpecError(f"syntax error: {exc}", Span(1, 1)) from None
+        with _LOCK, without_cycle_collection():
+            _BUILDER.errors = []
+            try:
+                items = _parser().parse(text if text.endswith("\n") else text + "\n")
+            except UnexpectedInput as exc:
+                raise _syntax_error(exc, text) from None
+            except LarkError as exc:
+                raise SpecError(f"syntax error: {exc}", Span(1, 1)) from None
+            errors, _BUILDER.errors = _BUILDER.errors, []
+        if errors:
+            raise errors[0]
         _depth_check(items)
         spec = n.Spec(
             params=tuple(i for i in items if isinstance(i, n.ParamDecl)),

@@ -2,7 +2,8 @@
 
 Statements run in order over the whole batch. A guard retires the rows it fails, with
 its value; later terms are computed only for the rows still alive, so a truncated
-completion never reaches the judge. Every other operation is one batched tensor op.
+completion never reaches the judge. Every other operation is one batched tensor op: the
+kernel of its entry in ops.py.
 Values a row never needed are NaN in the per-term outputs (reported as null).
 """
 
@@ -10,56 +11,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import torch
 
 from .compiler import Plan, RewardProgram
 from .context import EvalContext
 from .errors import EvaluationError, MentorError
+from .ops import BY_NAME
 from .trajectory import Trajectory
-
-
-def _flag(x: torch.Tensor, dtype) -> torch.Tensor:
-    return x.to(dtype)
-
-
-def _ops(dtype) -> dict[str, Callable[..., torch.Tensor]]:
-    def reduce(fn):
-        def run(*xs):
-            out = xs[0]
-            for x in xs[1:]:
-                out = fn(out, x)
-            return out
-        return run
-
-    return {
-        "neg": torch.neg,
-        "not": lambda a: _flag(a == 0, dtype),
-        "add": torch.add,
-        "sub": torch.sub,
-        "mul": torch.mul,
-        "div": torch.div,
-        "lt": lambda a, b: _flag(a < b, dtype),
-        "le": lambda a, b: _flag(a <= b, dtype),
-        "gt": lambda a, b: _flag(a > b, dtype),
-        "ge": lambda a, b: _flag(a >= b, dtype),
-        "eq": lambda a, b: _flag(a == b, dtype),
-        "ne": lambda a, b: _flag(a != b, dtype),
-        "and": lambda a, b: _flag((a != 0) & (b != 0), dtype),
-        "or": lambda a, b: _flag((a != 0) | (b != 0), dtype),
-        "where": lambda c, a, b: torch.where(c != 0, a, b),
-        "min": reduce(torch.minimum),
-        "max": reduce(torch.maximum),
-        "clip": lambda x, lo, hi: torch.minimum(torch.maximum(x, lo), hi),
-        "abs": torch.abs,
-        "sin": torch.sin,
-        "cos": torch.cos,
-        "sqrt": torch.sqrt,
-    }
-
-
-_OP_WORDS = {"div": "a division", "sqrt": "sqrt()", "mul": "a product", "add": "a sum", "sub": "a difference"}
 
 
 @dataclass
@@ -80,7 +40,6 @@ class BoundPlan:
         self.device = torch.device(device)
         self.dtype = dtype or torch.float64
         self.registry = registry or current()
-        self._ops = _ops(self.dtype)
         self._fns = []
         for use in plan.terms:
             term = self.registry.terms.get(use.term)
@@ -121,7 +80,7 @@ class BoundPlan:
             elif ins.op == "result":
                 result = torch.where(alive, regs[ins.args[0]], result)
             else:
-                regs[k] = self._ops[ins.op](*(regs[a] for a in ins.args))
+                regs[k] = BY_NAME[ins.op].kernel(*(regs[a] for a in ins.args))
         if size and not bool(torch.isfinite(result).all()):
             raise self._non_finite(program, trajs, regs, result)
         values: dict[str, torch.Tensor] = {}
@@ -171,6 +130,6 @@ class BoundPlan:
         value = result[row].item()
         where = ""
         if culprit is not None and culprit.span is not None:
-            what = _OP_WORDS.get(culprit.op, f"{culprit.op}()")
+            what = BY_NAME[culprit.op].words
             where = f" from {what} at {self.plan.source_name}:{culprit.span.line}:{culprit.span.column}"
         return EvaluationError(f"reward {program.name!r} is {value} for record {trajs[row].id!r}{where}")

@@ -141,3 +141,65 @@ def test_tag_extractors_are_accepted():
 def test_param_names_cannot_hide_terms():
     with pytest.raises(SpecError, match="would hide the term"):
         checked("param step = 1\nreward r:\n    step\n")
+
+
+# -- regexes: every compile failure is a positioned spec error, and their cost is bounded -----------
+
+@pytest.mark.parametrize("pattern, message", [
+    ("a{4294967296}", "is not a valid regular expression: the repetition number is too large"),
+    ("(" * 2000 + ")" * 2000, "is not a valid regular expression: groups are nested too deeply"),
+    ("a{2,1}", "is not a valid regular expression: min repeat greater than max repeat"),
+    ("(<think>", "is not a valid regular expression: missing ), unterminated subpattern"),
+    ("a{1001}", "is refused: it repeats 1,001 times; the limit is 1,000"),
+    ("x" * 10_001, "is refused: it is 10,001 characters long; the limit is 10,000"),
+    ("(a+)+$", "is refused: it nests a repeat inside a repeat, as in '(a+)+'"),
+    (r"(?:\s*,)*", "is refused: it nests a repeat inside a repeat"),
+    ("(a{1,3}){2,}", "is refused: it nests a repeat inside a repeat"),
+    ("((a|b)*c)*", "is refused: it nests a repeat inside a repeat"),
+])
+def test_bad_regexes_are_positioned_spec_errors(pattern, message):
+    with pytest.raises(SpecError) as info:
+        checked(f'reward r:\n    format(regex="{pattern}")\n')
+    err = info.value
+    assert message in err.message
+    assert err.message.startswith("format() argument 'regex' ")
+    assert (err.line, err.column) == (2, 18)
+
+
+@pytest.mark.parametrize("pattern", [
+    "<think>.*?</think>", r"\A<think>.*?</think>\n<tool_call>\n(?:(?!<tool_call>|</tool_call>).)*?\n</tool_call>\s?\Z",
+    "(ab?)*", "(a{2})*", "a{1000}", "(?>a+)+b", "(a++)+b", "(?:(?=a+b).)*", "x" * 10_000, "(a|b)+",
+])
+def test_regexes_within_the_limits_are_accepted(pattern):
+    spec = checked(f'reward r:\n    format(regex="{pattern}")\n')
+    assert spec.terms[0].term == "format"
+
+
+# -- parameters from Python get the checks of --set ------------------------------------------------
+
+@pytest.mark.parametrize("value, expected", [
+    (10 ** 400, "takes a finite number; got an integer of about 401 digits"),
+    (10 ** 5000, "takes a finite number; got an integer of about 5001 digits"),
+    (float("inf"), "takes a finite number; got inf"),
+    (float("nan"), "takes a finite number; got nan"),
+    ("1e400", "takes a finite number; got '1e400'"),
+    ("9" * 400, "takes a finite number; got '" + "9" * 60),
+    (True, "takes a number; got True"),
+    ([1], "takes a number; got [1]"),
+], ids=["10**400", "10**5000", "inf", "nan", "text-1e400", "400-nines", "bool", "list"])
+def test_python_parameters_get_the_checks_of_set(value, expected):
+    import mentor_dsl
+
+    with pytest.raises(SpecError) as info:
+        mentor_dsl.load("mentor_args", w_answer=value)
+    assert f"parameter 'w_answer' {expected}" in info.value.message
+
+
+def test_set_and_python_parameters_say_the_same():
+    from click.testing import CliRunner
+
+    from mentor_dsl.cli import cli
+
+    result = CliRunner().invoke(cli, ["compile", "mentor_args", "--set", "w_answer=1e400"])
+    assert result.exit_code == 3
+    assert "parameter 'w_answer' takes a finite number; got '1e400'" in result.output

@@ -162,3 +162,118 @@ def printed(draw, depth=0):
 def test_printed_expressions_parse_back_to_the_same_tree(pair):
     tree, text = pair
     assert expr(text) == tree
+
+
+# -- nesting limits: a positioned error, whatever the depth ----------------------------------------
+
+@pytest.mark.parametrize("source, line, column", [
+    # 3,000 nested `if`: the first expression past 100 levels is the 100th if's condition.
+    ("if finished then " * 3000 + "1" + " else 0" * 3000, 2, 5 + 17 * 99 + 3),
+    # 5,000 nested `min(`: the 101st call.
+    ("min(" * 5000 + "finished" + ", 1)" * 5000, 2, 5 + 4 * 100),
+    ("-" * 5000 + "finished", 2, 5 + 100),
+    ("not " * 3000 + "finished", 2, 5 + 4 * 100),
+    # Nested across lines inside parentheses: the error names the line.
+    ("(" + "".join("if finished then\n    " for _ in range(3000)) + "1" + " else 0" * 3000 + ")", 101, 8),
+])
+def test_deep_nesting_is_a_positioned_error(source, line, column):
+    with pytest.raises(SpecError) as info:
+        parse(f"reward r:\n    {source}\n", "deep.mdsl")
+    err = info.value
+    assert err.message == "expression nested more than 100 levels deep"
+    assert (err.line, err.column) == (line, column)
+    assert "recursion" not in err.render()
+
+
+def test_parentheses_do_not_count_as_nesting():
+    assert expr("(" * 5000 + "finished" + ")" * 5000) == n.Name("finished")
+
+
+def test_a_flat_chain_of_100_operators_is_within_the_limit():
+    assert isinstance(expr(" + ".join(["finished"] * 100)), n.Binary)
+    with pytest.raises(SpecError, match="nested more than 100 levels"):
+        expr(" + ".join(["finished"] * 101))
+
+
+# -- long input -------------------------------------------------------------------------------------
+
+def test_a_megabyte_string_literal():
+    value = "ab\\\"c" * 200_000 + "\\\\d+\\n"
+    got = expr(f'"{value}"')
+    assert got == n.String('ab"c' * 200_000 + "\\d+\n")
+
+
+@pytest.mark.parametrize("written, value", [
+    (r'"a\"b"', 'a"b'), (r"'a\'b'", "a'b"), (r'"\\boxed"', "\\boxed"), (r'"\d+\.\d"', r"\d+\.\d"),
+    (r'"x\ny\tz"', "x\ny\tz"), (r'"\\\\"', "\\\\"), (r'"\\"', "\\"), (r'"\q"', r"\q"),
+])
+def test_string_escapes(written, value):
+    assert expr(written) == n.String(value)
+
+
+# -- lines: the lexer's count, the messages' count and the carets agree -----------------------------
+
+# Characters `str.splitlines()` takes as line breaks but the lexer does not.
+NOT_NEWLINES = ["\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+
+
+@st.composite
+def spec_with_an_error(draw):
+    """A spec whose line `target` holds an unknown name, with strange characters in
+    comments and strings before it, and '\\n' or '\\r\\n' line endings."""
+    lines = ["reward r:"]
+    count = draw(st.integers(0, 6))
+    for i in range(count):
+        junk = "".join(draw(st.lists(st.sampled_from(NOT_NEWLINES + ["x", " "]), max_size=4)))
+        kind = draw(st.integers(0, 2))
+        if kind == 0:
+            lines.append(f"    # {junk}")
+        elif kind == 1:
+            lines.append(f'    b{i} = format(regex="{junk}")')
+        else:
+            lines.append(f"    b{i} = finished  # {junk}")
+    target = len(lines) + 1
+    pad = draw(st.sampled_from(["", "\x0c", "\x0c "]))  # a form feed is blank space to the lexer
+    lines.append(f"    {pad}zzz_unknown + finished")
+    endings = [draw(st.sampled_from(["\n", "\r\n"])) for _ in lines]
+    text = "".join(line + end for line, end in zip(lines, endings))
+    return text, target, len(pad)
+
+
+@settings(max_examples=300, deadline=None)
+@given(spec_with_an_error())
+def test_carets_land_under_the_right_line(case):
+    from mentor_dsl import compile
+
+    text, target, pad = case
+    with pytest.raises(SpecError) as info:
+        compile(text, name="t.mdsl")
+    err = info.value
+    assert (err.line, err.column) == (target, 5 + pad)
+    shown, caret = err.render().splitlines()[1:3]
+    column = caret.index("^")
+    assert shown[column:].startswith("zzz_unknown")
+    assert caret[column:] == "^" + "~" * (len("zzz_unknown") - 1)
+
+
+@pytest.mark.parametrize("text", [
+    "a\nb\r\nc", "a\x0cb\nc", "a\rb\nc\n", "a\x85b\u2028\nc\u2029", "", "\n", "a\n\nb\n",
+])
+def test_source_lines_split_where_the_lexer_does(text):
+    from mentor_dsl.errors import Source
+
+    source = Source(text)
+    expected = [line.removesuffix("\r") for line in (text[:-1] if text.endswith("\n") else text).split("\n")]
+    assert source.line_count() == len(expected)
+    assert [source.line(i) for i in range(1, len(expected) + 1)] == expected
+    assert source.line(0) is None and source.line(len(expected) + 1) is None
+
+
+def test_an_unexpected_control_character_is_shown_in_place():
+    with pytest.raises(SpecError) as info:
+        parse("reward r:\n    finished \x85+ 1\n", "t.mdsl")
+    assert info.value.render() == (
+        "t.mdsl:2:14: error: unexpected character '\\x85'\n"
+        "        finished \ufffd+ 1\n"
+        "                 ^"
+    )

@@ -80,7 +80,7 @@ class CountingExecutor:
     def __init__(self):
         self.seen = []
 
-    def run_many(self, calls):
+    def run_many(self, calls, groups=None):
         self.seen.extend(name for name, _ in calls)
         return [ToolResult(True, 0) for _ in calls]
 

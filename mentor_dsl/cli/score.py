@@ -97,8 +97,8 @@ def score_command(spec: str, data: str, output: Path | None, eos: str | None, ba
     from ..reward import load
 
     reward = load(spec, eos=eos, **parse_set(overrides))
-    source = open_source(data)  # a missing or unreadable file fails here, before -o is touched
     reward.use_executor(tool_executor(tool_limits))
+    source = open_source(data)  # a missing or unreadable file fails here, before -o is touched
     summary = _Summary()
     writer = (open_output(output, inputs=[*source.paths, spec_file(spec)]) if output
               else contextlib.nullcontext(sys.stdout))
