@@ -53,16 +53,25 @@ class ModelRef:
         return self.kind == "hub"
 
     def pretrained_kwargs(self) -> dict[str, Any]:
-        """What `from_pretrained` needs besides the location (model and tokenizer alike)."""
+        """What `from_pretrained` needs besides the location (model and tokenizer alike).
+        A Hub id reads the cache the environment names now (HF_HUB_CACHE, HF_HOME), and
+        only the cache when offline."""
         kwargs: dict[str, Any] = {}
         if self.revision:
             kwargs["revision"] = self.revision
-        if not self.is_hub:
+        if not self.is_hub or offline():
             kwargs["local_files_only"] = True
+        if self.is_hub:
+            kwargs["cache_dir"] = str(hub_cache())
         return kwargs
 
     def __str__(self) -> str:
         return self.spec
+
+
+def is_hub_id(text: str) -> bool:
+    """Whether `text` reads as `org/name[@revision]` (and not as a relative path)."""
+    return _HUB_ID.match(text) is not None and not text.startswith((".", "/", "~"))
 
 
 def resolve_model(spec: str | os.PathLike | None) -> ModelRef:
@@ -76,7 +85,7 @@ def resolve_model(spec: str | os.PathLike | None) -> ModelRef:
     if path.is_dir():
         return ModelRef(text, "local", str(_model_dir(path, text)))
     match = _HUB_ID.match(text)
-    if match is None or text.startswith((".", "/", "~")) or path.exists():
+    if not is_hub_id(text) or path.exists():
         raise DataError(f"--model {text!r}: no such model directory; expected 'default' (the embedded student), "
                         "a local model directory, a training run folder, or a Hub id such as "
                         "Qwen/Qwen2.5-1.5B-Instruct[@revision]")

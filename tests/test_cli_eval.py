@@ -104,7 +104,7 @@ def test_missing_model_is_a_clean_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the default -o eval.json is claimed (locked) before the model loads
     result = invoke("eval", "--model", tmp_path / "nope", "-q")
     assert result.exit_code == 4
-    assert "no such directory" in result.output and "Traceback" not in result.output
+    assert "no such model directory" in result.output and "Traceback" not in result.output
 
 
 def test_bad_device_is_a_clean_error(tmp_path, monkeypatch):

@@ -52,10 +52,12 @@ def test_keep_checkpoints_reaches_the_trainer_arguments(recorder):
 
     result = CliRunner().invoke(cli, ["train", "--trainer", "fake", "--keep-checkpoints", "0"])
     assert result.exit_code == 0, result.output
-    none = grpo_args(recorder[0])
+    from types import SimpleNamespace
+
+    none = grpo_args(SimpleNamespace(config=recorder[0], model_kwargs={"dtype": "float32"}))
     assert recorder[0].keep_checkpoints == 0 and none.save_strategy == "no"
     CliRunner().invoke(cli, ["train", "--trainer", "fake"])
-    kept = grpo_args(recorder[1])
+    kept = grpo_args(SimpleNamespace(config=recorder[1], model_kwargs={"dtype": "float32"}))
     assert kept.save_strategy == "steps" and kept.save_total_limit == 2
 
 
@@ -77,6 +79,6 @@ def test_unknown_trainer():
 
 def test_bad_model_and_data_are_clean_errors(tmp_path):
     result = CliRunner().invoke(cli, ["train", "--model", str(tmp_path), "--output-dir", str(tmp_path / "o")])
-    assert result.exit_code == 7 and "not a local transformers model directory" in result.output
+    assert result.exit_code == 4 and "not a transformers model directory" in result.output
     result = CliRunner().invoke(cli, ["train", "--data", "builtin:nope", "--output-dir", str(tmp_path / "o")])
     assert result.exit_code == 4 and "nope" in result.output

@@ -15,7 +15,7 @@ from mentor_dsl.evaluation.records import build_row, score_accuracy, score_rewar
 from mentor_dsl.evaluation.tasks import EvalTask
 from mentor_dsl.formats.hermes import HERMES
 from mentor_dsl.plugins import registry
-from mentor_dsl.train.rollout import Rollout
+from mentor_dsl.rollouts.loop import Generated, Rollout
 
 MATH = ["add", "subtract", "multiply", "divide", "sum_numbers", "floor", "ceil", "round_number", "power", "sqrt",
         "abs_value", "modulo"]
@@ -231,18 +231,29 @@ def _task_record():
                         "answer": "13824"}}
 
 
+def _student_layout():
+    from transformers import AutoTokenizer
+
+    from mentor_dsl.rollouts.layout import ChatLayout
+    from mentor_dsl.student import default_student_dir
+
+    return ChatLayout.for_tokenizer(AutoTokenizer.from_pretrained(default_student_dir(), local_files_only=True),
+                                    registry())
+
+
 def test_prompts_show_the_tools():
     reg = registry()
+    layout = _student_layout()
     task = EvalTask("in_domain", "test", _task_record())
-    messages = tasks.task_prompt(task, reg, HERMES)
-    assert messages[0]["role"] == "system" and '"name":"power"' in messages[0]["content"]
-    assert messages[-1]["content"] == "What is 24 cubed?"
+    text = tasks.task_prompt(task, reg, layout)
+    system, rest = text.split("<|im_end|>", 1)
+    assert system.startswith("<|im_start|>system") and '"name":"power"' in system
+    assert rest.endswith("What is 24 cubed?<|im_end|>\n<|im_start|>assistant\n")
     bfcl = EvalTask("bfcl", "bfcl:simple_python", _bfcl_record())
-    messages = tasks.task_prompt(bfcl, reg, HERMES)
-    system = messages[0]["content"]
+    system, rest = tasks.task_prompt(bfcl, reg, layout).split("<|im_end|>", 1)
     assert '"name":"calculate_triangle_area"' in system and '"type":"integer"' in system
     assert "<tool_call>" in system and "boxed" not in system
-    assert messages[1]["role"] == "user"
+    assert rest.startswith("\n<|im_start|>user")
 
 
 # -- rows from rollouts ------------------------------------------------------------------------------
@@ -255,6 +266,14 @@ class FakeTokenizer:
 
     def decode(self, ids, skip_special_tokens=False):
         return "".join(self.pieces[i] for i in ids if not (skip_special_tokens and self.pieces[i] == "<|im_end|>"))
+
+
+def fake_layout(tokenizer):
+    """Enough of a `ChatLayout` for build_row: the inline layout, `<|im_end|>` ends a turn."""
+    import types
+
+    return types.SimpleNamespace(tokenizer=tokenizer, format=HERMES, native=False,
+                                 end_ids=frozenset({tokenizer.pieces.index("<|im_end|>")}))
 
 
 def _rollout(pieces_ids, env, finished, calls=0, failed=0, turns=1):
@@ -270,7 +289,7 @@ def test_build_row_from_a_multi_turn_rollout():
               "The answer is \\boxed{13824}", "<|im_end|>"]
     tokenizer = FakeTokenizer(pieces)
     task = EvalTask("in_domain", "test", _task_record())
-    row = build_row(task, _rollout([0, 1, 2, 3], [1, 0, 1, 1], True, calls=1, turns=2), tokenizer, reg, HERMES)
+    row = build_row(task, _rollout([0, 1, 2, 3], [1, 0, 1, 1], True, calls=1, turns=2), fake_layout(tokenizer), reg)
     assert row["completion"] == "".join(pieces)  # special tokens kept, tool response included
     assert row["finished"] is True and row["answer"] == "13824"
     assert (row["split"], row["source"], row["domain"], row["family"]) == ("in_domain", "test", "math", "powers")
@@ -279,7 +298,7 @@ def test_build_row_from_a_multi_turn_rollout():
     assert row["model_tokens"] == 3 and row["executed_calls"] == 1 and row["turns"] == 2
     assert row["tools"] == MATH and row["format"] == "hermes"
 
-    truncated = build_row(task, _rollout([2], [1], False), tokenizer, reg, HERMES)
+    truncated = build_row(task, _rollout([2], [1], False), fake_layout(tokenizer), reg)
     rows = [row, truncated]
     score_accuracy(rows)
     assert [r["correct"] for r in rows] == [1.0, 1.0]  # accuracy ignores truncation, the reward does not
@@ -292,8 +311,8 @@ def test_build_row_for_bfcl_keeps_the_grading_fields():
     wrong = block("calculate_triangle_area", {"base": 10, "height": "5"}) + block("area", {"x": 1})
     tokenizer = FakeTokenizer([good, wrong, "<|im_end|>"])
     task = EvalTask("bfcl", "bfcl:simple_python", _bfcl_record())
-    right = build_row(task, _rollout([0, 2], [1, 1], True), tokenizer, reg, HERMES)
-    bad = build_row(task, _rollout([1, 2], [1, 1], True), tokenizer, reg, HERMES)
+    right = build_row(task, _rollout([0, 2], [1, 1], True), fake_layout(tokenizer), reg)
+    bad = build_row(task, _rollout([1, 2], [1, 1], True), fake_layout(tokenizer), reg)
     assert right["tools"] == ["calculate_triangle_area"] and "answer" not in right
     assert right["functions"] and right["possible_answer"] and right["category"] == "simple_python"
     assert (right["n_valid"], right["n_hallucinated"]) == (1, 0)
@@ -310,8 +329,8 @@ def test_executable_bfcl_rows_are_graded_by_running_the_calls(bfcl_data):
     assert task.record["id"] == "exec_simple_0"  # calc_binomial_probability(n=20, k=5, p=0.6)
     tokenizer = FakeTokenizer([block("calc_binomial_probability", {"n": 20, "k": 5, "p": 0.6}),
                                block("calc_binomial_probability", {"n": 20, "k": 6, "p": 0.6}), "<|im_end|>"])
-    right = build_row(task, _rollout([0, 2], [1, 1], True), tokenizer, reg, HERMES)
-    wrong = build_row(task, _rollout([1, 2], [1, 1], True), tokenizer, reg, HERMES)
+    right = build_row(task, _rollout([0, 2], [1, 1], True), fake_layout(tokenizer), reg)
+    wrong = build_row(task, _rollout([1, 2], [1, 1], True), fake_layout(tokenizer), reg)
     score_accuracy([right, wrong])
     assert (right["correct"], wrong["correct"]) == (1.0, 0.0)
     assert right["execution_result"] == resolve_data("bfcl:exec_simple")[0]["execution_result"]
@@ -323,9 +342,9 @@ def test_score_reward_leaves_rows_a_spec_cannot_score():
     reg = registry()
     tokenizer = FakeTokenizer([block("power", {"base": 24, "exponent": 3}), "\\boxed{13824}", "<|im_end|>"])
     task_row = build_row(EvalTask("in_domain", "test", _task_record()), _rollout([0, 1, 2], [1, 1, 1], True),
-                         tokenizer, reg, HERMES)
+                         fake_layout(tokenizer), reg)
     bfcl_row = build_row(EvalTask("bfcl", "bfcl:simple_python", _bfcl_record()), _rollout([2], [1], True),
-                         tokenizer, reg, HERMES)
+                         fake_layout(tokenizer), reg)
     score_reward([task_row, bfcl_row], mentor_dsl.load("mentor"))
     assert task_row["reward"] == pytest.approx(1.1)  # correct + exact tool set + clean
     assert task_row["reward_terms"]["finished"] == 1.0
@@ -355,7 +374,7 @@ def test_batches_keep_kinds_apart_and_shared_prompts_together():
 
 
 def test_common_prefix_leaves_each_row_a_token():
-    from mentor_dsl.evaluation.generation import common_prefix
+    from mentor_dsl.rollouts.hf import common_prefix
 
     assert common_prefix([[1, 2, 3, 4], [1, 2, 3, 5]]) == 3
     assert common_prefix([[1, 2, 3], [1, 2, 3, 4]]) == 2
@@ -379,21 +398,28 @@ class _PadOnly:
     pad_token_id = 0
 
 
-def test_cached_backend_generates_what_each_row_generates_alone(tiny_model):
-    """Shared prefix cached once, rows padded in the middle: every row's greedy tokens must
-    equal that row generated on its own, without padding or cache."""
+def test_the_generator_generates_what_each_row_generates_alone(tiny_model):
+    """Shared prefix prefilled once, rows padded in the middle: every row's greedy tokens
+    must equal that row generated on its own, without padding or cache."""
     import torch
     from transformers import GenerationConfig
 
-    from mentor_dsl.evaluation.generation import CachedBackend
+    from mentor_dsl.rollouts.hf import HFGenerator
 
     config = GenerationConfig(do_sample=False, pad_token_id=0, eos_token_id=[1])
     prefix = [5, 6, 7, 8, 9, 10, 11, 12]
     contexts = [prefix + [20, 21, 22], prefix + [30], prefix + [40, 41, 42, 43, 44]]
-    backend = CachedBackend(tiny_model, _PadOnly(), config, None, min_prefix=4)
-    first = backend(contexts, [10, 10, 10])
-    again = backend(contexts, [10, 10, 10])
-    assert backend.prefix_hits == 1 and first == again
+
+    def one_turn(generator):
+        generator.start(contexts)
+        out = [g.ids for g in generator.turn(range(3), contexts, [10, 10, 10])]
+        generator.close()
+        return out
+
+    generator = HFGenerator(tiny_model, _PadOnly(), config, None, reuse_prefixes=True, min_prefix=4)
+    first = one_turn(generator)
+    again = one_turn(generator)
+    assert generator.prefix_hits == 1 and first == again
     alone_config = GenerationConfig(do_sample=False, pad_token_id=0, eos_token_id=[1], max_new_tokens=10)
     with torch.no_grad():
         for context, got in zip(contexts, first):
@@ -403,21 +429,27 @@ def test_cached_backend_generates_what_each_row_generates_alone(tiny_model):
             want = out[0, len(context):].tolist()
             assert got[:len(want)] == want
     # Without a long enough shared prefix it is a plain left-padded batch, same tokens.
-    plain = CachedBackend(tiny_model, _PadOnly(), config, None, min_prefix=100)
-    assert plain(contexts, [10, 10, 10]) == first
+    assert one_turn(HFGenerator(tiny_model, _PadOnly(), config, None, min_prefix=100)) == first
 
 
 def test_single_turn_marks_finished_rows(tiny_model):
     from mentor_dsl.evaluation.generation import single_turn
 
-    class Backend:
-        def __call__(self, contexts, budgets):
-            return [[5, 6, 1, 0, 0], [7, 7, 7, 7, 7]]
+    class Generator:
+        def start(self, prompts):
+            pass
 
-    done = single_turn(Backend(), [[3], [4]], 5, {1})
+        def close(self):
+            pass
+
+        def turn(self, rows, contexts, budgets):
+            return [Generated([5, 6, 1, 0, 0]), Generated([7, 7, 7, 7, 7])]
+
+    done = single_turn(Generator(), [[3], [4]], 5, {1})
     assert done[0].completion_ids == [5, 6, 1] and done[0].finished
     assert done[1].completion_ids == [7] * 5 and not done[1].finished
     assert all(r.turns == 1 and r.env_mask == [1] * len(r.completion_ids) for r in done)
+
 
 
 # -- model resolution and eval files --------------------------------------------------------------
@@ -430,13 +462,18 @@ def test_run_names(tmp_path):
 
 
 def test_model_directory_errors(tmp_path):
-    with pytest.raises(DataError, match="no such directory"):
-        runner.resolve_model_dir(tmp_path / "missing")
+    from mentor_dsl.models import RUN_CONFIG, resolve_model
+
+    with pytest.raises(DataError, match="no such model directory"):
+        resolve_model(tmp_path / "missing")
     (tmp_path / "run" / "model").mkdir(parents=True)
-    with pytest.raises(DataError, match="model/ subdirectory"):
-        runner.resolve_model_dir(tmp_path / "run")
+    with pytest.raises(DataError, match="training run with no final model and no checkpoint"):
+        resolve_model(tmp_path / "run")
     (tmp_path / "run" / "model" / "config.json").write_text("{}")
-    assert runner.resolve_model_dir(tmp_path / "run" / "model") == tmp_path / "run" / "model"
+    assert resolve_model(tmp_path / "run" / "model").location == str(tmp_path / "run" / "model")
+    # A run folder is its final model, even with mentor's run config beside it.
+    (tmp_path / "run" / RUN_CONFIG).write_text("{}")
+    assert resolve_model(tmp_path / "run").location == str(tmp_path / "run" / "model")
 
 
 def fake_result(name="default", accuracy=0.5, similarity=0.7, ood=0.25, reward=None):

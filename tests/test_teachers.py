@@ -188,6 +188,16 @@ def test_verify_never_raises_on_junk(check):
         assert isinstance(verdict, Verdict) and not verdict.ok and verdict.kind == "malformed"
 
 
+def _student_layout():
+    from transformers import AutoTokenizer
+
+    from mentor_dsl.rollouts.layout import ChatLayout
+    from mentor_dsl.student import default_student_dir
+
+    return ChatLayout.for_tokenizer(AutoTokenizer.from_pretrained(default_student_dir(), local_files_only=True),
+                                    registry())
+
+
 def test_verified_teacher_output_passes_the_training_record_checks(oracle_records, tmp_path):
     """What `mentor train` does with a teacher file before training, without training."""
     from types import SimpleNamespace
@@ -202,7 +212,7 @@ def test_verified_teacher_output_passes_the_training_record_checks(oracle_record
     records = resolve_data(str(path))
     for spec in ("mentor", "strict"):
         session = SimpleNamespace(reward=mentor_dsl.load(spec), records=records, config=SimpleNamespace(data=str(path)),
-                                  registry=registry(), call_format=HERMES)
+                                  registry=registry(), call_format=HERMES, layout=_student_layout())
         Session._check_records(session)  # GRPO: every field the reward needs is there
     session.tools_of = lambda record: Session.tools_of(session, record)
     rows = Session.rows_for(session, records)
@@ -392,7 +402,7 @@ def test_hf_teacher_validates_options_without_loading_anything():
 
 def test_hf_teacher_refuses_a_directory_that_is_not_a_model(tmp_path, tasks):
     teacher = HFTeacher(str(tmp_path))
-    with pytest.raises(TeacherError, match="not a local transformers model"):
+    with pytest.raises(TeacherError, match="not a transformers model directory"):
         teacher.generate(tasks[:1])
 
 

@@ -75,8 +75,14 @@ def test_metrics_have_every_term_and_binding(run):
     for row in rows:
         assert expected <= set(row)
         for key in ("reward", "tools/calls_per_completion", "tools/failure_rate", "completion_length",
-                    "time/step", "share/reward", "share/tools"):
+                    "time/step", "share/reward", "share/tools", "time/generation", "time/tools", "time/reward",
+                    "time/forward_backward", "time/optimizer", "time/other"):
             assert row[key] is not None, key
+        # The phases are parts of the step; the prompt prefix was computed once per batch.
+        parts = sum(row[k] for k in ("time/generation", "time/tools", "time/reward", "time/forward_backward",
+                                     "time/optimizer", "time/other"))
+        assert 0 < parts <= row["time/step"] * 1.01
+        assert row["tokens/shared_prefix"] > 0 and row["tokens/forward"] > row["tokens/shared_prefix"]
         assert 0.0 <= row["reward"] <= 1.1
 
 
@@ -151,10 +157,13 @@ def test_sft_baseline_trains_on_teacher_text_with_tool_responses_masked(data_fil
     assert [r["step"] for r in rows] == [1, 2] and all(r["loss"] > 0 for r in rows)
     assert (out / "checkpoint-2").exists() and (out / "model" / "config.json").exists()
 
-    from mentor_dsl.student import load_student
+    from mentor_dsl.models import load_tokenizer, resolve_model
+    from mentor_dsl.plugins import registry
+    from mentor_dsl.rollouts.layout import ChatLayout
 
-    _, tokenizer = load_student()
-    example = tokenize_example(tokenizer, [{"role": "user", "content": "q"}], records[0]["completion"])
+    tokenizer = load_tokenizer(resolve_model("default"))
+    layout = ChatLayout.for_tokenizer(tokenizer, registry())
+    example = tokenize_example(layout, layout.render([{"role": "user", "content": "q"}], ()), records[0]["completion"])
     trained = tokenizer.decode([i for i, label in zip(example["input_ids"], example["labels"]) if label != -100])
     assert "<tool_call>" in trained and "\\boxed{3}" in trained
     assert "<tool_response>" not in trained and "q" not in trained.split("<tool_call>")[0]

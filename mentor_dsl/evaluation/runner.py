@@ -38,8 +38,10 @@ def run_name(model: str | os.PathLike | None) -> str:
     'NAME/checkpoint-20'); a Hub id as written."""
     if model in (None, "", "default"):
         return "default"
+    from ..models import is_hub_id
+
     path = Path(model).expanduser()
-    if not path.exists():
+    if is_hub_id(str(model)) and not path.exists():
         return str(model)
     parts = [p for p in path.resolve().parts if p not in ("/", "")]
     if not parts:
@@ -208,14 +210,14 @@ def _device(name: str):
     return device
 
 
-def _quietly(load, *args):
+def _quietly(load, *args, **kwargs):
     """transformers draws a "Loading weights" bar per load: noise in an evaluation's output."""
     from transformers.utils import logging as hf_logging
 
     shown = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
     try:
-        return load(*args)
+        return load(*args, **kwargs)
     finally:
         if shown:
             hf_logging.enable_progress_bar()

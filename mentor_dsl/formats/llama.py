@@ -26,6 +26,9 @@ class LlamaJsonFormat:
     name = "llama_json"
     #: No closing tag: a call ends with the model's turn (native chat layout only).
     stop_text = None
+    #: Tokens that end a turn in this format besides the tokenizer's EOS: Llama ends a
+    #: call with end-of-message when it expects the tool's result.
+    end_tokens = ("<|eom_id|>", "<|eot_id|>")
 
     def parse(self, text: str) -> list[Call]:
         calls = []

@@ -106,6 +106,9 @@ class ChatLayout:
             raise LayoutError(f"call format {name!r} ends a call with the model's turn, so it needs a chat template "
                               f"written for it; {why}. Use --call-format {own or 'hermes'}")
         ends = end_token_ids(tokenizer, generation_config)
+        if native:  # end tokens the format itself names, where the tokenizer has them
+            vocab = tokenizer.get_vocab()
+            ends |= {vocab[t] for t in getattr(fmt, "end_tokens", ()) if t in vocab}
         if not ends:
             raise LayoutError("the tokenizer has no end-of-sequence token, so a model turn can never end")
         return cls(tokenizer, fmt, native, frozenset(ends))
