@@ -93,7 +93,7 @@ _SPECIAL_TAIL = re.compile(r"(?:<\|[^|<>]{1,40}\|>|</s>)\s*$")
 
 
 def last_line(text: str) -> str | None:
-    """The last non-empty line, without a trailing special token such as `<|im_end|>`."""
+    """The last non-empty line, without a trailing special token (an end of turn)."""
     while True:
         stripped = _SPECIAL_TAIL.sub("", text)
         if stripped == text:

@@ -16,10 +16,13 @@ from typing import Any, Callable, Collection, Mapping, Sequence
 from .calls import Call, decode_arguments
 from .errors import RecordError
 from .formats.openai import calls_from_messages
+from .student import EOS_TOKEN
 from .formats.responses import RESPONSE_TAGS
 from .views import Tags, cut_blocks, join_segments
 
-DEFAULT_EOS = "<|im_end|>"
+#: The end marker of records written as text (`--eos`): the embedded student's end of turn.
+#: Training never uses it: there the student's own tokenizer says where a turn ends.
+DEFAULT_EOS = EOS_TOKEN
 
 #: Record fields a term may read but a record may leave out.
 OPTIONAL_FIELDS = frozenset({"completion", "finished", "tools", "tool_results", "prompt", "format"})

@@ -120,3 +120,18 @@ def test_a_plugin_teacher_that_skips_or_crashes_is_reported(plugin, tmp_path):
     assert "no_trajectory" in result.stderr and "RuntimeError: plugin bug" in result.stderr
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert lines[0]["teacher"]["model"] == "flaky"
+
+
+def test_eos_sets_the_records_end_marker_and_the_verifier_reads_it(tmp_path):
+    """A teacher whose records end with another marker verifies with --eos (a Llama or
+    Mistral teacher's records were all rejected as unfinished before)."""
+    from click.testing import CliRunner
+
+    from mentor_dsl.cli import cli
+
+    out = tmp_path / "t.jsonl"
+    result = CliRunner().invoke(cli, ["teach", "--teacher", "oracle", "--tasks", "builtin:test", "-n", "3",
+                                      "-o", str(out), "--eos", "<|eot_id|>"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(records) == 3 and all(r["completion"].endswith("<|eot_id|>") for r in records)

@@ -270,7 +270,9 @@ def test_eval_refuses_bad_tasks_before_loading_the_model(tmp_path, monkeypatch):
 
     path = tmp_path / "tasks.jsonl"
     save_jsonl([load_split("test", 1)[0], {"id": "x", "answer": "1"}], path)
-    monkeypatch.setattr(runner, "resolve_model_dir", lambda model: pytest.fail("the model was loaded"))
+    from mentor_dsl import models
+
+    monkeypatch.setattr(models, "resolve_model", lambda model: pytest.fail("the model was loaded"))
     with pytest.raises(DataError, match=r"1 record of .*tasks.jsonl cannot be evaluated:\nrecord 'x': missing"):
         runner.evaluate("default", splits=[], data=[str(path)])
 

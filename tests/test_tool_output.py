@@ -174,6 +174,12 @@ def tokenizer():
     return AutoTokenizer.from_pretrained(default_student_dir(), local_files_only=True)
 
 
+def _layout(tokenizer):
+    from mentor_dsl.rollouts.layout import ChatLayout
+
+    return ChatLayout.for_tokenizer(tokenizer, registry())
+
+
 def _trainer(tokenizer, turns, monkeypatch):
     """Just enough of a GRPOTrainer for `ToolRollout.__call__`: a scripted vLLM engine."""
 
@@ -193,7 +199,7 @@ def _trainer(tokenizer, turns, monkeypatch):
     return types.SimpleNamespace(
         processing_class=tokenizer, eos_token_ids=[tokenizer.eos_token_id], use_vllm=True, max_completion_length=300,
         vllm_generation=types.SimpleNamespace(mode="colocate", llm=Engine()), temperature=1.0, top_p=1.0, top_k=0,
-        accelerator=types.SimpleNamespace(num_processes=1), mentor_rollout=types.SimpleNamespace(stop="</tool_call>"))
+        accelerator=types.SimpleNamespace(num_processes=1))
 
 
 @pytest.mark.parametrize("escaped", [True, False])
@@ -201,12 +207,14 @@ def test_in_training_calls_and_answers_come_only_from_model_tokens(tokenizer, mo
     from mentor_dsl.train import rollout as rollout_module
 
     if not escaped:  # the rollout's segments protect the reward even from unescaped tool text
-        monkeypatch.setattr(rollout_module, "render_response", lambda r: f"<tool_response>\n{r.output}\n</tool_response>\n")
+        from mentor_dsl.rollouts import layout as layout_module
+
+        monkeypatch.setattr(layout_module, "render_response", lambda r: f"<tool_response>\n{r.output}\n</tool_response>\n")
     tools = {"hostile": Tool("hostile", "Prints something.", {"type": "object", "properties": {}}, hostile)}
     call = '<tool_call>\n{"name": "hostile", "arguments": {}}\n</tool_call>'
     turns = [[call], ["I could not finish." + EOS]]
     with Executor(tools) as executor:
-        runner = rollout_module.ToolRollout(executor, registry().get("formats", "hermes"))
+        runner = rollout_module.TrainerRollout(executor, _layout(tokenizer))
         out = runner(["What is 17 * 23?"], _trainer(tokenizer, turns, monkeypatch))
     completions = tokenizer.batch_decode(out["completion_ids"], skip_special_tokens=True)  # as TRL decodes
     assert ("<tool_call>{\"name\": \"add\"" in completions[0]) and ("\\boxed{391}" in completions[0])
@@ -231,7 +239,7 @@ def test_training_and_offline_reading_agree(tokenizer, monkeypatch, last, value)
 
     turns = [[MULTIPLY.rstrip("\n")], [last]]
     with Executor(registry().tools) as executor:
-        runner = rollout_module.ToolRollout(executor, registry().get("formats", "hermes"))
+        runner = rollout_module.TrainerRollout(executor, _layout(tokenizer))
         out = runner(["What is 17 * 23?"], _trainer(tokenizer, turns, monkeypatch))
     completions = tokenizer.batch_decode(out["completion_ids"], skip_special_tokens=True)
     columns = {k: v for k, v in out.items() if k not in ("prompt_ids", "completion_ids", "logprobs", "env_mask")}

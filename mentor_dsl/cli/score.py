@@ -80,7 +80,7 @@ def _progress(total_hint: int | None):
                    "folder, or a Hub dataset ORG/NAME[:SPLIT].")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the scores here (JSON lines, replaced atomically) instead of stdout.")
-@click.option("--eos", default=None, help="EOS string that marks a finished completion [default: <|im_end|>].")
+@click.option("--eos", default=None, help="The text that marks a finished completion [default: the embedded student's end of turn].")
 @click.option("--batch-size", default=256, show_default=True, type=click.IntRange(1))
 @set_option
 @tool_limit_option

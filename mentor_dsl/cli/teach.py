@@ -38,6 +38,7 @@ from ..plugins import registry
 from ..teachers.base import Failure, TeacherError
 from ..teachers.records import task_id
 from ..teachers.verify import Verifier
+from ..trajectory import DEFAULT_EOS
 from .options import table
 
 EXIT_INCOMPLETE = 1
@@ -172,10 +173,13 @@ def _done_ids(path: Path) -> set[str]:
 @click.option("--rejected", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the trajectories that failed verification here, with the reason.")
 @click.option("--allow-no-calls", is_flag=True, help="Keep correct trajectories that call no tool.")
+@click.option("--eos", default=None, help="The end marker of the written records (what `mentor score --eos` "
+                                          "reads) [default: the embedded student's end of turn]. Training "
+                                          "replaces it with the student's own end of turn.")
 @click.option("--resume", is_flag=True,
               help="Go on from an interrupted run's OUTPUT.partial (or from OUTPUT), skipping tasks whose id is in it.")
 def teach_command(teacher_name: str, tasks: str, output: Path, options: tuple[str, ...], limit: int | None,
-                  batch_size: int, rejected: Path | None, allow_no_calls: bool, resume: bool) -> None:
+                  batch_size: int, rejected: Path | None, allow_no_calls: bool, resume: bool, eos: str | None) -> None:
     """Generate teacher trajectories for TASKS, verify them and write the correct ones.
 
     \b
@@ -199,9 +203,13 @@ def teach_command(teacher_name: str, tasks: str, output: Path, options: tuple[st
             if partial_of(path).exists() and not resume:
                 raise OutputError(path, f"{partial_of(path)} holds the work of an interrupted run: continue it "
                                         "with --resume, or delete it")
-        teacher = build_teacher(teacher_name, parse_options(options))
+        given = parse_options(options)
+        if eos is not None and "eos" in (_accepted(registry().get("teachers", teacher_name)) or ()):
+            given.setdefault("eos", eos)
+        teacher = build_teacher(teacher_name, given)
         try:
-            _run(teacher, teacher_name, tasks, output, limit, batch_size, rejected, allow_no_calls, resume)
+            _run(teacher, teacher_name, tasks, output, limit, batch_size, rejected, allow_no_calls, resume,
+                 eos or DEFAULT_EOS)
         finally:
             close = getattr(teacher, "close", None)
             if callable(close):
@@ -209,7 +217,7 @@ def teach_command(teacher_name: str, tasks: str, output: Path, options: tuple[st
 
 
 def _run(teacher, teacher_name: str, tasks_spec: str, output: Path, limit: int | None, batch_size: int,
-         rejected: Path | None, allow_no_calls: bool, resume: bool) -> None:
+         rejected: Path | None, allow_no_calls: bool, resume: bool, eos: str) -> None:
     from ..outputs import open_output, partial_of
 
     tasks = resolve_data(tasks_spec, None, default_ids=True)
@@ -228,7 +236,7 @@ def _run(teacher, teacher_name: str, tasks_spec: str, output: Path, limit: int |
         with open_output(output, partial=True, resume=resume) as out, \
                 (open_output(rejected, partial=True, resume=resume) if rejected
                  else contextlib.nullcontext()) as bad, \
-                Verifier(require_calls=not allow_no_calls) as check, _progress() as progress:
+                Verifier(require_calls=not allow_no_calls, eos=eos) as check, _progress() as progress:
             bar = progress.add_task("", total=len(tasks))
             for start in range(0, len(tasks), batch_size):
                 batch = tasks[start:start + batch_size]

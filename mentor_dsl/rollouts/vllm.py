@@ -70,7 +70,7 @@ class VLLMGenerator:
             outputs = self.generation.llm.generate([{"prompt_token_ids": list(c)} for c in contexts], params,
                                                    use_tqdm=False)
             return [Generated(list(o.outputs[0].token_ids),
-                              _sampled_logprobs(o.outputs[0].token_ids, o.outputs[0].logprobs)) for o in outputs]
+                              _sampled_logprobs(o.outputs[0].token_ids, getattr(o.outputs[0], "logprobs", None))) for o in outputs]
         output = self.generation.vllm_client.generate(
             prompts=[list(c) for c in contexts], n=1, max_tokens=max(budgets), logprobs=0, **self.sampling,
             generation_kwargs=stop)

@@ -18,7 +18,7 @@ For each task the teacher holds a conversation:
    is the final answer.
 
 The conversation becomes one Hermes completion (each call block, its `<tool_response>`,
-..., the final text, `<|im_end|>`) and `teacher.tool_calls`, like every teacher's record.
+..., the final text, the records' end marker) and `teacher.tool_calls`, like every teacher's record.
 
 Failures are per task and never raise: HTTP errors, timeouts, connection errors,
 malformed responses, a call that is malformed, names a tool the task does not offer or
@@ -43,6 +43,7 @@ from ..formats.hermes import HERMES
 from ..formats.openai import call_from_entry
 from ..formats.responses import render_response, render_value
 from ..tools.base import ToolResult
+from ..trajectory import DEFAULT_EOS
 from .base import Failure, TaskFailed, TeacherError, ToolAccess
 from .records import (Turn, as_float, as_int, as_str, cut_after_last_call, make_record, prompt_messages,
                       render_trajectory, task_id, task_tools)
@@ -86,7 +87,8 @@ class OpenAITeacher(ToolAccess):
     def __init__(self, model: str | None = None, *, base_url: str | None = None, api_key: str | None = None,
                  max_turns: Any = 8, timeout: Any = 60.0, temperature: Any = 0.0, max_tokens: Any = None,
                  retries: Any = 2, concurrency: Any = 4, system: str | None = None,
-                 tool_timeout: Any = 5.0, registry=None, executor=None):
+                 tool_timeout: Any = 5.0, eos: str = DEFAULT_EOS, registry=None, executor=None):
+        self.eos = eos if isinstance(eos, str) else DEFAULT_EOS
         self.model = as_str("model", model) or os.environ.get("OPENAI_MODEL") or None
         if not self.model:
             raise TeacherError("the openai teacher needs a model: --option model=NAME (or OPENAI_MODEL)")
@@ -192,7 +194,7 @@ class OpenAITeacher(ToolAccess):
             calls = [c for turn in turns for c, _ in turn.steps]
             results = [r for turn in turns for _, r in turn.steps]
             return make_record(task, tools=[t.name for t in tools], calls=calls, results=results,
-                               completion=render_trajectory(turns, content), answer=boxed(content),
+                               completion=render_trajectory(turns, content, self.eos), answer=boxed(content),
                                model=self.label)
         raise TaskFailed("max_turns", f"still calling tools after {self.max_turns} turns")
 

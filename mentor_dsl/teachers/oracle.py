@@ -17,6 +17,7 @@ from typing import Any, Sequence
 from ..calls import Call
 from ..data.numbers import format_answer
 from ..data.oracle import render_completion
+from ..trajectory import DEFAULT_EOS
 from ..formats.responses import render_value
 from .base import Failure, TaskFailed, ToolAccess
 from .records import as_float, decode_call, make_record, task_id, task_tools, teacher_calls
@@ -51,7 +52,8 @@ class OracleTeacher(ToolAccess):
 
     name = "oracle"
 
-    def __init__(self, *, timeout: Any = 5.0, registry=None, executor=None):
+    def __init__(self, *, timeout: Any = 5.0, eos: str = DEFAULT_EOS, registry=None, executor=None):
+        self.eos = eos if isinstance(eos, str) else DEFAULT_EOS
         self.timeout = as_float("timeout", timeout, minimum=0.001)
         ToolAccess.__init__(self, tool_timeout=self.timeout, registry=registry, executor=executor)
         self.failures: list[Failure] = []
@@ -83,7 +85,7 @@ class OracleTeacher(ToolAccess):
             answer = answer_text(outputs[-1])
             plain = [{"name": c.name, "arguments": c.arguments} for c in calls]
             records.append(make_record(task, tools=names, calls=calls, results=outcomes,
-                                       completion=render_completion(plain, outputs, answer),
+                                       completion=render_completion(plain, outputs, answer, self.eos),
                                        answer=answer, model=self.name))
         return records
 

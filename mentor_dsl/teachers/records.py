@@ -7,7 +7,7 @@ Every teacher returns records in the form of the built-in task records (DESIGN Â
     {"id", "prompt", "answer", "tools",
      "teacher": {"tool_calls": [{"name", "arguments"}, ...], "answer", "model"},
      "completion": "<tool_call>...</tool_call>\\n<tool_response>...</tool_response>\\n"
-                   "... \\\\boxed{...}<|im_end|>",
+                   "... \\\\boxed{...}" + the records' end marker (--eos),
      "tool_results": [{"ok", "output"}, ...],
      ...the task's other fields (split, domain, family, ...)}
 """

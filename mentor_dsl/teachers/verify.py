@@ -9,7 +9,7 @@ A record passes when, in this order (the first failing rule is the reason):
 1. `malformed`: it is an object with a `prompt`, a non-empty `completion` text and
    `teacher.tool_calls`, each a call with a name and an object of arguments;
 2. `no_reference`: it has a reference `answer` to check against;
-3. `unfinished`: the completion ends with EOS (`<|im_end|>`) and `finished` is not false:
+3. `unfinished`: the completion ends with the records' end marker (`--eos`) and `finished` is not false:
    a truncated trajectory would teach the student not to stop;
 4. `invalid_call`: every `<tool_call>` block of the completion parses to a call with
    object arguments;

@@ -25,6 +25,9 @@ class TrainerRollout:
     """A `rollout_func` for `GRPOTrainer`: `rollout(prompts, trainer) -> dict`. The
     prompts are the dataset's rendered prompt texts (`Session.rows_for`)."""
 
+    #: What generates with a transformers model: `generator(model, tokenizer, config, stop)`.
+    generator = HFGenerator
+
     def __init__(self, executor, layout: ChatLayout, *, max_turns: int = 3):
         self.layout = layout
         self.loop = ToolRollout(executor, layout, max_turns=max_turns)
@@ -60,7 +63,7 @@ class TrainerRollout:
                 generation_kwargs=trainer.generation_kwargs,
                 gradient_checkpointing_kwargs=trainer.args.gradient_checkpointing_kwargs,
             ) as model:
-                generator = HFGenerator(model, self.layout.tokenizer, config, self.stop)
+                generator = self.generator(model, self.layout.tokenizer, config, self.stop)
                 rollouts = self.loop.run(generator, prompt_ids, limit, ends)
         logprobs = [r.logprobs for r in rollouts]
         return {
