@@ -385,6 +385,10 @@ class _Metrics(StepTimer):
             row["tokens/shared_prefix"] = clock.shared_tokens
         row["share/reward"] = spent / step if step else 0.0
         row["share/tools"] = tool_s / step if step else 0.0
+        import torch
+
+        if torch.cuda.is_available():
+            row["memory/peak_gib"] = torch.cuda.max_memory_allocated() / 2**30
         row = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
         session.metrics.append(row)
         if not state.is_world_process_zero:  # one metrics file and one display per run
