@@ -195,3 +195,43 @@ def report_command(evals: tuple[str, ...], output: str, title: str) -> None:
     for label, run in zip(labels(runs), runs):
         click.echo(f"{label}: {run['path']}")
     click.echo(f"report: {target}")
+
+
+@eval_command.command("signal")
+@click.option("--model", default="default", show_default=True, help="The student, as `mentor eval --model` takes it.")
+@click.option("--tasks", default="builtin:train", show_default=True, help="Tasks to sample on (any --data form).")
+@click.option("--limit", type=click.IntRange(1), default=16, show_default=True, help="Tasks (the first N).")
+@click.option("--generations", type=click.IntRange(2), default=8, show_default=True,
+              help="Rollouts per task: the GRPO group.")
+@click.option("--temperature", type=click.FloatRange(min=0, min_open=True), default=0.7, show_default=True)
+@click.option("--spec", "specs", multiple=True,
+              help="A reward spec to measure (repeatable) [default: every library spec that scores the tasks].")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Also write the table as JSON here.")
+def signal_command(model: str, tasks: str, limit: int, generations: int, temperature: float,
+                   specs: tuple[str, ...], seed: int, output: str | None) -> None:
+    """How much learning signal each reward gives GRPO on a student's own rollouts.
+
+    Samples GENERATIONS rollouts of each task and scores them with every spec: the share
+    of groups whose rewards differ (the only groups with an advantage), the mean
+    within-group standard deviation, and the correlation with answer_correct."""
+    import json
+
+    from ..evaluation.signal import DEFAULT_SPECS, measure
+    from ..outputs import claim, open_output
+
+    with claim([output] if output else [], inputs=[tasks]):
+        result = measure(model, tasks=tasks, limit=limit, generations=generations, temperature=temperature,
+                         seed=seed, specs=specs or DEFAULT_SPECS)
+        rows = [[name, _num(s["varied"]), _num(s["group_std"]), _num(s["corr_correct"]), _num(s["mean"])]
+                for name, s in result["specs"].items()]
+        click.echo(f"{result['rollouts']} rollouts: {limit} tasks x {generations}, temperature {temperature}, "
+                   f"model {model}")
+        click.echo(table(rows, ["spec", "groups with signal", "group std", "corr. with correct", "mean reward"]))
+        if output:
+            with open_output(output) as out:
+                out.write(json.dumps(result, indent=2) + "\n")
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
