@@ -22,6 +22,9 @@ _RENAMED = {"overrides": "params", "config_file": None}
                               "or a Hub id org/name[@revision].")
 @click.option("--dtype", type=click.Choice(["auto", "bfloat16", "float16", "float32"]),
               help="Weights' dtype [default: auto: bfloat16 on a GPU that supports it, else float32].")
+@click.option("--mixed-precision", type=click.Choice(["auto", "bf16", "fp16", "no"]),
+              help="Autocast for the forward, backward and generation [default: auto: bf16 on a GPU that has it, "
+                   "none on a CPU].")
 @click.option("--attn-implementation", help="transformers' attention kernel: sdpa, eager, flash_attention_2, ...")
 @click.option("--call-format", help="Tool-call format [default: the spec's option call_format, else the chat "
                                     "template's: hermes, llama_json, mistral].")

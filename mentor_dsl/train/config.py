@@ -18,6 +18,8 @@ class TrainConfig:
     reward: str = "mentor"
     model: str = "default"                 # "default" (the embedded SmolLM2-135M-Instruct), a directory, a run, org/name[@rev]
     dtype: str = "auto"                    # weights: auto (bf16 on a GPU that has it, else float32), bfloat16, float16, float32
+    # Autocast: auto (bf16 on a GPU that has it, none on a CPU), bf16, fp16, no.
+    mixed_precision: str = "auto"
     attn_implementation: str | None = None  # e.g. sdpa, eager, flash_attention_2 (None: transformers' choice)
     call_format: str | None = None         # None: the reward spec's `option call_format`, else the chat template's
     data: str = "builtin:train"            # builtin:SPLIT, a file (JSONL, JSON, parquet, CSV), a datasets folder, org/name[:split]

@@ -62,7 +62,7 @@ class TrainerRollout:
                 gather_deepspeed3_params=trainer.args.ds3_gather_for_generation,
                 generation_kwargs=trainer.generation_kwargs,
                 gradient_checkpointing_kwargs=trainer.args.gradient_checkpointing_kwargs,
-            ) as model:
+            ) as model, trainer.accelerator.autocast():  # the run's mixed precision, as in training
                 generator = self.generator(model, self.layout.tokenizer, config, self.stop)
                 rollouts = self.loop.run(generator, prompt_ids, limit, ends)
         logprobs = [r.logprobs for r in rollouts]

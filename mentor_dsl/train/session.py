@@ -36,15 +36,15 @@ def trainer_arguments(config_class, session: "Session", **specific: Any):
 
     cuda = torch.cuda.is_available()
     config = session.config
-    dtype = session.model_kwargs["dtype"]
+    mixed = mixed_precision(config.mixed_precision, session.model_kwargs["dtype"])
     shared = dict(
         output_dir=str(config.output_dir),
         max_steps=config.max_steps,
         per_device_train_batch_size=config.per_device_batch_size or config.num_generations,
         learning_rate=config.learning_rate,
         use_cpu=not cuda,
-        bf16=dtype == "bfloat16" or (cuda and dtype == "float32" and torch.cuda.is_bf16_supported()),
-        fp16=dtype == "float16",
+        bf16=mixed == "bf16",
+        fp16=mixed == "fp16",
         gradient_checkpointing=cuda and not config.lora,
         model_init_kwargs=dict(session.model_kwargs),
         report_to="none",
@@ -296,6 +296,26 @@ def _across_processes(stats) -> tuple[list[float], list[float]]:
     rows = gather(torch.tensor([counts + seconds], dtype=torch.float32, device=state.device))
     split = len(counts)
     return rows[:, :split].sum(dim=0).tolist(), rows[:, split:].max(dim=0).values.tolist()
+
+
+MIXED_PRECISION = ("auto", "bf16", "fp16", "no")
+
+
+def mixed_precision(choice: str, dtype: str) -> str:
+    """The autocast a run uses: `auto` follows the weights (bf16 weights compute in bf16,
+    fp16 in fp16) and uses bf16 for float32 weights on a GPU that has it; on a CPU it is
+    off, since bf16 there is a measured trade (docs/training.md)."""
+    import torch
+
+    if choice not in MIXED_PRECISION:
+        raise TrainingError(f"mixed_precision {choice!r}: expected one of {', '.join(MIXED_PRECISION)}")
+    if choice != "auto":
+        return choice
+    if dtype == "bfloat16":
+        return "bf16"
+    if dtype == "float16":
+        return "fp16"
+    return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
 
 
 def _generation_config(ref):
