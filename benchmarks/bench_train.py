@@ -88,10 +88,11 @@ def run(name: str, config, *, mentor: bool) -> dict:
         trainer.mentor_rollout.generator = RePrefill
     session.run(trainer)
     rows = session.metrics
+    prompt_tokens = len(session.layout.encode(session.rows_for(session.records[:1])[0]["prompt"]))
     later = rows[1:] or rows
     step = statistics.median(r["time/step"] for r in later)
     total = sum(r["time/step"] for r in later)
-    out = {"run": name, "step": step, "first": rows[0]["time/step"],
+    out = {"run": name, "step": step, "first": rows[0]["time/step"], "prompt_tokens": prompt_tokens,
            "fb_tokens_s": sum(r["tokens/forward"] for r in later) / max(sum(r["time/forward_backward"] for r in later), 1e-9),
            "gen_tokens": sum(r["completion_length"] for r in later)}
     for phase in PHASES:
@@ -150,11 +151,7 @@ def main() -> int:
             for name, mentor in (("bare TRL", False), ("mentor", True)):
                 config.output_dir = str(Path(tmp) / f"run{n}-{mentor}")
                 results.append(run(name, config, mentor=mentor))
-            from mentor_dsl.train.session import Session
-
-            session = Session(copy.deepcopy(config))
-            prompt_tokens[n] = len(session.layout.encode(session.rows_for(session.records[:1])[0]["prompt"]))
-            session.executor.close()
+            prompt_tokens[n] = results[1]["prompt_tokens"]
             print(f"\n{n} tools in the prompt ({prompt_tokens[n]} prompt tokens):")
             print(f"  {'run':9} {'s/step':>7} {'first':>6} {'fwd+bwd tok/s':>14} {'gen tok/s':>10} {'completion':>10}  "
                   + "  ".join(f"{p:>8.8}" for p in PHASES))
