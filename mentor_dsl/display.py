@@ -12,9 +12,11 @@
 Progress. On a terminal it is a rich bar: done/total, rate, elapsed time, ETA and a note.
 Anywhere else (CI logs, pipes, `nohup`, a notebook's captured stderr) it is plain lines on
 stderr, at most one every `interval` seconds (MENTOR_PROGRESS_INTERVAL, default 10): one
-when the work starts, then one whenever the interval has passed, as work advances or, while
-a long step holds it up, as a heartbeat from a background thread, and a last line when it
-ends. Each line has done/total, the rate and the ETA:
+whenever the interval has passed, as work advances or, while a long step holds it up, as a
+heartbeat from a background thread, and a last line when it ends. Work that ends within the
+first interval prints nothing, so quick commands keep their logs (and golden files) clean;
+a command whose first step is slow says what it starts with `note`. Each line has
+done/total, the rate and the ETA:
 
     eval: 16/80 tasks  2.7 s/task  elapsed 43s  ETA 2m53s  test, ood_sci
 
@@ -158,9 +160,7 @@ class Progress:
             return self
         if self.console.is_terminal:
             self._start_bar()
-        else:
-            self._line()
-            if self._heartbeat and self.interval > 0:
+        elif self._heartbeat and self.interval > 0:
                 self._thread = threading.Thread(target=self._beat, name=f"progress: {self.label}", daemon=True)
                 self._thread.start()
         return self
@@ -174,7 +174,7 @@ class Progress:
         if self._bar is not None:
             self._bar.__exit__(exc_type, exc, tb)
             self._bar = None
-        elif self.enabled:
+        elif self.enabled and self._last_line is not None:  # a log that showed the work shows its end
             self._line(final="done" if exc_type is None else "stopped")
 
     # -- moving it -----------------------------------------------------------------------------
@@ -232,7 +232,8 @@ class Progress:
         return "  ".join(parts)
 
     def _due(self) -> bool:
-        return self._last_line is None or self._clock() - self._last_line >= self.interval
+        since = self._last_line if self._last_line is not None else self._started
+        return self._clock() - since >= self.interval
 
     def _line(self, final: str | None = None) -> None:
         with self._lock:

@@ -34,18 +34,25 @@ def lines(out: io.StringIO) -> list[str]:
 def test_plain_lines_at_most_every_interval_with_rate_and_eta():
     clock, (console, out) = Clock(), plain_console()
     with Progress("eval", 40, unit="task", interval=10, console=console, clock=clock, heartbeat=False) as bar:
-        assert lines(out) == ["eval: 0/40 tasks  elapsed 0.0s"]  # at once, before any work is done
         clock.now += 4
         bar.advance(5)
-        assert len(lines(out)) == 1  # within the interval: nothing
+        assert lines(out) == []  # within the first interval: nothing
         clock.now += 16
         bar.advance(5, note="test, ood_sci")
         # 10 tasks in 20 s: 2 s/task, 30 tasks left.
-        assert lines(out)[-1] == "eval: 10/40 tasks  2 s/task  elapsed 20s  ETA 1m00s  test, ood_sci"
+        assert lines(out) == ["eval: 10/40 tasks  2 s/task  elapsed 20s  ETA 1m00s  test, ood_sci"]
         clock.now += 1
         bar.advance(30)
-        assert len(lines(out)) == 2
+        assert len(lines(out)) == 1  # 1 s after the last line
     assert lines(out)[-1] == "eval: 40/40 tasks  1.9 tasks/s  done in 21s  test, ood_sci"
+
+
+def test_work_shorter_than_the_interval_prints_nothing():
+    clock, (console, out) = Clock(), plain_console()
+    with Progress("scoring", 3, interval=10, console=console, clock=clock, heartbeat=False) as bar:
+        clock.now += 9.9
+        bar.advance(3)
+    assert out.getvalue() == ""
 
 
 def test_a_heartbeat_line_while_work_is_held_up():
@@ -53,10 +60,13 @@ def test_a_heartbeat_line_while_work_is_held_up():
     with Progress("teach", 8, unit="task", interval=10, console=console, clock=clock, heartbeat=False) as bar:
         clock.now += 9
         bar.tick()
-        assert len(lines(out)) == 1
+        assert lines(out) == []
         clock.now += 1
         bar.tick()  # what the background thread does: no progress, a line anyway
-        assert lines(out)[-1] == "teach: 0/8 tasks  elapsed 10s"
+        assert lines(out) == ["teach: 0/8 tasks  elapsed 10s"]
+        clock.now += 5
+        bar.tick()
+        assert len(lines(out)) == 1
 
 
 def test_the_heartbeat_thread_prints_without_updates():
@@ -72,7 +82,7 @@ def test_the_heartbeat_thread_prints_without_updates():
     console.print = spy
     with Progress("train", 3, unit="step", interval=0.01, console=console):
         assert printed.wait(30), "no heartbeat line"
-    assert lines(out)[1].startswith("train: 0/3 steps  elapsed ")
+    assert lines(out)[0].startswith("train: 0/3 steps  elapsed ")
 
 
 def test_unknown_total_interruption_and_interval_zero():
@@ -83,7 +93,7 @@ def test_unknown_total_interruption_and_interval_zero():
             clock.now += 2
             bar.advance(100)
             raise KeyboardInterrupt
-    assert lines(out) == ["scoring: 0 records  elapsed 0.0s", "scoring: 100 records  50 records/s  elapsed 2.0s",
+    assert lines(out) == ["scoring: 100 records  50 records/s  elapsed 2.0s",
                           "scoring: 100 records  50 records/s  stopped in 2.0s"]
 
 
@@ -99,7 +109,7 @@ def test_notes_go_between_the_lines():
     clock, (console, out) = Clock(), plain_console()
     with Progress("eval", 2, console=console, clock=clock, heartbeat=False) as bar:
         bar.note("warning: skipping bfcl:multiple: [not installed]")
-    assert lines(out)[1] == "warning: skipping bfcl:multiple: [not installed]"  # no markup eaten
+    assert lines(out)[0] == "warning: skipping bfcl:multiple: [not installed]"  # no markup eaten
 
 
 def test_interval_from_the_environment(monkeypatch):
