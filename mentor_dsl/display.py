@@ -295,11 +295,12 @@ def _is_number(cell: Any) -> bool:
     return True
 
 
-def table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None,
-          justify: Sequence[str] | None = None) -> Table:
+def table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, justify: Sequence[str] | None = None) -> Table:
     """A rich table in mentor's style. Cells are shown as text (str() of anything else).
     `justify` gives each column's alignment; by default a column whose cells are all
-    numbers (or '-') is right-aligned, any other left-aligned."""
+    numbers (or '-') is right-aligned, any other left-aligned. A heading is a line of text
+    printed before it (`echo("heading", table(...))`): a rich title would wrap at the
+    table's width."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -308,8 +309,7 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | 
     if justify is None:
         justify = ["right" if rows and all(_is_number(r[i]) for r in rows) and any(r[i].strip() for r in rows)
                    else "left" for i in range(len(header))]
-    out = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold",
-                title=title, title_justify="left", title_style="bold")
+    out = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
     for name, side in zip(header, justify):
         out.add_column(Text(name), justify=side, overflow="fold")
     for row in rows:

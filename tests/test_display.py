@@ -153,10 +153,12 @@ def test_tables_align_numbers_and_keep_text_as_written():
     ]
 
 
-def test_tables_fold_at_the_width_and_have_titles():
-    shown = render(table(["plugin", "registered"], [["scitools", "word " * 30]], title="plugins"), width=60)
-    assert shown.splitlines()[0] == "plugins"
-    assert max(len(line) for line in shown.splitlines()) <= 60 and shown.count("word") == 30
+def test_tables_fold_at_the_width_under_a_heading():
+    heading = "a heading longer than the table is wide, on a line of its own"
+    shown = render(heading, table(["plugin", "registered"], [["scitools", "word " * 30]]), width=70)
+    assert shown.splitlines()[0] == heading
+    assert max(len(line) for line in shown.splitlines()) <= 70 and shown.count("word") == 30
+    assert len(shown.splitlines()) > 4  # the cell wrapped
 
 
 def test_echo_without_a_terminal_prints_the_rendered_text(capsys, monkeypatch):
