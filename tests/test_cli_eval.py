@@ -82,15 +82,16 @@ def test_eval_report_with_compare(tmp_path, fake_evaluate):
 def test_eval_checks_report_and_compare_before_running(tmp_path, fake_evaluate, monkeypatch):
     result = invoke("eval", "--report", tmp_path / "r.pdf")
     assert result.exit_code == 2 and ".pdf" in result.output
-    monkeypatch.setattr(report, "have_matplotlib", lambda: False)
-    result = invoke("eval", "--report", tmp_path / "r.png")
-    assert result.exit_code == 2 and "matplotlib" in result.output
     result = invoke("eval", "--compare", tmp_path / "x.json")
     assert result.exit_code == 2 and "--report" in result.output
     result = invoke("eval", "--report", tmp_path / "r.html", "--compare", tmp_path / "missing.json")
     assert result.exit_code == 4 and "no such file" in result.output and "Traceback" not in result.output
     result = invoke("eval", "--set", "w=1")
     assert result.exit_code == 2 and "--reward" in result.output
+    monkeypatch.setattr(report, "have_matplotlib", lambda: False)
+    for name in ("r.png", "r.html"):  # both are drawn by matplotlib
+        result = invoke("eval", "--report", tmp_path / name)
+        assert result.exit_code == 2 and 'pip install "mentor[plot]"' in result.output
     assert fake_evaluate == []  # nothing ran
 
 
@@ -124,7 +125,8 @@ def test_report_subcommand(tmp_path):
     result = invoke("eval", "report", a, tmp_path / "runs" / "sparse", "-o", out, "--title", "F1 vs sparse")
     assert result.exit_code == 0, result.output
     page = out.read_text()
-    assert "F1 vs sparse" in page and "mentor_f1" in page and "sparse" in page and page.count("<svg") == 2
+    assert "F1 vs sparse" in page and "mentor_f1" in page and "sparse" in page
+    assert page.count('<figure class="chart"') == 3  # accuracy, similarity, OOD
     assert str(b) in result.output
 
 
@@ -139,8 +141,9 @@ def test_report_subcommand_errors(tmp_path, monkeypatch):
     result = invoke("eval", "report", good, "-o", tmp_path / "r.txt")
     assert result.exit_code == 2
     monkeypatch.setattr(report, "have_matplotlib", lambda: False)
-    result = invoke("eval", "report", good, "-o", tmp_path / "r.png")
-    assert result.exit_code == 2 and "mentor[plot]" in result.output
+    for name in ("r.png", "r.html"):
+        result = invoke("eval", "report", good, "-o", tmp_path / name)
+        assert result.exit_code == 2 and 'pip install "mentor[plot]"' in result.output
     # Options of the evaluation make no sense for a report of saved files.
     result = invoke("eval", "--limit", "3", "report", good, "-o", tmp_path / "r.html")
     assert result.exit_code == 2 and "--limit belongs to `mentor eval` itself" in result.output

@@ -113,7 +113,7 @@ def _check_report(path: str | None) -> None:
 @click.option("--save-rollouts", type=click.Path(dir_okay=False),
               help="Also write every task's trajectory record and measurements (JSON Lines).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False),
-              help="Write a comparison report: .html (always) or .png (needs matplotlib).")
+              help="Write a comparison report: .html or .png (drawn by matplotlib: pip install \"mentor[plot]\").")
 @click.option("--compare", multiple=True, type=click.Path(),
               help="An earlier eval.json (or a directory holding one) to put beside this run in the report "
                    "(repeatable).")
@@ -181,7 +181,7 @@ def eval_command(ctx: click.Context, model: str, splits: tuple[str, ...], data: 
 @eval_command.command("report")
 @click.argument("evals", nargs=-1, required=True, type=click.Path(dir_okay=True))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="The report: .html (always) or .png (needs matplotlib).")
+              help="The report: .html or .png (drawn by matplotlib: pip install \"mentor[plot]\").")
 @click.option("--title", default="mentor eval report", show_default=True)
 def report_command(evals: tuple[str, ...], output: str, title: str) -> None:
     """Compare saved eval.json files side by side (no model is loaded).

@@ -25,7 +25,7 @@ from ..errors import DataError, MentorError
 from ..rollouts.loop import greedy_config
 from .generation import single_turn
 from .metrics import summarize
-from .records import build_row, score_accuracy, score_reward
+from .records import build_row, pick_examples, score_accuracy, score_reward
 from .tasks import EvalTask, load_tasks, resolve_splits, task_prompt, task_tools, tools_key
 
 FORMAT = "mentor-eval"
@@ -178,6 +178,8 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
         "config": {
             "model": str(model),
             "model_path": ref.location + (f"@{ref.revision}" if ref.revision else ""),
+            # The training run the model came from: the report draws its training curves.
+            "run_dir": _run_dir(ref),
             "splits": groups + (["data"] if data else []),
             "data": data,
             "sources": sources,
@@ -198,8 +200,16 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
         "seconds": round(time.perf_counter() - started, 2),
         "generation_seconds": round(generation_seconds, 2),
         "metrics": summarize(rows),
+        "examples": pick_examples(rows),
         "rows": rows,
     }
+
+
+def _run_dir(ref) -> str | None:
+    from ..models import run_folder
+
+    found = None if ref.is_hub else run_folder(ref.location)
+    return str(found) if found else None
 
 
 def _device(name: str):

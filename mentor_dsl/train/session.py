@@ -18,10 +18,9 @@ from ..errors import MentorError, TrainingError
 from ..plugins import registry
 from ..reward import OPTIONAL_FIELDS, load
 from ..models import RUN_CONFIG
+from ..models import RUN_METRICS as METRICS
 from .checkpoints import latest_checkpoint
 from .config import TrainConfig
-
-METRICS = "metrics.jsonl"
 
 # TRL 1.x still calls transformers' deprecated gradient-checkpointing names on every step.
 warnings.filterwarnings("ignore", category=FutureWarning, message=r".*(is_)?gradient_checkpointing.*")
