@@ -30,6 +30,14 @@ def test_training_progress_in_a_log(tmp_path, capsys, monkeypatch):
     assert lines[1].endswith("reward 0.5  finished 1  tool_match 0.25") and "done in" in lines[-1]
 
 
+def test_other_processes_show_no_progress(tmp_path, capsys, monkeypatch):
+    """Under `accelerate launch` only the main process draws (the others would repeat it)."""
+    monkeypatch.setenv("MENTOR_PROGRESS_INTERVAL", "0")
+    with _Progress(_session(tmp_path), shown=False) as progress:
+        progress.update(_row(1, 0.5), 3)
+    assert capsys.readouterr().err == ""
+
+
 def test_training_summary_is_a_table(tmp_path, capsys):
     _print_summary(_session(tmp_path, [_row(1, 0.2), _row(2, 0.6)]))
     err = capsys.readouterr().err.splitlines()

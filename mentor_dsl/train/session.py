@@ -213,7 +213,7 @@ class Session:
         previous = None
         if threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGINT, self._on_interrupt)
-        self.progress = _Progress(self)
+        self.progress = _Progress(self, shown=_is_main(trainer))  # one display per run, not per process
         try:
             with self.progress:
                 trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
@@ -416,11 +416,11 @@ class _Progress:
     terminal, a line at most every 10 seconds in a log; the latest step's reward and terms
     as its note."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, shown: bool = True):
         from ..display import Progress
 
         self.session = session
-        self.display = Progress("training", session.config.max_steps, unit="step")
+        self.display = Progress("training", session.config.max_steps, unit="step", enabled=shown)
 
     def __enter__(self):
         self.display.__enter__()
