@@ -161,8 +161,8 @@ class Progress:
         if self.console.is_terminal:
             self._start_bar()
         elif self._heartbeat and self.interval > 0:
-                self._thread = threading.Thread(target=self._beat, name=f"progress: {self.label}", daemon=True)
-                self._thread.start()
+            self._thread = threading.Thread(target=self._beat, name=f"progress: {self.label}", daemon=True)
+            self._thread.start()
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
