@@ -298,7 +298,8 @@ def _is_number(cell: Any) -> bool:
 def table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, justify: Sequence[str] | None = None) -> Table:
     """A rich table in mentor's style. Cells are shown as text (str() of anything else).
     `justify` gives each column's alignment; by default a column whose cells are all
-    numbers (or '-') is right-aligned, any other left-aligned. A heading is a line of text
+    numbers (or '-') is right-aligned, any other left-aligned. The first column and
+    right-aligned ones keep each cell on one line; the others wrap to fit the width. A heading is a line of text
     printed before it (`echo("heading", table(...))`): a rich title would wrap at the
     table's width."""
     from rich import box
@@ -310,8 +311,9 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, justify: Sequ
         justify = ["right" if rows and all(_is_number(r[i]) for r in rows) and any(r[i].strip() for r in rows)
                    else "left" for i in range(len(header))]
     out = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
-    for name, side in zip(header, justify):
-        out.add_column(Text(name), justify=side, overflow="fold")
+    for i, (name, side) in enumerate(zip(header, justify)):
+        # Names (the first column) and numbers are never broken across lines; text wraps.
+        out.add_column(Text(name), justify=side, overflow="fold", no_wrap=i == 0 or side == "right")
     for row in rows:
         out.add_row(*(Text(cell) for cell in row))
     return out
