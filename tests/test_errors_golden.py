@@ -87,8 +87,10 @@ RECORDS = sorted(p.stem for p in (GOLDEN / "records").glob("*.jsonl"))
 @pytest.mark.parametrize("case", RECORDS)
 def test_record_error_output(case):
     """tests/golden/records/NAME.jsonl scored with `mentor score --reward mentor`: each bad
-    record is reported on stderr as FILE:LINE: ..., the others are scored (stdout), exit 1."""
-    result = CliRunner().invoke(cli, ["score", "--reward", "mentor", "--data", f"tests/golden/records/{case}.jsonl"])
+    record is reported on stderr as FILE:LINE: ..., the others are scored (stdout), exit 1.
+    No progress lines (they hold timings), however slow the machine."""
+    result = CliRunner(env={"MENTOR_PROGRESS_INTERVAL": "86400"}).invoke(
+        cli, ["score", "--reward", "mentor", "--data", f"tests/golden/records/{case}.jsonl"])
     for stream, text in (("err", result.stderr), ("out", result.stdout)):
         expected = GOLDEN / "records" / f"{case}.score.{stream}"
         if os.environ.get("MENTOR_UPDATE_GOLDEN"):

@@ -17,7 +17,7 @@ import click
 from click.core import ParameterSource
 
 from ..errors import DataError
-from .options import fmt, parse_set, set_option, spec_file, table
+from .options import fmt, parse_set, set_option, spec_file
 
 #: Tasks per source split on a CPU: `--split all` is 8 sources, so 10 each is 80 tasks
 #: (a few minutes on 2 cores). `--limit 0` evaluates everything.
@@ -29,8 +29,10 @@ _SUMMARY = [("n", "n"), ("accuracy", "accuracy"), ("call_validity", "valid calls
             ("teacher_similarity", "teacher sim."), ("finished_rate", "finished")]
 
 
-def summary_table(result: dict[str, Any]) -> str:
+def summary_table(result: dict[str, Any]):
     """Split groups, their sources indented below them; a reward column with --reward."""
+    from ..display import table
+
     metrics = result.get("metrics") or {}
     with_reward = any("reward" in e for e in (metrics.get("splits") or {}).values())
     header = ["split"] + [label for _, label in _SUMMARY] + (["reward"] if with_reward else [])
@@ -47,7 +49,7 @@ def summary_table(result: dict[str, Any]) -> str:
             rows.extend(cells(f"  {source}", sub) for source, sub in sources.items())
     if len(metrics.get("splits") or {}) > 1 and metrics.get("overall"):
         rows.append(cells("overall", metrics["overall"]))
-    return table(rows, header)
+    return table(header, rows)
 
 
 def eval_path(path: str) -> Path:
@@ -111,17 +113,20 @@ def _check_report(path: str | None) -> None:
 @click.option("--save-rollouts", type=click.Path(dir_okay=False),
               help="Also write every task's trajectory record and measurements (JSON Lines).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False),
-              help="Write a comparison report: .html (always) or .png (needs matplotlib).")
+              help="Write a comparison report: .html or .png (drawn by matplotlib: pip install \"mentor[plot]\").")
 @click.option("--compare", multiple=True, type=click.Path(),
               help="An earlier eval.json (or a directory holding one) to put beside this run in the report "
                    "(repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the result (what eval.json holds) as JSON on stdout instead of the summary table.")
 @click.pass_context
 def eval_command(ctx: click.Context, model: str, splits: tuple[str, ...], data: tuple[str, ...], limit: int,
                  reward: str | None,
                  overrides: tuple[str, ...], seed: int, batch_size: int, max_turns: int, max_completion_length: int,
                  call_format: str | None, dtype: str, attn_implementation: str | None, device: str, name: str | None, bfcl_path: str | None, output: str,
-                 save_rollouts: str | None, report_path: str | None, compare: tuple[str, ...], quiet: bool) -> None:
+                 save_rollouts: str | None, report_path: str | None, compare: tuple[str, ...], quiet: bool,
+                 as_json: bool) -> None:
     """Evaluate a student with greedy tool-use rollouts and write eval.json.
 
     Accuracy, tool-call validity, hallucinated tools, calls per task and similarity to the
@@ -157,9 +162,15 @@ def eval_command(ctx: click.Context, model: str, splits: tuple[str, ...], data: 
         save_eval(result, output)
         if save_rollouts:
             write_rollouts(result["rows"], save_rollouts)
-        click.echo(f"{result['name']}: {len(result['rows'])} tasks in {result['seconds']:.0f}s "
-                   f"(model {result['config']['model_path']})")
-        click.echo(summary_table(result))
+        if as_json:
+            from ..evaluation.runner import eval_json
+
+            click.echo(eval_json(result), nl=False)
+        else:
+            from ..display import echo
+
+            echo(f"{result['name']}: {len(result['rows'])} tasks in {result['seconds']:.0f}s "
+                 f"(model {result['config']['model_path']})", summary_table(result))
         for source, reason in (result.get("skipped") or {}).items():
             click.echo(f"skipped {source}: {reason}", err=True)
         click.echo(f"wrote {output}" + (f" and {save_rollouts}" if save_rollouts else ""), err=True)
@@ -170,7 +181,7 @@ def eval_command(ctx: click.Context, model: str, splits: tuple[str, ...], data: 
 @eval_command.command("report")
 @click.argument("evals", nargs=-1, required=True, type=click.Path(dir_okay=True))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="The report: .html (always) or .png (needs matplotlib).")
+              help="The report: .html or .png (drawn by matplotlib: pip install \"mentor[plot]\").")
 @click.option("--title", default="mentor eval report", show_default=True)
 def report_command(evals: tuple[str, ...], output: str, title: str) -> None:
     """Compare saved eval.json files side by side (no model is loaded).

@@ -73,21 +73,6 @@ def tool_executor(values: tuple[str, ...]):
     return executor
 
 
-def table(rows: list[list[str]], header: list[str] | None = None, indent: int = 2) -> str:
-    """A plain aligned text table: stable output for pipes and golden tests."""
-    data = ([header] if header else []) + rows
-    if not data:
-        return ""
-    widths = [max(len(r[i]) for r in data) for i in range(len(data[0]))]
-    lines = []
-    for n, row in enumerate(data):
-        cells = [c.ljust(w) for c, w in zip(row, widths)]
-        lines.append(" " * indent + "  ".join(cells).rstrip())
-        if header and n == 0:
-            lines.append(" " * indent + "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def fmt(x: float | None) -> str:
     if x is None:
         return "-"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Iterator
 import click
 
 from ..errors import RecordError
-from .options import fmt, parse_set, set_option, spec_file, table, tool_executor, tool_limit_option
+from .options import fmt, parse_set, set_option, spec_file, tool_executor, tool_limit_option
 
 if TYPE_CHECKING:  # the reward imports torch: only when a command runs
     from ..data.sources import Position
@@ -40,17 +40,20 @@ class _Summary:
                 self.sums[k] += v
                 self.counts[k] += 1
 
-    def render(self, reward: Reward) -> str:
+    def render(self, reward: Reward) -> list:
+        """The summary: a headline, the reward's range, the per-term table (display.echo prints it)."""
+        from ..display import table
+
         n = len(self.rewards)
-        lines = [f"scored {n} record{'s' if n != 1 else ''} with {reward.name!r}"
-                 + (f", skipped {self.skipped}" if self.skipped else "")]
+        out: list = [f"scored {n} record{'s' if n != 1 else ''} with {reward.name!r}"
+                     + (f", skipped {self.skipped}" if self.skipped else "")]
         if n:
             mean = sum(self.rewards) / n
-            lines.append(f"  reward: mean {fmt(mean)}, min {fmt(min(self.rewards))}, max {fmt(max(self.rewards))}")
+            out.append(f"reward: mean {fmt(mean)}, min {fmt(min(self.rewards))}, max {fmt(max(self.rewards))}")
             rows = [[k, fmt(self.sums[k] / self.counts[k]) if self.counts[k] else "-", str(self.counts[k])]
                     for k in self.sums]
-            lines.append(table(rows, ["term", "mean", "computed"]))
-        return "\n".join(lines)
+            out.append(table(["term", "mean", "computed"], rows))
+        return out
 
 
 def _batches(items: Iterator, size: int) -> Iterator[list]:
@@ -62,15 +65,6 @@ def _batches(items: Iterator, size: int) -> Iterator[list]:
             batch = []
     if batch:
         yield batch
-
-
-def _progress(total_hint: int | None):
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    return Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=True, disable=not console.is_terminal)
 
 
 @click.command("score")
@@ -93,6 +87,7 @@ def score_command(spec: str, data: str, output: Path | None, eos: str | None, ba
     written to a temporary file and renamed into place at the end: on an error or Ctrl-C
     the previous file is left as it was."""
     from ..data.sources import open_source
+    from ..display import echo, progress
     from ..outputs import json_line, open_output
     from ..reward import load
 
@@ -102,8 +97,7 @@ def score_command(spec: str, data: str, output: Path | None, eos: str | None, ba
     summary = _Summary()
     writer = (open_output(output, inputs=[*source.paths, spec_file(spec)]) if output
               else contextlib.nullcontext(sys.stdout))
-    with writer as out, _progress(None) as progress:
-        task = progress.add_task("score", total=source.total)
+    with writer as out, progress("scoring", source.total, unit="record") as bar:
         for batch in _batches(iter(source), batch_size):
             good: list[tuple[Position, dict]] = [(w, r) for w, r in batch if not isinstance(r, RecordError)]
             result = reward.score([r for _, r in good], on_error="skip",
@@ -122,10 +116,10 @@ def score_command(spec: str, data: str, output: Path | None, eos: str | None, ba
                 row = next(rows)
                 summary.add(row)
                 out.write(json_line(row))
-            progress.advance(task, len(batch))
+            bar.advance(len(batch), note=f"{summary.skipped} skipped" if summary.skipped else None)
         if not output:
             out.flush()
-    click.echo(summary.render(reward), err=True)
+    echo(*summary.render(reward), err=True)
     if summary.skipped:
         raise SystemExit(EXIT_SKIPPED)
 

@@ -12,7 +12,8 @@ finished completion whose `\\boxed{}` answer the math judge accepts) and only ve
 ones are written, as they come, to OUTPUT.partial, which replaces OUTPUT when the run
 completes. An interrupted run leaves OUTPUT as it was and keeps its work in the
 partial file; `--resume` goes on from it. A summary on stderr counts generated, verified and failed tasks, failures
-by reason; a progress bar shows on a terminal.
+by reason. Progress shows as a bar on a terminal, and as a line at most every 10 seconds
+(MENTOR_PROGRESS_INTERVAL) in a log.
 
 Exit status, as `mentor score`: 0 when every task gave a verified trajectory; 1 when
 some did not (the others are written; the summary says why); 8 when the teacher cannot
@@ -39,7 +40,6 @@ from ..teachers.base import Failure, TeacherError
 from ..teachers.records import task_id
 from ..teachers.verify import Verifier
 from ..trajectory import DEFAULT_EOS
-from .options import table
 
 EXIT_INCOMPLETE = 1
 _EXAMPLES = 1  # examples shown per failure reason
@@ -120,29 +120,22 @@ class Tally:
     def failed(self) -> int:
         return sum(self.teacher.values()) + sum(self.rejected.values())
 
-    def render(self, teacher: str, output: Path) -> str:
-        lines = [f"teacher {teacher!r}: {self.tasks} task{'s' if self.tasks != 1 else ''}"
-                 + (f" ({self.skipped} already in {output}, skipped)" if self.skipped else "")
-                 + f", {self.generated} generated, {self.verified} verified, {self.failed} failed",
-                 f"  wrote {self.verified} trajector{'y' if self.verified == 1 else 'ies'} to {output}"]
+    def render(self, teacher: str, output: Path) -> list:
+        """The summary: two lines and a table of failures by reason (display.echo prints it)."""
+        from ..display import table
+
+        out: list = [f"teacher {teacher!r}: {self.tasks} task{'s' if self.tasks != 1 else ''}"
+                     + (f" ({self.skipped} already in {output}, skipped)" if self.skipped else "")
+                     + f", {self.generated} generated, {self.verified} verified, {self.failed} failed",
+                     f"wrote {self.verified} trajector{'y' if self.verified == 1 else 'ies'} to {output}"]
         rows = []
         for stage, counts in (("teacher", self.teacher), ("verify", self.rejected)):
             for kind, count in counts.most_common():
                 example = (self.examples.get((stage, kind)) or [""])[0]
                 rows.append([stage, kind, str(count), example[:100] + ("..." if len(example) > 100 else "")])
         if rows:
-            lines.append(table(rows, ["stage", "reason", "tasks", "example"]))
-        return "\n".join(lines)
-
-
-def _progress():
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    return Progress(TextColumn("teaching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TextColumn("{task.description}"), console=console, transient=True,
-                    disable=not console.is_terminal)
+            out.append(table(["stage", "reason", "tasks", "example"], rows))
+        return out
 
 
 def _done_ids(path: Path) -> set[str]:
@@ -218,6 +211,7 @@ def teach_command(teacher_name: str, tasks: str, output: Path, options: tuple[st
 
 def _run(teacher, teacher_name: str, tasks_spec: str, output: Path, limit: int | None, batch_size: int,
          rejected: Path | None, allow_no_calls: bool, resume: bool, eos: str) -> None:
+    from ..display import echo, progress
     from ..outputs import open_output, partial_of
 
     tasks = resolve_data(tasks_spec, None, default_ids=True)
@@ -236,19 +230,18 @@ def _run(teacher, teacher_name: str, tasks_spec: str, output: Path, limit: int |
         with open_output(output, partial=True, resume=resume) as out, \
                 (open_output(rejected, partial=True, resume=resume) if rejected
                  else contextlib.nullcontext()) as bad, \
-                Verifier(require_calls=not allow_no_calls, eos=eos) as check, _progress() as progress:
-            bar = progress.add_task("", total=len(tasks))
+                Verifier(require_calls=not allow_no_calls, eos=eos) as check, \
+                progress("teaching", len(tasks), unit="task") as bar:
             for start in range(0, len(tasks), batch_size):
                 batch = tasks[start:start + batch_size]
                 _teach_batch(teacher, batch, start, check, tally, out, bad)
-                progress.update(bar, advance=len(batch),
-                                description=f"{tally.verified} verified, {tally.failed} failed")
+                bar.advance(len(batch), note=f"{tally.verified} verified, {tally.failed} failed")
     except BaseException:
         if partial_of(output).exists():  # kept only when it holds work
             click.echo(f"stopped: the verified trajectories so far are in {partial_of(output)}, and {output} "
                        "is unchanged; run the same command with --resume to go on", err=True)
         raise
-    click.echo(tally.render(teacher_name, output), err=True)
+    echo(*tally.render(teacher_name, output), err=True)
     if tally.failed:
         raise SystemExit(EXIT_INCOMPLETE)
 

@@ -19,6 +19,8 @@ measured on it. The fields the metrics read:
 Definitions, per group of rows (see `aggregate`):
 
     accuracy             mean of `correct`
+    accuracy_ci          the 95% Wilson score interval of `accuracy` over the n tasks,
+                         [low, high]; None without tasks (see `wilson_interval`)
     call_validity        sum(n_valid) / sum(n_blocks); None when no row has a block
     calls_valid_rate     fraction of rows whose every block is valid (the `calls_valid`
                          term: a row without blocks counts as valid)
@@ -140,6 +142,28 @@ def teacher_names(teacher: Any) -> list[str]:
     return out
 
 
+# -- confidence intervals --------------------------------------------------------------------
+
+#: The normal quantile of a two-sided 95% interval.
+Z95 = 1.959963984540054
+
+
+def wilson_interval(accuracy: float | None, n: int, z: float = Z95) -> tuple[float, float] | None:
+    """The Wilson score interval of a proportion `accuracy` observed over `n` tasks.
+
+    Chosen over the normal (Wald) interval because it stays inside [0, 1] and is not of
+    zero width at 0% or 100%, which small evaluation splits often hit; over a bootstrap
+    because an evaluation is greedy (one outcome per task: no seeds to resample) and the
+    interval must be reproducible from eval.json's `accuracy` and `n` alone."""
+    if accuracy is None or n <= 0:
+        return None
+    p = min(1.0, max(0.0, float(accuracy)))
+    z2 = z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 # -- aggregation -----------------------------------------------------------------------------
 
 def _mean(values: Iterable[float | None]) -> float | None:
@@ -160,9 +184,12 @@ def aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     taught = [r for r in rows if r.get("teacher_names") is not None]
     teacher = [name for r in taught for name in r["teacher_names"]]
     student_taught = [name for r in taught for name in r.get("tool_names", ())]
+    accuracy = _mean(r.get("correct") for r in rows)
+    interval = wilson_interval(accuracy, sum(1 for r in rows if r.get("correct") is not None))
     out: dict[str, Any] = {
         "n": n,
-        "accuracy": _mean(r.get("correct") for r in rows),
+        "accuracy": accuracy,
+        "accuracy_ci": list(interval) if interval else None,
         "finished_rate": _mean(float(bool(r.get("finished"))) for r in rows),
         "call_validity": _ratio(sum(int(r.get("n_valid", 0)) for r in rows), blocks),
         "calls_valid_rate": _mean(float(int(r.get("n_valid", 0)) == int(r.get("n_blocks", 0))) for r in rows),

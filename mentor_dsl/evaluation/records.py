@@ -106,3 +106,26 @@ def score_reward(rows: Sequence[dict[str, Any]], reward) -> None:
         row["reward"] = value if math.isfinite(value) else None
         row["reward_terms"] = {k: (float(v[i]) if math.isfinite(float(v[i])) else None)
                                for k, v in result.terms.items()}
+
+
+#: Example trajectories kept per split group in eval.json, for the report.
+EXAMPLES_PER_SPLIT = 3
+_EXAMPLE_FIELDS = ("id", "split", "source", "prompt", "completion", "finished", "correct", "accuracy_error",
+                   "reward", "reward_terms", "tool_names", "teacher_names")
+
+
+def pick_examples(rows: Sequence[dict[str, Any]], per_split: int = EXAMPLES_PER_SPLIT) -> dict[str, list[dict]]:
+    """A few trajectories per split group, as eval.json keeps them (the rows themselves are
+    not kept): the first correct one and the first wrong one, then the next in task
+    order, so a report shows both outcomes where there are both."""
+    out: dict[str, list[dict]] = {}
+    for split in dict.fromkeys(r.get("split") for r in rows):
+        group = [r for r in rows if r.get("split") == split]
+        right = [r for r in group if r.get("correct")]
+        wrong = [r for r in group if not r.get("correct")]
+        chosen = right[:1] + wrong[:1]
+        chosen += [r for r in group if not any(r is c for c in chosen)][:max(0, per_split - len(chosen))]
+        order = {id(r): i for i, r in enumerate(group)}
+        chosen.sort(key=lambda r: order[id(r)])
+        out[str(split)] = [{k: r[k] for k in _EXAMPLE_FIELDS if k in r} for r in chosen[:per_split]]
+    return out

@@ -18,10 +18,9 @@ from ..errors import MentorError, TrainingError
 from ..plugins import registry
 from ..reward import OPTIONAL_FIELDS, load
 from ..models import RUN_CONFIG
+from ..models import RUN_METRICS as METRICS
 from .checkpoints import latest_checkpoint
 from .config import TrainConfig
-
-METRICS = "metrics.jsonl"
 
 # TRL 1.x still calls transformers' deprecated gradient-checkpointing names on every step.
 warnings.filterwarnings("ignore", category=FutureWarning, message=r".*(is_)?gradient_checkpointing.*")
@@ -214,7 +213,7 @@ class Session:
         previous = None
         if threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGINT, self._on_interrupt)
-        self.progress = _Progress(self)
+        self.progress = _Progress(self, shown=_is_main(trainer))  # one display per run, not per process
         try:
             with self.progress:
                 trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
@@ -437,37 +436,28 @@ class _Finish(_callback_base()):
 # -- display ------------------------------------------------------------------------------------
 
 class _Progress:
-    """A live line on a terminal; one plain line per step otherwise (CI logs)."""
+    """Training progress through the shared display (mentor_dsl/display.py): a bar on a
+    terminal, a line at most every 10 seconds in a log; the latest step's reward and terms
+    as its note."""
 
-    def __init__(self, session: Session):
-        from rich.console import Console
+    def __init__(self, session: Session, shown: bool = True):
+        from ..display import Progress
 
         self.session = session
-        self.console = Console(stderr=True)
-        self.live = None
+        self.display = Progress("training", session.config.max_steps, unit="step", enabled=shown)
 
     def __enter__(self):
-        if self.console.is_terminal:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.live = Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                 TextColumn("{task.description}"), console=self.console)
-            self.task = self.live.add_task("", total=self.session.config.max_steps)
-            self.live.__enter__()
+        self.display.__enter__()
         return self
 
     def __exit__(self, *exc):
-        if self.live is not None:
-            self.live.__exit__(*exc)
+        self.display.__exit__(*exc)
 
     def update(self, row: dict[str, Any], max_steps: int) -> None:
         main = [k for k in row if k.startswith("reward/")][:4]
         head = f"reward {_fmt(row['reward'])}" if "reward" in row else f"loss {_fmt(row.get('loss'))}"
-        text = "  ".join([head] + [f"{k[7:]} {_fmt(row[k])}" for k in main]) + f"  {row['time/step']:.1f}s/step"
-        if self.live is not None:
-            self.live.update(self.task, completed=row["step"], description=text)
-        else:
-            self.console.print(f"step {row['step']}/{max_steps}  {text}", highlight=False, soft_wrap=True)
+        text = "  ".join([head] + [f"{k[7:]} {_fmt(row[k])}" for k in main])
+        self.display.update(completed=row["step"], total=max_steps, note=text)
 
 
 def _fmt(x: Any) -> str:
@@ -475,28 +465,26 @@ def _fmt(x: Any) -> str:
 
 
 def _print_summary(session: Session) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from ..display import echo, table
 
     rows = session.metrics
-    console = Console(stderr=True)
     if not rows:
-        console.print("no steps were logged")
+        echo("no steps were logged", err=True)
         return
     keys = ["reward", "loss"] + [k for k in rows[-1] if k.startswith("reward/")] + \
            ["tools/calls_per_completion", "tools/failure_rate", "finished_rate", "completion_length"]
     name = session.reward.name if session.reward else session.config.trainer
-    table = Table(title=f"{name}: {len(rows)} logged steps, output in {session.out}")
-    for column in ("metric", "first step", "last step", "mean"):
-        table.add_column(column, justify="left" if column == "metric" else "right")
+    lines = []
     for key in keys:
         values = [r.get(key) for r in rows if r.get(key) is not None]
         if values:
-            table.add_row(key, _fmt(values[0]), _fmt(values[-1]), _fmt(sum(values) / len(values)))
-    console.print(table)
+            lines.append([key, _fmt(values[0]), _fmt(values[-1]), _fmt(sum(values) / len(values))])
+    shown: list = [f"{name}: {len(rows)} logged steps, output in {session.out}",
+                   table(["metric", "first step", "last step", "mean"], lines)]
     step = [r["time/step"] for r in rows if r.get("time/step")]
     if step and "time/reward" in rows[-1]:
         share_r = sum(r["time/reward"] for r in rows) / sum(step)
         share_t = sum(r["time/tools"] for r in rows) / sum(step)
-        console.print(f"{sum(step) / len(step):.1f} s/step; reward {100 * share_r:.2f}% and tools "
-                      f"{100 * share_t:.2f}% of step time", highlight=False)
+        shown.append(f"{sum(step) / len(step):.1f} s/step; reward {100 * share_r:.2f}% and tools "
+                     f"{100 * share_t:.2f}% of step time")
+    echo(*shown, err=True)
