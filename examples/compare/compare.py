@@ -296,11 +296,23 @@ def main() -> int:
             mentor("eval", "signal", "--model", model, "--tasks", data, "--limit", str(signal_tasks),
                    "--generations", str(args.generations), "-o", str(run / "signal.json"))
 
+    def keep_small_files(name: str) -> None:
+        # Copied as each run finishes, so an interrupted comparison still leaves its
+        # finished runs' results where they can be committed.
+        if args.results:
+            target = Path(args.results) / "runs" / name
+            target.mkdir(parents=True, exist_ok=True)
+            for file in SMALL_FILES:
+                if (out / name / file).exists():
+                    shutil.copy2(out / name / file, target / file)
+
     start = out / "untrained"
     start.mkdir(exist_ok=True)
     evaluate("default", start, "untrained")
-    for method in methods:
-        for seed in args.seeds:
+    keep_small_files("untrained")
+    # Seeds outermost: a budget cut short still has every method at the first seeds.
+    for seed in args.seeds:
+        for method in methods:
             run = out / f"{method}-s{seed}"
             if not trained(run, steps):
                 resume = ["--resume"] if checkpointed(run) else ["--overwrite"]
@@ -308,6 +320,7 @@ def main() -> int:
                        "--save-steps", str(min(save_steps, steps)), "--keep-checkpoints", str(keep),
                        "--output-dir", str(run), *resume, *train_extra)
             evaluate(str(run), run, f"{method}-s{seed}")
+            keep_small_files(run.name)
     run_names = ["untrained"] + [f"{m}-s{s}" for m in methods for s in args.seeds]
     mentor("eval", "report", *(str(out / name / "eval.json") for name in run_names),
            "-o", str(out / "report.html"), "--title", f"mentor: {', '.join(methods)} at {steps} steps")
@@ -321,12 +334,6 @@ def main() -> int:
     print(f"report: {out / 'report.html'}")
     if args.results:
         results = Path(args.results)
-        for name in run_names:
-            target = results / "runs" / name
-            target.mkdir(parents=True, exist_ok=True)
-            for file in SMALL_FILES:
-                if (out / name / file).exists():
-                    shutil.copy2(out / name / file, target / file)
         shutil.copy2(out / "report.html", results / "report.html")
         mentor("eval", "report", *(str(results / "runs" / name / "eval.json") for name in run_names),
                "-o", str(results / "report.png"), "--title", f"mentor: {', '.join(methods)} at {steps} steps")
