@@ -26,7 +26,7 @@ class EvalContext:
         name = traj.format or self.call_format
         fmt = self.registry.get("formats", name)
         if fmt is None:
-            raise EvaluationError(f"record {traj.id!r}: unknown call format {name!r}")
+            raise EvaluationError(f"unknown call format {name!r}", record_id=traj.id)
         return fmt
 
     def calls(self, traj: Trajectory) -> list[Call]:

@@ -197,8 +197,12 @@ class Reward:
             except Exception as exc:
                 if not _record_failure(exc):
                     raise
-                reason = str(exc) if isinstance(exc, EvaluationError) else failure(exc)
-                errors[i] = RecordError(reason.removeprefix(f"record {traj.id!r}: "), record_id=traj.id)
+                if isinstance(exc, EvaluationError):
+                    # The RecordError names the record itself: keep the message only.
+                    reason = exc.message if exc.record_id is not None else str(exc)
+                else:
+                    reason = failure(exc)
+                errors[i] = RecordError(reason, record_id=traj.id)
                 continue
             rewards[i] = ev.rewards[0]
             for k, v in ev.values.items():

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 import mentor_dsl
 from mentor_dsl import PluginError, SpecError, plugins
+from mentor_dsl.errors import UnknownName
 from mentor_dsl.cli import cli
 from mentor_dsl.plugins import hookimpl, registry
 from mentor_dsl.terms.base import Term, TermParam
@@ -660,6 +661,23 @@ def test_a_spec_naming_what_a_failed_plugin_would_add_says_the_plugin_failed(plu
         mentor_dsl.loads("reward r:\n    licensed_term\n")
     assert "unknown name 'licensed_term'" in info.value.message
     assert "note: plugin 'test.FailingTerm' failed to load; see `mentor plugins`" in str(info.value)
+    assert isinstance(info.value, UnknownName) and (info.value.what, info.value.name) == ("name", "licensed_term")
+
+
+def test_a_failed_plugin_is_not_blamed_for_what_no_plugin_can_add(plugin):
+    """Options and operators come from the language, never from a plugin: an unknown one
+    gets no note about a plugin that failed (the note was decided by the message's first
+    word, "unknown ", before UnknownName)."""
+    class FailingTerm:
+        @hookimpl
+        def register_terms(self, register):
+            raise RuntimeError("no licence")
+
+    plugin(FailingTerm())
+    with pytest.raises(SpecError) as info:
+        mentor_dsl.loads('option colour = "red"\nreward r:\n    1\n')
+    assert "unknown option 'colour'" in info.value.message
+    assert not isinstance(info.value, UnknownName) and info.value.notes == []
 
 
 @needs_installed

@@ -136,6 +136,9 @@ def test_verify_rejects_a_hallucinated_tool(check):
     offered = {**record, "tools": ["multiply"], "teacher": {"tool_calls": calls},
                "completion": _call_text("add", {"a": 1, "b": 0}) + "\\boxed{1}" + EOS}
     assert check(offered).reason == "hallucinated_tool: call 1: 'add' is not offered by the task"
+    verdict = check(offered)
+    assert (verdict.ok, verdict.kind, verdict.detail) == (False, "hallucinated_tool", "call 1: 'add' is not offered by the task")
+    assert tuple(verdict) == (False, verdict.reason)
 
 
 def test_verify_rejects_a_failing_call(check):
