@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 from ..calls import Call
+from ..hookspecs import CallFormat
 
 __all__ = [
     "PYTHONIC",
@@ -488,7 +489,7 @@ def _render_call(call: Call) -> str:
     return f"{call.name}({inner})"
 
 
-class PythonicFormat:
+class PythonicFormat(CallFormat):
     """Calls as a Python list: `[f(a=1), g(b='x')]`."""
 
     name = "pythonic"
