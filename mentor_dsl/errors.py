@@ -73,7 +73,6 @@ class MentorError(Exception):
     """Root of every error this project raises on purpose."""
 
     exit_code = 1
-    kind = "error"
 
     def render(self) -> str:
         return f"error: {self}"

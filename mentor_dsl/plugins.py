@@ -24,7 +24,7 @@ import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 
 import pluggy
 
@@ -456,10 +456,3 @@ def reset() -> None:
         _registry = None
         _load_errors.clear()
         _versions.clear()
-
-
-def iter_plugin_errors(reg: Registry | None = None) -> Iterable[PluginError]:
-    return (reg or registry()).errors
-
-
-HookCallback = Callable[..., None]
