@@ -282,7 +282,8 @@ def test_eval_cli_passes_data_and_runs_only_it(tmp_path, monkeypatch):
     from test_evaluation import fake_result
 
     calls = []
-    monkeypatch.setattr(evaluation, "evaluate", lambda model, **kw: calls.append(kw) or fake_result())
+    monkeypatch.setattr(evaluation, "evaluate",
+                        lambda model, **kw: calls.append(kw) or evaluation.EvalResult.from_json(fake_result()))
     path = tmp_path / "tasks.jsonl"
     save_jsonl(load_split("test", 2), path)
     assert run("eval", "-q", "--data", path, "-o", tmp_path / "e.json").exit_code == 0
