@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import subprocess
 import sys
@@ -45,7 +46,10 @@ def oracle_records(tasks, executor):
 
 def test_builtin_teachers_are_registered():
     assert set(BUILTIN_TEACHERS) <= set(registry().names("teachers"))
-    assert registry().get("teachers", "oracle") is OracleTeacher
+    factory = registry().get("teachers", "oracle")
+    # Registered lazily (teachers/__init__.py): the class is imported when it is first used.
+    assert factory.__wrapped__ is OracleTeacher and isinstance(factory(), OracleTeacher)
+    assert list(inspect.signature(factory).parameters) == list(inspect.signature(OracleTeacher).parameters)
 
 
 # -- oracle ---------------------------------------------------------------------------------------
