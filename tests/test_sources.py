@@ -191,6 +191,12 @@ def test_a_hub_dataset_by_its_id_offline(hub):
         resolve_data("acme/tasks")
 
 
+def test_a_hub_dataset_without_the_split_names_its_splits(hub):
+    """Decided from the dataset's split names, not from the words of datasets' ValueError."""
+    with pytest.raises(DataError, match=r"^acme/tasks:tset: no split 'tset'; did you mean 'test'\? \(splits: train, test\)$"):
+        resolve_data("acme/tasks:tset")
+
+
 def test_a_hub_dataset_not_in_the_cache_offline_says_how_to_fetch_it(hub):
     with pytest.raises(DataError) as info:
         resolve_data("acme/elsewhere:train")
