@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 from . import nodes as n
 from . import ops, regexes
-from .errors import SpecError, Span, did_you_mean, shown
+from .errors import SpecError, Span, UnknownName, did_you_mean, shown
 from .intervals import Interval
 from .ir import IR, CheckedReward, CheckedSpec, Const, GuardIR, Op, ResultIR, TermUse, TermValue, postorder
 from .ops import Operator
@@ -109,12 +109,12 @@ class _Checker:
             raise SpecError(f"option {decl.name!r} takes a string", decl.value.span)
         if kind == "format" and self.registry.get("formats", value) is None:
             names = self.registry.names("formats")
-            raise SpecError(f"unknown call format {shown(value)}{did_you_mean(value, names)} "
-                            f"(formats: {', '.join(names)})", decl.value.span)
+            raise UnknownName("call format", value, f"unknown call format {shown(value)}{did_you_mean(value, names)} "
+                              f"(formats: {', '.join(names)})", decl.value.span)
         if kind == "tools" and self.registry.toolset(value) is None:
             sets = self.registry.toolsets()
-            raise SpecError(f"unknown toolset {shown(value)}{did_you_mean(value, sets)} "
-                            f"(toolsets: {', '.join(sets)})", decl.value.span)
+            raise UnknownName("toolset", value, f"unknown toolset {shown(value)}{did_you_mean(value, sets)} "
+                              f"(toolsets: {', '.join(sets)})", decl.value.span)
         self.options[decl.name] = value
 
     # -- rewards ---------------------------------------------------------------------------
@@ -225,7 +225,7 @@ class _Checker:
             raise SpecError(f"{name!r} is the reference trajectory, not a number; pass it to a term, "
                             f"e.g. tool_match({name})", node.span)
         visible = [*env, *self.params, *(t for t, v in self.terms.items() if v.bare_usable)]
-        raise SpecError(f"unknown name {name!r}{did_you_mean(name, visible)}", node.span)
+        raise UnknownName("name", name, f"unknown name {name!r}{did_you_mean(name, visible)}", node.span)
 
     def _call(self, node: n.Call, env: dict, used: set) -> IR:
         op = ops.FUNCTIONS.get(node.func)
@@ -246,7 +246,7 @@ class _Checker:
             hint = did_you_mean(node.func, callables)
             if node.func in env or node.func in self.params:
                 raise SpecError(f"{node.func!r} is a value, not a term or function", node.span)
-            raise SpecError(f"unknown term {node.func!r}{hint}", node.span)
+            raise UnknownName("term", node.func, f"unknown term {node.func!r}{hint}", node.span)
         if len(node.args) > len(term.params):
             extra = node.args[len(term.params)]
             if not term.params:
@@ -411,19 +411,19 @@ def _check_arg(registry, where: str, param: TermParam, value: Any, span) -> Any:
             raise SpecError(f"{where} is not a valid regular expression: {exc}", span) from None
     if kind == "judge" and registry.get("judges", value) is None:
         names = registry.names("judges")
-        raise SpecError(f"unknown judge {shown(value)}{did_you_mean(value, names)} (judges: {', '.join(names)})",
-                        span)
+        raise UnknownName("judge", value, f"unknown judge {shown(value)}{did_you_mean(value, names)} "
+                                          f"(judges: {', '.join(names)})", span)
     if kind == "extractor":
         from .answers import resolve
 
         if resolve(value, lambda x: registry.get("extractors", x)) is None:
             names = registry.names("extractors") + ["tag:NAME"]
-            raise SpecError(f"unknown extractor {shown(value)}{did_you_mean(value, names)} "
-                            f"(extractors: {', '.join(names)})", span)
+            raise UnknownName("extractor", value, f"unknown extractor {shown(value)}{did_you_mean(value, names)} "
+                                                  f"(extractors: {', '.join(names)})", span)
     if kind == "tools" and registry.toolset(value) is None:
         sets = registry.toolsets()
-        raise SpecError(f"unknown toolset {shown(value)}{did_you_mean(value, sets)} (toolsets: {', '.join(sets)})",
-                        span)
+        raise UnknownName("toolset", value, f"unknown toolset {shown(value)}{did_you_mean(value, sets)} "
+                                            f"(toolsets: {', '.join(sets)})", span)
     return value
 
 
@@ -565,7 +565,7 @@ def check(spec: n.Spec, registry, overrides: Mapping[str, Any] | None = None) ->
     try:
         return _Checker(spec, registry, overrides).run()
     except SpecError as exc:
-        if exc.message.startswith("unknown "):
+        if isinstance(exc, UnknownName):
             # The missing name may belong to a plugin that failed to load.
             failed = sorted(p.name for p in getattr(registry, "plugins", ()) if p.error)
             if failed:

@@ -41,10 +41,6 @@ class RewardProgram:
     weights: tuple[tuple[str, tuple[str, ...]], ...]
     terms: tuple[int, ...]
 
-    @property
-    def guard_count(self) -> int:
-        return sum(1 for i in self.instrs if i.op == "guard")
-
 
 @dataclass(frozen=True)
 class Plan:

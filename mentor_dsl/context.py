@@ -9,6 +9,7 @@ from .answers import resolve as resolve_extractor
 from .calls import Call
 from .errors import EvaluationError
 from .formats import DEFAULT_FORMAT
+from .hookspecs import CallFormat
 from .trajectory import Trajectory
 from .views import call_tags, response_tags
 
@@ -22,11 +23,11 @@ class EvalContext:
     executor: Any = None
     _owns_executor: bool = field(default=False, repr=False)
 
-    def format_for(self, traj: Trajectory):
+    def format_for(self, traj: Trajectory) -> CallFormat:
         name = traj.format or self.call_format
         fmt = self.registry.get("formats", name)
         if fmt is None:
-            raise EvaluationError(f"record {traj.id!r}: unknown call format {name!r}")
+            raise EvaluationError(f"unknown call format {name!r}", record_id=traj.id)
         return fmt
 
     def calls(self, traj: Trajectory) -> list[Call]:

@@ -24,7 +24,7 @@ import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 
 import pluggy
 
@@ -140,6 +140,24 @@ class Registry:
         return sorted(self._toolsets)
 
 
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _tags(value: Any) -> bool:
+    return value is None or (isinstance(value, tuple) and len(value) == 2 and all(map(_text, value)))
+
+
+#: The optional members of a call format (hookspecs.CallFormat): a check of each, and what
+#: its error says it must be. A wrong one would only fail later, inside a rollout.
+_FORMAT_OPTIONAL: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "stop_text": (lambda v: v is None or _text(v), "a non-empty string or None"),
+    "end_tokens": (lambda v: isinstance(v, tuple) and all(map(_text, v)), "a tuple of non-empty strings"),
+    "call_tags": (_tags, "an (open, close) tuple of non-empty strings, or None"),
+    "response_tags": (_tags, "an (open, close) tuple of non-empty strings, or None"),
+}
+
+
 def _item_name(hook: str, args: tuple, kwargs: dict) -> tuple[str, Any]:
     """Normalise the arguments of a `register` call to (name, value)."""
     if hook in ("tools", "terms"):
@@ -164,6 +182,9 @@ def _item_name(hook: str, args: tuple, kwargs: dict) -> tuple[str, Any]:
                     raise MentorError(f"a call format's {attr!r} must be callable")
             if not isinstance(value.name, str) or not value.name:
                 raise MentorError("a call format's name must be a non-empty string")
+            for attr, (valid, what) in _FORMAT_OPTIONAL.items():
+                if hasattr(value, attr) and not valid(getattr(value, attr)):
+                    raise MentorError(f"a call format's {attr!r} must be {what}")
             return value.name, value
         import click
 
@@ -435,10 +456,3 @@ def reset() -> None:
         _registry = None
         _load_errors.clear()
         _versions.clear()
-
-
-def iter_plugin_errors(reg: Registry | None = None) -> Iterable[PluginError]:
-    return (reg or registry()).errors
-
-
-HookCallback = Callable[..., None]

@@ -111,9 +111,9 @@ class Reward:
         self._ctx.step = step
         return self._ctx
 
-    def parse(self, records: Sequence[Any], finished: Sequence[bool | None] | None = None,
-              on_error: str = "raise", ids: Sequence[str] | None = None
-              ) -> tuple[list[Trajectory | None], dict[int, RecordError]]:
+    def read_records(self, records: Sequence[Any], finished: Sequence[bool | None] | None = None,
+                     on_error: str = "raise", ids: Sequence[str] | None = None
+                     ) -> tuple[list[Trajectory | None], dict[int, RecordError]]:
         """Records into trajectories. Any failure inside a record (a missing field, JSON
         nested too deeply, an int too long to print) is that record's RecordError."""
         trajs: list[Trajectory | None] = []
@@ -144,6 +144,13 @@ class Reward:
             trajs.append(traj)
         return trajs, errors
 
+    def parse(self, *args: Any, **kwargs: Any) -> tuple[list[Trajectory | None], dict[int, RecordError]]:
+        """Deprecated name of `read_records` (`mentor_dsl.parse` parses spec text)."""
+        from .deprecated import warn
+
+        warn("Reward.parse", "Reward.read_records")
+        return self.read_records(*args, **kwargs)
+
     def evaluate(self, trajectories: Sequence[Trajectory], *, step: int = 0) -> Evaluation:
         return self._bound(trajectories, reward=self.name, ctx=self._context(step))
 
@@ -161,7 +168,7 @@ class Reward:
             raise ValueError("on_error must be 'raise' or 'skip'")
         if ids is not None and len(ids) != len(records):
             raise ValueError(f"ids has {len(ids)} entries for {len(records)} records")
-        trajs, errors = self.parse(records, finished, on_error, ids)
+        trajs, errors = self.read_records(records, finished, on_error, ids)
         good = [t for t in trajs if t is not None]
         size = len(trajs)
         rewards = torch.full((size,), math.nan, dtype=self._bound.dtype)
@@ -197,8 +204,12 @@ class Reward:
             except Exception as exc:
                 if not _record_failure(exc):
                     raise
-                reason = str(exc) if isinstance(exc, EvaluationError) else failure(exc)
-                errors[i] = RecordError(reason.removeprefix(f"record {traj.id!r}: "), record_id=traj.id)
+                if isinstance(exc, EvaluationError):
+                    # The RecordError names the record itself: keep the message only.
+                    reason = exc.message if exc.record_id is not None else str(exc)
+                else:
+                    reason = failure(exc)
+                errors[i] = RecordError(reason, record_id=traj.id)
                 continue
             rewards[i] = ev.rewards[0]
             for k, v in ev.values.items():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Collection, Mapping, Sequence
+from typing import Any, Callable, Collection, Mapping
 
 from .calls import Call, decode_arguments
 from .errors import RecordError
@@ -325,8 +325,3 @@ class Trajectory:
             return self.teacher is not None
         head = field.split(".", 1)[0]
         return self.record.get(head) is not None
-
-
-def parse_records(records: Sequence[Any], *, eos: str = DEFAULT_EOS) -> list[Trajectory]:
-    return [r if isinstance(r, Trajectory) else Trajectory.from_record(r, index=i, eos=eos)
-            for i, r in enumerate(records)]

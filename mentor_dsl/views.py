@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from .formats.responses import RESPONSE_TAGS
+from .hookspecs import CallFormat
 
 Tags = tuple[str, str]
 
@@ -62,14 +62,14 @@ def cut_blocks(text: str, tags: Tags | None) -> str:
     return GAP.join(kept)
 
 
-def response_tags(fmt: Any) -> Tags | None:
+def response_tags(fmt: CallFormat) -> Tags | None:
     """The response block of a call format (the rendered default when it says nothing)."""
-    return getattr(fmt, "response_tags", RESPONSE_TAGS)
+    return getattr(fmt, "response_tags", CallFormat.response_tags)
 
 
-def call_tags(fmt: Any) -> Tags | None:
+def call_tags(fmt: CallFormat) -> Tags | None:
     """The call block of a call format, or None when its calls are not in tagged blocks."""
-    return getattr(fmt, "call_tags", None)
+    return getattr(fmt, "call_tags", CallFormat.call_tags)
 
 
 def join_segments(segments: Iterable[str]) -> str:

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from mentor_dsl import evaluation
 from mentor_dsl.cli import cli
-from mentor_dsl.evaluation import report, runner
+from mentor_dsl.evaluation import EvalResult, report, runner
 from test_evaluation import fake_result
 
 
@@ -26,7 +26,7 @@ def fake_evaluate(monkeypatch):
     def evaluate(model, **kwargs):
         calls.append({"model": model, **kwargs})
         result = fake_result(kwargs.get("name") or runner.run_name(model), reward=0.5 if kwargs.get("reward") else None)
-        return result
+        return EvalResult.from_json(result)  # `evaluate` returns the typed record
 
     monkeypatch.setattr(evaluation, "evaluate", evaluate)
     return calls

@@ -496,7 +496,6 @@ def test_single_turn_marks_finished_rows(tiny_model):
     assert all(r.turns == 1 and r.env_mask == [1] * len(r.completion_ids) for r in done)
 
 
-
 # -- model resolution and eval files --------------------------------------------------------------
 
 def test_run_names(tmp_path):

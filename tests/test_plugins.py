@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 import mentor_dsl
 from mentor_dsl import PluginError, SpecError, plugins
+from mentor_dsl.errors import UnknownName
 from mentor_dsl.cli import cli
 from mentor_dsl.plugins import hookimpl, registry
 from mentor_dsl.terms.base import Term, TermParam
@@ -189,6 +190,56 @@ def test_register_formats_format_is_selected_with_option_call_format(plugin):
     assert default.score([{"completion": text, "format": "bang"}]).rewards.tolist() == [11.0]
     fmt = registry().get("formats", "bang")
     assert fmt.render(fmt.parse(text)) == "!add a=1 b=2"
+
+
+def test_register_formats_optional_members_default_to_the_protocol(plugin):
+    """A format that names none of CallFormat's optional members is read with the
+    protocol's defaults: no stop text (so no inline layout), no end tokens, mentor's own
+    response block, no call block."""
+    from mentor_dsl.hookspecs import CallFormat
+    from mentor_dsl.rollouts.layout import stop_text
+    from mentor_dsl.views import call_tags, response_tags
+
+    plugin(BangPlugin())
+    fmt = registry().get("formats", "bang")
+    assert CallFormat not in type(fmt).__mro__
+    assert stop_text(fmt) is None and call_tags(fmt) is None
+    assert response_tags(fmt) == ("<tool_response>", "</tool_response>") == CallFormat.response_tags
+
+
+def test_register_formats_optional_members_are_checked(plugin):
+    from mentor_dsl.hookspecs import CallFormat
+
+    def with_member(attr, value):
+        return type(f"Bad_{attr}", (BangFormat,), {attr: value, "name": f"bad_{attr}"})()
+
+    cases = {"stop_text": ("", "a non-empty string or None"),
+             "end_tokens": (["<|eot_id|>"], "a tuple of non-empty strings"),
+             "call_tags": (("<c>",), "an (open, close) tuple of non-empty strings, or None"),
+             "response_tags": (("<r>", 1), "an (open, close) tuple of non-empty strings, or None")}
+    def bad_plugin(attr, value):
+        def register_formats(self, register):
+            register(with_member(attr, value))
+
+        return type(f"Bad_{attr}", (), {"register_formats": hookimpl(register_formats)})()
+
+    for attr, (value, what) in cases.items():
+        plugin(bad_plugin(attr, value))
+        assert error_of(f"test.Bad_{attr}") == f"register_formats: a call format's {attr!r} must be {what}"
+
+    class Good(CallFormat, BangFormat):
+        name = "good"
+        stop_text = "\n"
+        end_tokens = ("<|eom_id|>",)
+        call_tags = None
+
+    class GoodPlugin:
+        @hookimpl
+        def register_formats(self, register):
+            register(Good())
+
+    plugin(GoodPlugin())
+    assert error_of("test.GoodPlugin") is None and registry().get("formats", "good").stop_text == "\n"
 
 
 def test_register_formats_unknown_format_is_a_spec_error(plugin):
@@ -660,6 +711,23 @@ def test_a_spec_naming_what_a_failed_plugin_would_add_says_the_plugin_failed(plu
         mentor_dsl.loads("reward r:\n    licensed_term\n")
     assert "unknown name 'licensed_term'" in info.value.message
     assert "note: plugin 'test.FailingTerm' failed to load; see `mentor plugins`" in str(info.value)
+    assert isinstance(info.value, UnknownName) and (info.value.what, info.value.name) == ("name", "licensed_term")
+
+
+def test_a_failed_plugin_is_not_blamed_for_what_no_plugin_can_add(plugin):
+    """Options and operators come from the language, never from a plugin: an unknown one
+    gets no note about a plugin that failed (the note was decided by the message's first
+    word, "unknown ", before UnknownName)."""
+    class FailingTerm:
+        @hookimpl
+        def register_terms(self, register):
+            raise RuntimeError("no licence")
+
+    plugin(FailingTerm())
+    with pytest.raises(SpecError) as info:
+        mentor_dsl.loads('option colour = "red"\nreward r:\n    1\n')
+    assert "unknown option 'colour'" in info.value.message
+    assert not isinstance(info.value, UnknownName) and info.value.notes == []
 
 
 @needs_installed

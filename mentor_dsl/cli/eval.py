@@ -11,13 +11,16 @@ without loading a model; without a subcommand it evaluates.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import click
 from click.core import ParameterSource
 
 from ..errors import DataError
 from .options import fmt, parse_set, set_option, spec_file
+
+if TYPE_CHECKING:  # the evaluation code is imported when a command runs
+    from ..evaluation.results import GroupMetrics, Summary
 
 #: Tasks per source split on a CPU: `--split all` is 8 sources, so 10 each is 80 tasks
 #: (a few minutes on 2 cores). `--limit 0` evaluates everything.
@@ -29,26 +32,24 @@ _SUMMARY = [("n", "n"), ("accuracy", "accuracy"), ("call_validity", "valid calls
             ("teacher_similarity", "teacher sim."), ("finished_rate", "finished")]
 
 
-def summary_table(result: dict[str, Any]):
+def summary_table(metrics: Summary):
     """Split groups, their sources indented below them; a reward column with --reward."""
     from ..display import table
 
-    metrics = result.get("metrics") or {}
-    with_reward = any("reward" in e for e in (metrics.get("splits") or {}).values())
+    with_reward = any(e.reward is not None for e in metrics.splits.values())
     header = ["split"] + [label for _, label in _SUMMARY] + (["reward"] if with_reward else [])
 
-    def cells(name: str, entry: dict[str, Any]) -> list[str]:
-        row = [name] + [str(entry.get(k)) if k == "n" else fmt(entry.get(k)) for k, _ in _SUMMARY]
-        return row + ([fmt(entry.get("reward"))] if with_reward else [])
+    def cells(name: str, entry: GroupMetrics) -> list[str]:
+        row = [name] + [str(entry.n) if k == "n" else fmt(getattr(entry, k)) for k, _ in _SUMMARY]
+        return row + ([fmt(entry.reward.mean if entry.reward else None)] if with_reward else [])
 
     rows = []
-    for split, entry in (metrics.get("splits") or {}).items():
+    for split, entry in metrics.splits.items():
         rows.append(cells(split, entry))
-        sources = entry.get("sources") or {}
-        if len(sources) > 1:
-            rows.extend(cells(f"  {source}", sub) for source, sub in sources.items())
-    if len(metrics.get("splits") or {}) > 1 and metrics.get("overall"):
-        rows.append(cells("overall", metrics["overall"]))
+        if len(entry.sources) > 1:
+            rows.extend(cells(f"  {source}", sub) for source, sub in entry.sources.items())
+    if len(metrics.splits) > 1:
+        rows.append(cells("overall", metrics.overall))
     return table(header, rows)
 
 
@@ -161,7 +162,7 @@ def eval_command(ctx: click.Context, model: str, splits: tuple[str, ...], data: 
                           progress=not quiet, data=list(data), dtype=dtype, attn_implementation=attn_implementation)
         save_eval(result, output)
         if save_rollouts:
-            write_rollouts(result["rows"], save_rollouts)
+            write_rollouts(result.rows, save_rollouts)
         if as_json:
             from ..evaluation.runner import eval_json
 
@@ -169,13 +170,13 @@ def eval_command(ctx: click.Context, model: str, splits: tuple[str, ...], data: 
         else:
             from ..display import echo
 
-            echo(f"{result['name']}: {len(result['rows'])} tasks in {result['seconds']:.0f}s "
-                 f"(model {result['config']['model_path']})", summary_table(result))
-        for source, reason in (result.get("skipped") or {}).items():
+            echo(f"{result.name}: {len(result.rows)} tasks in {result.seconds:.0f}s "
+                 f"(model {result.config.model_path})", summary_table(result.metrics))
+        for source, reason in result.skipped.items():
             click.echo(f"skipped {source}: {reason}", err=True)
         click.echo(f"wrote {output}" + (f" and {save_rollouts}" if save_rollouts else ""), err=True)
         if report_path:
-            _report([result, *others], report_path)
+            _report([result.to_json(rows=True), *others], report_path)
 
 
 @eval_command.command("report")

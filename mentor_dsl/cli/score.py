@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
@@ -18,10 +17,6 @@ if TYPE_CHECKING:  # the reward imports torch: only when a command runs
     from ..reward import Reward
 
 EXIT_SKIPPED = 1
-
-
-def _json_value(x: float | None):
-    return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
 
 
 class _Summary:

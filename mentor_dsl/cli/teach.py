@@ -269,8 +269,7 @@ def _teach_batch(teacher, batch: list[dict[str, Any]], offset: int, check: Verif
             out.write(json_line(record, default=str))
             tally.verified += 1
             continue
-        detail = verdict.reason.partition(": ")[2]
-        tally.fail("verify", verdict.kind, rid, detail)
+        tally.fail("verify", verdict.kind, rid, verdict.detail)
         if bad is not None and isinstance(record, dict):
             bad.write(json_line({**record, "rejected": verdict.reason}, default=str))
     reported: set[str] = set()

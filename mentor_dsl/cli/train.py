@@ -12,10 +12,6 @@ from ..plugins import registry
 from ..train.config import TrainConfig
 from .options import parse_set, parse_tool_limits, set_option, tool_limit_option
 
-# Flag name -> TrainConfig field, for options whose names differ.
-_RENAMED = {"overrides": "params", "config_file": None}
-
-
 @click.command("train")
 @click.option("--reward", help="Reward spec: a file, a library name, or FILE::REWARD [default: mentor].")
 @click.option("--model", help="'default' (the embedded SmolLM2-135M-Instruct), a model directory, a training run, "

@@ -1,6 +1,6 @@
 """The programmatic oracle teacher: plans of tool calls, executed with the real tools.
 
-A task generator writes a `Plan`: tool calls whose arguments may be `Ref`s to earlier
+A task generator writes a `CallPlan`: tool calls whose arguments may be `Ref`s to earlier
 calls' outputs, exactly as a teacher model would reuse a result it was shown. `realise`
 runs the plan with the registered tools, substitutes each output into later calls, and
 checks that the last output prints as the generator's own reference answer. Only then is
@@ -32,7 +32,7 @@ class Ref:
     step: int
 
 
-class Plan:
+class CallPlan:
     """An ordered list of tool calls; calling the plan appends one and returns its `Ref`."""
 
     def __init__(self) -> None:
@@ -72,7 +72,7 @@ class Draft:
 
     question: str
     expected: Any
-    plan: Plan
+    plan: CallPlan
     family: str
     domain: str = "math"
     toolsets: tuple[str, ...] = (MATH_TOOLSET,)
@@ -93,7 +93,7 @@ def _substitute(value: Any, outputs: list[Any]) -> Any:
     return value
 
 
-def execute(plan: Plan, tools: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[Any]]:
+def run_plan(plan: CallPlan, tools: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[Any]]:
     """Run a plan with the tools' implementations: (concrete calls, outputs).
 
     Arguments are not validated against the tools' JSON Schemas here (jsonschema would
@@ -114,7 +114,7 @@ def execute(plan: Plan, tools: Mapping[str, Any]) -> tuple[list[dict[str, Any]],
     return calls, outputs
 
 
-def check(draft: Draft, tools: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[Any], str]:
+def realise(draft: Draft, tools: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[Any], str]:
     """Execute the draft's plan and compare its final output with the reference answer.
 
     Returns (calls, outputs, answer text); raises OracleFailure on any mismatch."""
@@ -124,7 +124,7 @@ def check(draft: Draft, tools: Mapping[str, Any]) -> tuple[list[dict[str, Any]],
         answer = format_answer(draft.expected)
     except (ValueError, TypeError) as exc:
         raise OracleFailure(f"reference answer has no canonical form: {exc}") from None
-    calls, outputs = execute(draft.plan, tools)
+    calls, outputs = run_plan(draft.plan, tools)
     try:
         got = format_answer(outputs[-1])
     except (ValueError, TypeError) as exc:

@@ -33,7 +33,7 @@ from typing import Any, Callable, Mapping, Sequence
 from ..errors import DataError, did_you_mean
 from ..tools.math import MENTOR_MATH_TOOLS
 from . import chain_tasks, math_tasks, sci_tasks
-from .oracle import MATH_TOOLSET, Draft, OracleFailure, check, render_completion, signature
+from .oracle import MATH_TOOLSET, Draft, OracleFailure, realise, render_completion, signature
 
 _BUCKETS = 10
 _INSTALL_HINT = ("install the plugin with `pip install -e plugins/mentor-scitools` (from a mentor checkout; add "
@@ -197,7 +197,7 @@ def _generate(spec: SplitSpec, reg) -> tuple[tuple[str, ...], GenerationReport]:
             report.rejected["composition"] += 1
             continue
         try:
-            calls, outputs, answer = check(draft, tools)
+            calls, outputs, answer = realise(draft, tools)
         except OracleFailure as exc:
             report.dropped.append((draft.family, str(exc)))
             continue

@@ -175,8 +175,11 @@ def _ratio(num: float, den: float) -> float | None:
     return num / den if den else None
 
 
-def aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The metrics of a group of rows (definitions in the module docstring)."""
+def group_values(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The fields of `results.GroupMetrics` for a group of rows (definitions in the module
+    docstring)."""
+    from .results import RewardMeans
+
     n = len(rows)
     blocks = sum(int(r.get("n_blocks", 0)) for r in rows)
     calls = sum(int(r.get("n_calls", 0)) for r in rows)
@@ -185,11 +188,10 @@ def aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     teacher = [name for r in taught for name in r["teacher_names"]]
     student_taught = [name for r in taught for name in r.get("tool_names", ())]
     accuracy = _mean(r.get("correct") for r in rows)
-    interval = wilson_interval(accuracy, sum(1 for r in rows if r.get("correct") is not None))
     out: dict[str, Any] = {
         "n": n,
         "accuracy": accuracy,
-        "accuracy_ci": list(interval) if interval else None,
+        "accuracy_ci": wilson_interval(accuracy, sum(1 for r in rows if r.get("correct") is not None)),
         "finished_rate": _mean(float(bool(r.get("finished"))) for r in rows),
         "call_validity": _ratio(sum(int(r.get("n_valid", 0)) for r in rows), blocks),
         "calls_valid_rate": _mean(float(int(r.get("n_valid", 0)) == int(r.get("n_blocks", 0))) for r in rows),
@@ -199,17 +201,18 @@ def aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "teacher_similarity": js_similarity(student_taught, teacher) if taught else None,
         "tool_distribution": dict(Counter(student).most_common()),
         "teacher_distribution": dict(Counter(teacher).most_common()),
+        "reward": None,
     }
-    scored = [r for r in rows if r.get("reward") is not None]
     if any("reward" in r for r in rows):
-        out["reward"] = _mean(r["reward"] for r in scored)
-        out["reward_n"] = len(scored)
+        scored = [r for r in rows if r.get("reward") is not None]
         keys = list(dict.fromkeys(k for r in scored for k in (r.get("reward_terms") or {})))
-        out["reward_terms"] = {k: _mean(r["reward_terms"].get(k) for r in scored) for k in keys}
+        out["reward"] = RewardMeans(_mean(r["reward"] for r in scored), len(scored),
+                                    {k: _mean(r["reward_terms"].get(k) for r in scored) for k in keys})
     return out
 
 
-def _groups(rows: Sequence[Mapping[str, Any]], key: str) -> dict[str, list[Mapping[str, Any]]]:
+def groups(rows: Sequence[Mapping[str, Any]], key: str) -> dict[str, list[Mapping[str, Any]]]:
+    """Rows by their value of `key`, in order of first appearance; rows without one are left out."""
     out: dict[str, list[Mapping[str, Any]]] = {}
     for r in rows:
         value = r.get(key)
@@ -218,19 +221,18 @@ def _groups(rows: Sequence[Mapping[str, Any]], key: str) -> dict[str, list[Mappi
     return out
 
 
+def aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The metrics of a group of rows in eval.json's form (`results.GroupMetrics.of` is
+    the typed record)."""
+    from .results import GroupMetrics
+
+    return GroupMetrics.of(rows).to_json()
+
+
 def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """`{"overall": metrics, "splits": {split: metrics + "sources"/"domains"/"families"}}`;
-    families only for splits whose rows have one."""
-    splits = _groups(rows, "split")
-    ordered = [s for s in SPLIT_ORDER if s in splits] + sorted(s for s in splits if s not in SPLIT_ORDER)
-    out: dict[str, Any] = {"overall": aggregate(rows), "splits": {}}
-    for name in ordered:
-        group = splits[name]
-        entry = aggregate(group)
-        entry["sources"] = {k: aggregate(v) for k, v in _groups(group, "source").items()}
-        entry["domains"] = {k: aggregate(v) for k, v in sorted(_groups(group, "domain").items())}
-        families = _groups(group, "family")
-        if families:
-            entry["families"] = {k: aggregate(v) for k, v in sorted(families.items())}
-        out["splits"][name] = entry
-    return out
+    """`{"overall": metrics, "splits": {split: metrics + "sources"/"domains"/"families"}}`,
+    eval.json's `metrics` (`results.Summary.of` is the typed record); families only for
+    splits whose rows have one."""
+    from .results import Summary
+
+    return Summary.of(rows).to_json()

@@ -291,12 +291,15 @@ def build_charts(runs: Sequence[dict[str, Any]]) -> list[charts.Chart]:
     return out
 
 
-def write_report(runs: Sequence[dict[str, Any]], path: str | os.PathLike, *, title: str = "mentor eval report") -> Path:
+def write_report(runs: Sequence[Any], path: str | os.PathLike, *, title: str = "mentor eval report") -> Path:
     """Write the comparison of `runs` (eval results or loaded eval.json objects) to `path`:
     .html or .png by its suffix."""
     if not runs:
         raise DataError("a report needs at least one run")
     from ..outputs import write_bytes, write_text
+    from .results import as_json
+
+    runs = [as_json(run) for run in runs]  # an `evaluate` result reads as its eval.json form
 
     kind = check_report_path(path)
     if kind == "png":

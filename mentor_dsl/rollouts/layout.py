@@ -27,6 +27,7 @@ from typing import Any, Mapping, Sequence
 from ..calls import Call
 from ..errors import MentorError
 from ..formats.responses import render_response, render_value
+from ..hookspecs import CallFormat
 from ..tools.base import ToolResult
 
 #: Which call format a chat template writes, by a marker its text contains. The first
@@ -74,6 +75,11 @@ def end_token_ids(tokenizer, generation_config=None) -> set[int]:
     return ids
 
 
+def stop_text(fmt: CallFormat) -> str | None:
+    """The text that closes a call of this format (None: the call ends with the turn)."""
+    return getattr(fmt, "stop_text", CallFormat.stop_text)
+
+
 def tool_schema(tool) -> dict[str, Any]:
     """A tool as chat templates take it: OpenAI's function-tool object (compact schema)."""
     from ..train.prompts import compact_schema
@@ -87,7 +93,7 @@ class ChatLayout:
     """What a rollout, SFT and evaluation need to write one student's conversations."""
 
     tokenizer: Any
-    format: Any  # the CallFormat
+    format: CallFormat
     native: bool
     end_ids: frozenset[int]
 
@@ -101,14 +107,14 @@ class ChatLayout:
         if fmt is None:
             raise LayoutError(f"unknown call format {name!r} (formats: {', '.join(registry.names('formats'))})")
         native = own is not None and name == own
-        if not native and getattr(fmt, "stop_text", None) is None:
+        if not native and stop_text(fmt) is None:
             why = ("the model's chat template writes " + repr(own)) if own else "the model's chat template has no tool support"
             raise LayoutError(f"call format {name!r} ends a call with the model's turn, so it needs a chat template "
                               f"written for it; {why}. Use --call-format {own or 'hermes'}")
         ends = end_token_ids(tokenizer, generation_config)
         if native:  # end tokens the format itself names, where the tokenizer has them
             vocab = tokenizer.get_vocab()
-            ends |= {vocab[t] for t in getattr(fmt, "end_tokens", ()) if t in vocab}
+            ends |= {vocab[t] for t in getattr(fmt, "end_tokens", CallFormat.end_tokens) if t in vocab}
         if not ends:
             raise LayoutError("the tokenizer has no end-of-sequence token, so a model turn can never end")
         return cls(tokenizer, fmt, native, frozenset(ends))
@@ -118,7 +124,7 @@ class ChatLayout:
     @property
     def stop_text(self) -> str | None:
         """Where a model turn stops besides an end-of-turn token (inline calls only)."""
-        return None if self.native else self.format.stop_text
+        return None if self.native else stop_text(self.format)
 
     @property
     def end_text(self) -> str:

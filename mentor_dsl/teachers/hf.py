@@ -63,7 +63,6 @@ class HFTeacher(ToolAccess):
         return f"hf:{self.model_name}"
 
 
-
     def _load(self):
         """(model, layout, device), loaded once, on first use."""
         if self._loaded is None:

@@ -51,20 +51,25 @@ _SHOWN = 80
 class Verdict:
     """The outcome of verifying one record. Unpacks as `(ok, reason)`.
 
-    `kind` is the rule that failed ("" when ok) and `results` the re-executed calls'
-    results (empty when the record failed before execution)."""
+    `kind` is the rule that failed ("" when ok), `detail` what was wrong, and `results`
+    the re-executed calls' results (empty when the record failed before execution)."""
 
     ok: bool
-    reason: str = ""
     kind: str = ""
+    detail: str = ""
     results: tuple[ToolResult, ...] = field(default=(), compare=False)
+
+    @property
+    def reason(self) -> str:
+        """`kind: detail` ("" when ok), as `--rejected` records carry it."""
+        return f"{self.kind}: {self.detail}" if self.kind else ""
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.ok, self.reason))
 
     @classmethod
     def reject(cls, kind: str, detail: str, results=()) -> "Verdict":
-        return cls(False, f"{kind}: {detail}", kind, tuple(results))
+        return cls(False, kind, detail, tuple(results))
 
 
 def _short(value: Any) -> str:
@@ -174,7 +179,7 @@ class Verifier(ToolAccess):
         if math_judge(answer, reference) < 1.0:
             return Verdict.reject("wrong_answer", f"answered {_short(answer)!r}, the reference is "
                                                   f"{_short(reference)!r}", results)
-        return Verdict(True, "", "", tuple(results))
+        return Verdict(True, results=tuple(results))
 
     def __enter__(self) -> "Verifier":
         return self

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping, Sequence
@@ -90,7 +89,3 @@ class Term:
     def bare_usable(self) -> bool:
         """True when every parameter has a default, so the term can be written without ()."""
         return not any(p.required for p in self.params)
-
-
-def is_finite_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -1,5 +1,6 @@
-"""The built-in reward terms (DESIGN §4). Each returns one float per trajectory and never
-raises on a malformed completion; booleans are 0/1."""
+"""The built-in reward terms (their catalogue, docs/terms.md, is generated from this table).
+Each returns one float per trajectory and never raises on a malformed completion;
+booleans are 0/1."""
 
 from __future__ import annotations
 
