@@ -34,3 +34,21 @@ def test_a_dense_reward_separates_what_the_sparse_one_cannot():
     assert table["mentor"]["varied"] == 0.5 and table["mentor"]["group_std"] > 0
     assert table["sparse"]["corr_correct"] == pytest.approx(1.0)
     json.dumps(table)  # the CLI writes it as JSON
+
+
+def test_signal_command_prints_its_table_and_writes_json(tmp_path, monkeypatch):
+    """Regression: the command printed its table through a helper it never imported
+    (NameError after the sampling had run)."""
+    from click.testing import CliRunner
+
+    import mentor_dsl.evaluation.signal as signal
+    from mentor_dsl.cli import cli
+
+    rows = [row(CALL + "\\boxed{390}"), row("\\boxed{390}"), row(CALL + "\\boxed{391}"), row(CALL + "\\boxed{391}")]
+    measured = {"rollouts": 4, "specs": score_groups(rows, [0, 0, 1, 1], specs=["sparse", "mentor"])}
+    monkeypatch.setattr(signal, "measure", lambda *a, **k: measured)
+    out = tmp_path / "signal.json"
+    result = CliRunner().invoke(cli, ["eval", "signal", "--limit", "2", "--generations", "2", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "groups with signal" in result.output and "mentor" in result.output
+    assert json.loads(out.read_text())["specs"]["mentor"]["varied"] == 0.5

@@ -229,6 +229,7 @@ def signal_command(model: str, tasks: str, limit: int, generations: int, tempera
     within-group standard deviation, and the correlation with answer_correct."""
     import json
 
+    from ..display import echo, table
     from ..evaluation.signal import DEFAULT_SPECS, measure
     from ..outputs import claim, open_output
 
@@ -239,7 +240,7 @@ def signal_command(model: str, tasks: str, limit: int, generations: int, tempera
                 for name, s in result["specs"].items()]
         click.echo(f"{result['rollouts']} rollouts: {limit} tasks x {generations}, temperature {temperature}, "
                    f"model {model}")
-        click.echo(table(rows, ["spec", "groups with signal", "group std", "corr. with correct", "mean reward"]))
+        echo(table(["spec", "groups with signal", "group std", "corr. with correct", "mean reward"], rows))
         if output:
             with open_output(output) as out:
                 out.write(json.dumps(result, indent=2) + "\n")
