@@ -219,8 +219,9 @@ def report_command(evals: tuple[str, ...], output: str, title: str) -> None:
               help="A reward spec to measure (repeatable) [default: every library spec that scores the tasks].")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Also write the table as JSON here.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def signal_command(model: str, tasks: str, limit: int, generations: int, temperature: float,
-                   specs: tuple[str, ...], seed: int, output: str | None) -> None:
+                   specs: tuple[str, ...], seed: int, output: str | None, quiet: bool) -> None:
     """How much learning signal each reward gives GRPO on a student's own rollouts.
 
     Samples GENERATIONS rollouts of each task and scores them with every spec: the share
@@ -228,17 +229,18 @@ def signal_command(model: str, tasks: str, limit: int, generations: int, tempera
     within-group standard deviation, and the correlation with answer_correct."""
     import json
 
+    from ..display import echo, table
     from ..evaluation.signal import DEFAULT_SPECS, measure
     from ..outputs import claim, open_output
 
     with claim([output] if output else [], inputs=[tasks]):
         result = measure(model, tasks=tasks, limit=limit, generations=generations, temperature=temperature,
-                         seed=seed, specs=specs or DEFAULT_SPECS)
+                         seed=seed, specs=specs or DEFAULT_SPECS, progress=not quiet)
         rows = [[name, _num(s["varied"]), _num(s["group_std"]), _num(s["corr_correct"]), _num(s["mean"])]
                 for name, s in result["specs"].items()]
-        click.echo(f"{result['rollouts']} rollouts: {limit} tasks x {generations}, temperature {temperature}, "
-                   f"model {model}")
-        click.echo(table(rows, ["spec", "groups with signal", "group std", "corr. with correct", "mean reward"]))
+        echo(f"{result['rollouts']} rollouts: {limit} tasks x {generations}, temperature {temperature}, "
+             f"model {model}",
+             table(["spec", "groups with signal", "group std", "corr. with correct", "mean reward"], rows))
         if output:
             with open_output(output) as out:
                 out.write(json.dumps(result, indent=2) + "\n")
