@@ -652,7 +652,7 @@ def test_training_curves_for_runs_from_a_training_run_folder(tmp_path, monkeypat
     c = fake_result("untrained")  # /models/untrained: no run folder
     keys, curves = report.training_curves([a, b, c])
     assert keys == ["reward", "reward/finished", "reward/tool_match"]
-    assert [(label, len(rows)) for label, _, rows in curves] == [("f1", 5), ("sparse", 3)]
+    assert [(c.label, [len(rows) for rows in c.members]) for c in curves] == [("f1", [5]), ("sparse", [3])]
     assert report.training_run(b) == sparse.resolve()
     html = report.render_html([a, b, c])
     assert _charts(html)[-1] == "training" and "f1 (5 steps), sparse (3 steps)" in html
