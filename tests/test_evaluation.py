@@ -192,12 +192,20 @@ def test_wilson_interval_hand_computed():
     assert metrics.wilson_interval(None, 4) is None and metrics.wilson_interval(0.5, 0) is None
 
 
+def test_wilson_interval_holds_0_and_1_exactly():
+    """Regression: at 0 of 7 the lower end came out as 2.8e-17, above the estimate itself
+    (floating-point rounding of centre - half)."""
+    for n in range(1, 60):
+        assert metrics.wilson_interval(0.0, n)[0] == 0.0, n
+        assert metrics.wilson_interval(1.0, n)[1] == 1.0, n
+
+
 @given(st.integers(0, 500), st.integers(1, 500))
 def test_wilson_interval_holds_the_estimate_and_narrows_with_n(successes, n):
     successes = min(successes, n)
     p = successes / n
     low, high = metrics.wilson_interval(p, n)
-    assert 0.0 <= low <= p + 1e-12 and p - 1e-12 <= high <= 1.0
+    assert 0.0 <= low <= p <= high <= 1.0
     wider = metrics.wilson_interval(p, max(1, n // 4))
     assert wider[1] - wider[0] >= high - low - 1e-12
 
@@ -643,7 +651,7 @@ def test_training_curves_for_runs_from_a_training_run_folder(tmp_path, monkeypat
     c = fake_result("untrained")  # /models/untrained: no run folder
     keys, curves = report.training_curves([a, b, c])
     assert keys == ["reward", "reward/finished", "reward/tool_match"]
-    assert [(label, len(rows)) for label, _, rows in curves] == [("f1", 5), ("sparse", 3)]
+    assert [(c.label, [len(rows) for rows in c.members]) for c in curves] == [("f1", [5]), ("sparse", [3])]
     assert report.training_run(b) == sparse.resolve()
     html = report.render_html([a, b, c])
     assert _charts(html)[-1] == "training" and "f1 (5 steps), sparse (3 steps)" in html

@@ -36,19 +36,29 @@ def test_a_dense_reward_separates_what_the_sparse_one_cannot():
     json.dumps(table)  # the CLI writes it as JSON
 
 
-def test_signal_command_prints_its_table_and_writes_json(tmp_path, monkeypatch):
-    """Regression: the command printed its table through a helper it never imported
-    (NameError after the sampling had run)."""
+def test_signal_command_prints_the_table_and_writes_json(tmp_path, monkeypatch):
+    """Regression: the command printed its table through a helper it no longer imported
+    (NameError after every rollout had been sampled)."""
     from click.testing import CliRunner
 
-    import mentor_dsl.evaluation.signal as signal
     from mentor_dsl.cli import cli
+    from mentor_dsl.evaluation import signal
 
-    rows = [row(CALL + "\\boxed{390}"), row("\\boxed{390}"), row(CALL + "\\boxed{391}"), row(CALL + "\\boxed{391}")]
-    measured = {"rollouts": 4, "specs": score_groups(rows, [0, 0, 1, 1], specs=["sparse", "mentor"])}
-    monkeypatch.setattr(signal, "measure", lambda *a, **k: measured)
+    asked = {}
+
+    def measure(model, **kwargs):
+        asked.update(kwargs, model=model)
+        stats = {"varied": 0.25, "group_std": 0.125, "corr_correct": None, "mean": 0.5, "scored": 8}
+        return {"model": model, "tasks": kwargs["tasks"], "limit": kwargs["limit"], "generations": 2,
+                "temperature": 0.7, "seed": 0, "rollouts": 8, "specs": {"sparse": stats, "mentor": stats}}
+
+    monkeypatch.setattr(signal, "measure", measure)
     out = tmp_path / "signal.json"
-    result = CliRunner().invoke(cli, ["eval", "signal", "--limit", "2", "--generations", "2", "-o", str(out)])
+    result = CliRunner().invoke(cli, ["eval", "signal", "--limit", "4", "--generations", "2", "--spec", "sparse",
+                                      "--spec", "mentor", "-q", "-o", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "groups with signal" in result.output and "mentor" in result.output
-    assert json.loads(out.read_text())["specs"]["mentor"]["varied"] == 0.5
+    lines = result.output.splitlines()
+    assert lines[0].startswith("8 rollouts: 4 tasks x 2")
+    assert any(line.split() == ["sparse", "0.250", "0.125", "-", "0.500"] for line in lines), result.output
+    assert asked["specs"] == ("sparse", "mentor") and asked["progress"] is False
+    assert json.loads(out.read_text())["specs"]["mentor"]["group_std"] == 0.125

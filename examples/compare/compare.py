@@ -17,17 +17,19 @@ budget larger than one sitting can be spread over several, committing the small 
 files as each run finishes.
 
 With --results DIR it copies each run's small files (metrics.jsonl, eval.json,
-signal.json, mentor-run.json) to DIR/runs/, and writes DIR/summary.json, DIR/report.html
-and DIR/report.png (`mentor eval report`) and the results page DIR/../results.md (tables
-with 95% confidence intervals, the learning-signal table, the plots), into which the
-hand-written DIR/reading.md is placed.
+signal.json, mentor-run.json) to DIR/runs/, and writes DIR/summary.json, the results page
+DIR/../results.md (tables with 95% confidence intervals, the learning-signal table, the
+plots), into which the hand-written DIR/reading.md is placed, and its plots. Every plot is
+drawn by `mentor eval report` from the run folders in DIR/runs/, the runs of a method pooled
+over its seeds: DIR/report.html (every chart and table) and DIR/plots/NAME.png (each chart
+on its own, as the page shows them). --report-only redraws both from DIR alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -45,12 +47,25 @@ METHODS = {
 }
 SMALL_FILES = ("metrics.jsonl", "eval.json", "signal.json", "mentor-run.json")
 SPLIT_ORDER = ("in_domain", "ood", "bfcl")
+#: Runs are named METHOD-sSEED; `mentor eval report --seed-pattern` pools a method's seeds.
+SEED_PATTERN = "-s[0-9]+$"
+#: The plots of the results page, in its order: (chart name in `mentor eval report`, heading).
+PLOTS = (("training", "Reward and each term per training step"),
+         ("ood", "Out-of-domain accuracy per method"),
+         ("similarity", "Accuracy against teacher similarity"),
+         ("accuracy", "Accuracy per split"))
 
 
 def mentor(*args: str) -> None:
     command = [sys.executable, "-m", "mentor_dsl", *args]
-    print("$ mentor " + " ".join(args), flush=True)
+    print("$ " + shlex.join(["mentor", *args]), flush=True)
     subprocess.run(command, check=True)
+
+
+def report_args(run_dirs: list[Path], title: str, *outputs: str) -> list[str]:
+    """`mentor eval report` over run folders (eval.json and metrics.jsonl each), a method's
+    seeds pooled."""
+    return ["eval", "report", *map(str, run_dirs), "--seed-pattern", SEED_PATTERN, "--title", title, *outputs]
 
 
 def tiny_data(path: Path, n: int) -> str:
@@ -80,27 +95,6 @@ def checkpointed(run: Path) -> bool:
 
 # -- statistics -----------------------------------------------------------------------------------
 
-def wilson(k: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    """The Wilson score interval of k successes in n (95% by default)."""
-    if n == 0:
-        return (math.nan, math.nan)
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
-def pooled(evals: list[dict], split: str) -> tuple[float, int]:
-    """Correct answers and tasks of a split, pooled over seeds (each seed's tasks count)."""
-    k = n = 0
-    for ev in evals:
-        s = ev["metrics"]["splits"].get(split)
-        if s and s.get("accuracy") is not None:
-            k += s["accuracy"] * s["n"]
-            n += s["n"]
-    return k, n
-
-
 def cell(values: list[float]) -> str:
     values = [v for v in values if v is not None]
     if not values:
@@ -111,7 +105,12 @@ def cell(values: list[float]) -> str:
 
 
 def accuracy_rows(evals: dict[str, list[dict]]) -> tuple[list[str], dict]:
-    """Markdown rows: accuracy per split (pooled over seeds) with its 95% Wilson interval."""
+    """Markdown rows: accuracy per split, pooled over seeds (every task of every seed
+    counts), with its 95% Wilson interval: the same pooling as the plots
+    (`mentor_dsl.evaluation.methods.pool_entries`, what `mentor eval report --seed-pattern`
+    draws)."""
+    from mentor_dsl.evaluation.methods import pool_entries
+
     splits = [s for s in SPLIT_ORDER if any(s in ev["metrics"]["splits"] for runs in evals.values() for ev in runs)]
     lines = ["| method | seeds | " + " | ".join(f"{s} (95% CI)" for s in splits) + " |",
              "|---|---|" + "---|" * len(splits)]
@@ -119,15 +118,15 @@ def accuracy_rows(evals: dict[str, list[dict]]) -> tuple[list[str], dict]:
     for method, runs in evals.items():
         cells = []
         for split in splits:
-            k, n = pooled(runs, split)
-            if not n:
+            entries = [ev["metrics"]["splits"][split] for ev in runs if split in ev["metrics"]["splits"]]
+            pooled = pool_entries(entries) if entries else None
+            if not pooled or pooled["accuracy"] is None:
                 cells.append("-")
                 continue
-            lo, hi = wilson(k, n)
-            numbers.setdefault(method, {})[split] = {"accuracy": k / n, "n": n, "ci95": [lo, hi],
-                                                     "per_seed": [ev["metrics"]["splits"][split]["accuracy"]
-                                                                  for ev in runs if split in ev["metrics"]["splits"]]}
-            cells.append(f"{k / n:.3f} [{lo:.2f}, {hi:.2f}] (n={n})")
+            (lo, hi), accuracy, n = pooled["accuracy_ci"], pooled["accuracy"], pooled["n"]
+            numbers.setdefault(method, {})[split] = {"accuracy": accuracy, "n": n, "ci95": [lo, hi],
+                                                     "per_seed": [e["accuracy"] for e in entries]}
+            cells.append(f"{accuracy:.3f} [{lo:.2f}, {hi:.2f}] (n={n})")
         lines.append(f"| {method} | {len(runs)} | " + " | ".join(cells) + " |")
     return lines, numbers
 
@@ -157,18 +156,57 @@ def signal_rows(signals: dict[str, list[dict]]) -> list[str]:
 
 # -- the results page -----------------------------------------------------------------------------
 
-def write_results(results: Path, evals: dict[str, list[dict]], signals: dict[str, list[dict]], args,
-                  wall: float | None) -> None:
-    import platform
+def draw_plots(results: Path, run_dirs: list[Path], title: str) -> tuple[str, dict[str, Path]]:
+    """Draw the page's plots with `mentor eval report` from the run folders under
+    DIR/runs/: DIR/report.html and DIR/plots/NAME.png. Returns the command and the plots
+    drawn; a plot the runs have no data for (no OOD split evaluated, say) is not drawn, and
+    an old file of that name is removed so the page never shows a stale one."""
+    from mentor_dsl.evaluation.report import CHARTS
 
-    import torch
-    import trl
-    import transformers
+    plots = results / "plots"
+    for name in CHARTS:
+        (plots / f"{name}.png").unlink(missing_ok=True)
+    args = report_args(run_dirs, title, "-o", str(results / "report.html"), "--charts-dir", str(plots))
+    mentor(*args)
+    return shlex.join(["mentor", *args]), {name: plots / f"{name}.png" for name in CHARTS
+                                           if (plots / f"{name}.png").exists()}
 
+
+def plots_section(results: Path, command: str, drawn: dict[str, Path]) -> str:
+    from mentor_dsl.evaluation.report import CHARTS
+
+    parts = [f"""Drawn by `mentor eval report` from the run folders in [results/runs/](results/runs/) (each
+run's eval.json and training metrics.jsonl), the runs of a method pooled over its seeds:
+accuracy counts every task of every seed, with the 95% Wilson interval of that pooled
+proportion; training curves are the mean over seeds with their range shaded. The full
+report, with every table and example trajectories, is [report.html](results/report.html).
+
+```console
+$ {command}
+```"""]
+    for name, heading in PLOTS:
+        parts.append(f"### {heading}")
+        if name in drawn:
+            parts.append(f"![{heading}](results/{drawn[name].relative_to(results).as_posix()})")
+        else:
+            parts.append(f"(not drawn: no run has {CHARTS[name]})")
+    return "\n\n".join(parts)
+
+
+def write_results(results: Path, names: list[str], args, wall: float | None) -> None:
+    """The results page from the run folders under DIR/runs/ (`names`: untrained and the
+    methods); `wall`: the seconds this invocation took, None when only rebuilding."""
+    evals, signals = load_all(results / "runs", names, "eval.json"), load_all(results / "runs", names, "signal.json")
     acc_lines, numbers = accuracy_rows(evals)
     page = results.parent / "results.md"
     meta = json.loads((results / "meta.json").read_text()) if (results / "meta.json").exists() else {}
     if wall is not None:
+        import platform
+
+        import torch
+        import trl
+        import transformers
+
         meta.update({"command": " ".join(sys.argv), "steps": args.steps, "seeds": args.seeds, "limit": args.limit,
                      "num_generations": args.num_generations, "signal_tasks": args.signal_tasks,
                      "generations": args.generations, "wall_hours": round(wall / 3600, 2),
@@ -179,6 +217,9 @@ def write_results(results: Path, evals: dict[str, list[dict]], signals: dict[str
                      "date": time.strftime("%Y-%m-%d")})
         (results / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     (results / "summary.json").write_text(json.dumps(numbers, indent=2) + "\n")
+    steps = meta.get("steps", args.steps)
+    title = f"mentor: {', '.join(m for m in evals if m != 'untrained')} at {steps} steps"
+    command, drawn = draw_plots(results, run_dirs(results / "runs", names), title)
     reading = (results / "reading.md").read_text() if (results / "reading.md").exists() else "(not written yet)\n"
     setup = "\n".join(f"- {k.replace('_', ' ')}: `{v}`" if k == "command" else f"- {k.replace('_', ' ')}: {v}"
                       for k, v in meta.items())
@@ -210,16 +251,14 @@ interval of that pooled proportion. `±` is the standard deviation over seeds.
 ## Learning signal
 
 GRPO learns only from groups whose rewards differ. Each student's own rollouts
-({meta.get('signal_tasks', '?')} training tasks x {meta.get('generations', '?')} samples at the training temperature), scored
-by every library spec (`mentor eval signal`):
+({meta.get('signal_tasks', '?')} training tasks x {meta.get('generations', '?')} samples at the training
+temperature), scored by every library spec (`mentor eval signal`):
 
 {chr(10).join(signal_rows(signals)) or '(no signal measured)'}
 
 ## Plots
 
-`mentor eval report` over every run ([report.html](results/report.html)):
-
-![report](results/report.png)
+{plots_section(results, command, drawn)}
 
 ## Reading
 
@@ -228,13 +267,21 @@ by every library spec (`mentor eval signal`):
     print(f"wrote {page}")
 
 
+def run_dirs(root: Path, names: list[str]) -> list[Path]:
+    """The run folders of `names` under root, in that order: untrained, then METHOD-sSEED."""
+    found: list[Path] = []
+    for name in names:
+        found += sorted(root.glob(f"{name}-s*")) if name != "untrained" else [root / "untrained"]
+    return [run for run in found if run.is_dir()]
+
+
 def load_all(out: Path, names: list[str], file: str) -> dict[str, list[dict]]:
     found: dict[str, list[dict]] = {}
-    for name in names:
-        for run in sorted(out.glob(f"{name}-s*")) if name != "untrained" else [out / "untrained"]:
-            path = run / file
-            if path.exists():
-                found.setdefault(name, []).append(json.loads(path.read_text()))
+    for run in run_dirs(out, names):
+        name = "untrained" if run.name == "untrained" else run.name.rsplit("-s", 1)[0]
+        path = run / file
+        if path.exists():
+            found.setdefault(name, []).append(json.loads(path.read_text()))
     return found
 
 
@@ -269,9 +316,7 @@ def main() -> int:
     if args.report_only:
         if not args.results:
             parser.error("--report-only needs --results")
-        results = Path(args.results)
-        runs = results / "runs"
-        write_results(results, load_all(runs, names, "eval.json"), load_all(runs, names, "signal.json"), args, None)
+        write_results(Path(args.results), names, args, None)
         return 0
 
     started = time.perf_counter()
@@ -322,8 +367,8 @@ def main() -> int:
             evaluate(str(run), run, f"{method}-s{seed}")
             keep_small_files(run.name)
     run_names = ["untrained"] + [f"{m}-s{s}" for m in methods for s in args.seeds]
-    mentor("eval", "report", *(str(out / name / "eval.json") for name in run_names),
-           "-o", str(out / "report.html"), "--title", f"mentor: {', '.join(methods)} at {steps} steps")
+    mentor(*report_args([out / name for name in run_names], f"mentor: {', '.join(methods)} at {steps} steps",
+                        "-o", str(out / "report.html")))
     evals = load_all(out, names, "eval.json")
     table, numbers = accuracy_rows(evals)
     header = (f"# Accuracy after {steps} steps, seeds {args.seeds}, eval split {eval_split}, "
@@ -334,11 +379,7 @@ def main() -> int:
     print(f"report: {out / 'report.html'}")
     if args.results:
         results = Path(args.results)
-        shutil.copy2(out / "report.html", results / "report.html")
-        mentor("eval", "report", *(str(results / "runs" / name / "eval.json") for name in run_names),
-               "-o", str(results / "report.png"), "--title", f"mentor: {', '.join(methods)} at {steps} steps")
-        write_results(results, load_all(results / "runs", names, "eval.json"),
-                      load_all(results / "runs", names, "signal.json"), args, time.perf_counter() - started)
+        write_results(results, names, args, time.perf_counter() - started)
     return 0
 
 

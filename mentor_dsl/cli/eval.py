@@ -17,6 +17,7 @@ import click
 from click.core import ParameterSource
 
 from ..errors import DataError
+from ..evaluation.report import CHARTS as CHART_NAMES
 from .options import fmt, parse_set, set_option, spec_file
 
 if TYPE_CHECKING:  # the evaluation code is imported when a command runs
@@ -116,8 +117,8 @@ def _check_report(path: str | None) -> None:
 @click.option("--report", "report_path", type=click.Path(dir_okay=False),
               help="Write a comparison report: .html or .png (drawn by matplotlib: pip install \"mentor[plot]\").")
 @click.option("--compare", multiple=True, type=click.Path(),
-              help="An earlier eval.json (or a directory holding one) to put beside this run in the report "
-                   "(repeatable).")
+              help="An earlier eval.json, or a run folder holding one (its metrics.jsonl adds training curves), "
+                   "to put beside this run in the report (repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the result (what eval.json holds) as JSON on stdout instead of the summary table.")
@@ -141,7 +142,7 @@ def eval_command(ctx: click.Context, model: str, splits: tuple[str, ...], data: 
             raise click.UsageError(f"{', '.join(given)} {verb} to `mentor eval` itself, not to "
                                    f"`mentor eval {ctx.invoked_subcommand}`")
         return
-    from ..evaluation import evaluate, load_eval, save_eval
+    from ..evaluation import evaluate, save_eval
     from ..evaluation import save_rollouts as write_rollouts
 
     if compare and not report_path:
@@ -151,7 +152,9 @@ def eval_command(ctx: click.Context, model: str, splits: tuple[str, ...], data: 
     _check_report(report_path)
     from ..outputs import claim
 
-    others = [load_eval(eval_path(path)) for path in compare]  # fail before minutes of generation
+    from ..evaluation.methods import load_run
+
+    others = [load_run(path) for path in compare]  # fail before minutes of generation
     inputs = [*data, *(eval_path(path) for path in compare), spec_file(reward)]
     # The outputs are checked and locked now: a clash fails before minutes of generation.
     with claim([output, save_rollouts, report_path], inputs=inputs):
@@ -180,33 +183,61 @@ def eval_command(ctx: click.Context, model: str, splits: tuple[str, ...], data: 
 
 
 @eval_command.command("report")
-@click.argument("evals", nargs=-1, required=True, type=click.Path(dir_okay=True))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+@click.argument("runs", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="The report: .html or .png (drawn by matplotlib: pip install \"mentor[plot]\").")
+@click.option("--charts-dir", type=click.Path(file_okay=False),
+              help="Also write each chart as a PNG of its own here, NAME.png (for pages that place charts one "
+                   "by one).")
+@click.option("--chart", "only", multiple=True, type=click.Choice(list(CHART_NAMES)),
+              help="Draw only this chart (repeatable) [default: every chart the runs have data for]. "
+                   "An HTML report keeps every table.")
+@click.option("--seed-pattern", metavar="REGEX",
+              help="Pool runs into methods: runs whose names differ only where REGEX matches (their seeds) are "
+                   "one method, e.g. '-s[0-9]+$' makes mentor-s0 and mentor-s1 the method mentor.")
 @click.option("--title", default="mentor eval report", show_default=True)
-def report_command(evals: tuple[str, ...], output: str, title: str) -> None:
-    """Compare saved eval.json files side by side (no model is loaded).
+def report_command(runs: tuple[str, ...], output: str | None, charts_dir: str | None, only: tuple[str, ...],
+                   seed_pattern: str | None, title: str) -> None:
+    """Compare saved evaluations and training runs side by side (no model is loaded).
 
-    EVALS are eval.json files (or run directories holding one), labelled by their run
-    names."""
-    from ..evaluation import load_eval, write_report
+    RUNS are eval.json files or run folders: a folder holding an eval.json, a training
+    run's metrics.jsonl (its per-step training curves), or both. Runs are labelled by
+    their names."""
+    from ..evaluation import report as reports
+    from ..evaluation.methods import compile_seed_pattern, load_runs
 
-    try:
-        from ..evaluation.report import check_report_path
-
-        check_report_path(output)
-    except DataError as exc:
-        raise click.BadParameter(str(exc), param_hint="-o/--output") from None
-    runs = [load_eval(eval_path(p)) for p in evals]
+    if not output and not charts_dir:
+        raise click.UsageError("give -o/--output (a report) and/or --charts-dir (one PNG per chart)")
+    if output:
+        try:
+            reports.check_report_path(output)
+        except DataError as exc:
+            raise click.BadParameter(str(exc), param_hint="-o/--output") from None
+    if seed_pattern is not None:
+        try:
+            compile_seed_pattern(seed_pattern)
+        except DataError as exc:
+            raise click.BadParameter(str(exc), param_hint="--seed-pattern") from None
+    loaded = load_runs(runs)
     from ..outputs import check_paths
 
-    check_paths([output], [eval_path(p) for p in evals])
-    target = write_report(runs, output, title=title)
-    from ..evaluation.report import labels
-
-    for label, run in zip(labels(runs), runs):
+    inputs = [path for run in loaded for path in (run["path"], run.get("train_dir")) if path]
+    planned = [output, *(reports.chart_paths(charts_dir, only) if charts_dir else [])]
+    check_paths(planned, inputs)
+    # Draw everything asked for before writing anything: a chart that cannot be drawn
+    # fails the command with no file half-written.
+    reports.build_charts(loaded, seed_pattern=seed_pattern, only=only)
+    written = []
+    if output:
+        written.append(("report", reports.write_report(loaded, output, title=title, seed_pattern=seed_pattern,
+                                                       only=only)))
+    if charts_dir:
+        written += [("chart", path) for path in reports.write_charts(loaded, charts_dir, title=title,
+                                                                      seed_pattern=seed_pattern, only=only)]
+    for label, run in zip(reports.labels(loaded), loaded):
         click.echo(f"{label}: {run['path']}")
-    click.echo(f"report: {target}")
+    for kind, path in written:
+        click.echo(f"{kind}: {path}")
 
 
 @eval_command.command("signal")
@@ -220,8 +251,9 @@ def report_command(evals: tuple[str, ...], output: str, title: str) -> None:
               help="A reward spec to measure (repeatable) [default: every library spec that scores the tasks].")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Also write the table as JSON here.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def signal_command(model: str, tasks: str, limit: int, generations: int, temperature: float,
-                   specs: tuple[str, ...], seed: int, output: str | None) -> None:
+                   specs: tuple[str, ...], seed: int, output: str | None, quiet: bool) -> None:
     """How much learning signal each reward gives GRPO on a student's own rollouts.
 
     Samples GENERATIONS rollouts of each task and scores them with every spec: the share
@@ -235,12 +267,12 @@ def signal_command(model: str, tasks: str, limit: int, generations: int, tempera
 
     with claim([output] if output else [], inputs=[tasks]):
         result = measure(model, tasks=tasks, limit=limit, generations=generations, temperature=temperature,
-                         seed=seed, specs=specs or DEFAULT_SPECS)
+                         seed=seed, specs=specs or DEFAULT_SPECS, progress=not quiet)
         rows = [[name, _num(s["varied"]), _num(s["group_std"]), _num(s["corr_correct"]), _num(s["mean"])]
                 for name, s in result["specs"].items()]
-        click.echo(f"{result['rollouts']} rollouts: {limit} tasks x {generations}, temperature {temperature}, "
-                   f"model {model}")
-        echo(table(["spec", "groups with signal", "group std", "corr. with correct", "mean reward"], rows))
+        echo(f"{result['rollouts']} rollouts: {limit} tasks x {generations}, temperature {temperature}, "
+             f"model {model}",
+             table(["spec", "groups with signal", "group std", "corr. with correct", "mean reward"], rows))
         if output:
             with open_output(output) as out:
                 out.write(json.dumps(result, indent=2) + "\n")

@@ -11,11 +11,13 @@ Splits (`tasks`): `in_domain` (builtin:test), `ood` (ood_sci, ood_chain, ood_dis
 `bfcl` (BFCL simple_python, multiple, parallel, parallel_multiple; single turn, graded by
 BFCL's rules, never executed), `all`. Metric definitions: `metrics`. The result and the
 eval.json layout: `results` (typed records, `to_json()` is eval.json's form). Reports:
-`report`.
+`report`; what they compare (eval.json files, run folders, methods pooled over seeds):
+`methods`.
 """
 
 from .metrics import aggregate, call_stats, js_divergence, js_similarity, summarize
-from .report import write_report
+from .methods import load_runs, pool
+from .report import write_charts, write_report
 from .results import EvalConfig, EvalResult, GroupMetrics, RewardMeans, SplitMetrics, Summary
 from .runner import evaluate, load_eval, run_name, save_eval, save_rollouts
 from .tasks import SOURCES, SPLIT_CHOICES, resolve_splits
@@ -23,5 +25,6 @@ from .tasks import SOURCES, SPLIT_CHOICES, resolve_splits
 __all__ = [
     "EvalConfig", "EvalResult", "GroupMetrics", "RewardMeans", "SplitMetrics", "Summary",
     "SOURCES", "SPLIT_CHOICES", "aggregate", "call_stats", "evaluate", "js_divergence", "js_similarity",
-    "load_eval", "resolve_splits", "run_name", "save_eval", "save_rollouts", "summarize", "write_report",
+    "load_eval", "load_runs", "pool", "resolve_splits", "run_name", "save_eval", "save_rollouts", "summarize",
+    "write_charts", "write_report",
 ]

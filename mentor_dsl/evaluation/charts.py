@@ -15,8 +15,9 @@ from html import escape
 from typing import Any, Callable, Sequence
 
 # Colour-blind-safe (Okabe-Ito), then a few more for long comparisons.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000",
-           "#7F7F7F", "#8C564B")
+# Okabe-Ito's yellow is last: thin lines of it are hard to see on white.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#7F7F7F", "#8C564B",
+           "#F0E442")
 #: Marker per split group, in SPLIT_ORDER; matplotlib's marker codes.
 MARKERS = ("o", "s", "^", "D", "v", "P")
 
@@ -164,21 +165,66 @@ def panels(figure, names: Sequence[str], draw_one: Callable[[Any, str], None], c
             ax.set_visible(False)
 
 
-def curves(figure, keys: Sequence[str], runs: Sequence[tuple[str, str, Sequence[dict[str, Any]]]],
-           columns: int = 3) -> None:
-    """Per-step training curves: one panel per metric key, one line per run (label,
-    colour, metrics rows with "step")."""
+@dataclass(frozen=True)
+class Curve:
+    """The training metrics of one series: a run, or a method's runs (one list of metrics
+    rows with "step" per run)."""
+
+    label: str
+    color: str
+    members: Sequence[Sequence[dict[str, Any]]]
+
+    def series(self, key: str) -> tuple[list[float], list[float], list[float], list[float]]:
+        """Steps, and at each the mean, lowest and highest value of `key` over the runs that
+        logged it at that step."""
+        at: dict[float, list[float]] = {}
+        for rows in self.members:
+            for row in rows:
+                value = row.get(key)
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+                    at.setdefault(row["step"], []).append(float(value))
+        steps = sorted(at)
+        return (steps, [sum(at[s]) / len(at[s]) for s in steps], [min(at[s]) for s in steps],
+                [max(at[s]) for s in steps])
+
+
+def curve_title(key: str) -> str:
+    """A panel's title: 'reward (total)', 'term: tool_match', or the key itself."""
+    if key == "reward":
+        return "reward (the spec's total)"
+    if key.startswith("reward/"):
+        return f"term: {key.split('/', 1)[1]}"
+    return key
+
+
+def curves(figure, keys: Sequence[str], runs: Sequence[Curve], columns: int = 3) -> None:
+    """Per-step training curves: one panel per metric key, one line per curve. A curve of
+    several runs (a method over seeds) is their mean, with their range shaded."""
+    pooled = any(len(c.members) > 1 for c in runs)
+
     def draw_one(ax, key: str) -> None:
-        for label, fill, rows in runs:
-            pairs = [(r["step"], r[key]) for r in rows if isinstance(r.get(key), (int, float))]
-            if pairs:
-                ax.plot(*zip(*pairs), color=fill, linewidth=1.4, marker="." if len(pairs) < 30 else None,
-                        label=label)
-        ax.set_title(key, fontsize=9)
-        ax.set_xlabel("step")
+        for curve in runs:
+            steps, mean, low, high = curve.series(key)
+            if not steps:
+                continue
+            ax.plot(steps, mean, color=curve.color, linewidth=1.4, marker="." if len(steps) < 30 else None)
+            if len(curve.members) > 1:
+                ax.fill_between(steps, low, high, color=curve.color, alpha=0.18, linewidth=0)
+        ax.set_title(curve_title(key), fontsize=9)
+        ax.set_xlabel("training step")
         ax.grid(alpha=0.3)
 
     panels(figure, keys, draw_one, columns)
-    handles, labels = figure.axes[0].get_legend_handles_labels() if figure.axes else ([], [])
-    if handles:
-        figure.legend(handles, labels, loc="outside upper right", fontsize=7, frameon=False, ncols=len(handles))
+    for k, ax in enumerate(figure.axes):
+        if k % columns == 0:
+            ax.set_ylabel("mean per step")
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=c.color, linewidth=2,
+                      label=c.label + (f" (mean of {len(c.members)} runs)" if len(c.members) > 1 else ""))
+               for c in runs]
+    if handles:  # below the panels: above them it would share the title's place
+        figure.legend(handles=handles, loc="outside lower center", fontsize=8, frameon=False,
+                      ncols=min(len(handles), 4))
+    figure.suptitle("Training curves: the mean over each step's completions"
+                    + ("; shaded: the range over a method's runs" if pooled else ""), fontsize=10)

@@ -161,7 +161,9 @@ def wilson_interval(accuracy: float | None, n: int, z: float = Z95) -> tuple[flo
     z2 = z * z
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = z / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # Exactly, the interval holds p (its ends are p at 0 and 1); rounding can leave an end a
+    # hair past it (2.8e-17 for 0 of 7), so the ends are clamped to p as well as to [0, 1].
+    return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
 
 
 # -- aggregation -----------------------------------------------------------------------------

@@ -76,14 +76,16 @@ def score_groups(rows: Sequence[dict[str, Any]], groups: Sequence[int], specs: S
 
 def measure(model: str = "default", *, tasks: str = "builtin:train", limit: int = 16, generations: int = 8,
             temperature: float = 0.7, max_turns: int = 3, max_completion_length: int = 96, batch_size: int = 8,
-            seed: int = 0, specs: Sequence[str] = DEFAULT_SPECS) -> dict[str, Any]:
-    """Sample `generations` rollouts of the first `limit` tasks and measure every spec."""
+            seed: int = 0, specs: Sequence[str] = DEFAULT_SPECS, progress: bool = False) -> dict[str, Any]:
+    """Sample `generations` rollouts of the first `limit` tasks and measure every spec.
+    `progress`: show the sampling's progress on stderr (the shared display)."""
     import copy
 
     import torch
     from transformers import set_seed
 
     from ..data import resolve_data
+    from ..display import Progress
     from ..models import load_model, resolve_model
     from ..plugins import registry as get_registry
     from ..rollouts.hf import HFGenerator
@@ -96,6 +98,9 @@ def measure(model: str = "default", *, tasks: str = "builtin:train", limit: int 
     set_seed(seed)
     registry = get_registry()
     records = resolve_data(tasks, limit)
+    shown = Progress("signal", len(records), unit="task", enabled=progress)
+    # Said at once: loading the model and sampling the first batch take a while.
+    shown.note(f"signal: {generations} rollouts of each of {len(records)} tasks; loading {model}")
     model_, tokenizer = load_model(resolve_model(model), dtype="float32")
     layout = ChatLayout.for_tokenizer(tokenizer, registry, generation_config=model_.generation_config)
     config = copy.deepcopy(model_.generation_config)
@@ -105,7 +110,7 @@ def measure(model: str = "default", *, tasks: str = "builtin:train", limit: int 
     offered = [resolve_tools(r.get("tools"), registry) for r in records]
     rows: list[dict[str, Any]] = []
     groups: list[int] = []
-    with Executor(executable([t for ts in offered for t in ts], registry)) as executor:
+    with Executor(executable([t for ts in offered for t in ts], registry)) as executor, shown:
         loop = ToolRollout(executor, layout, max_turns=max_turns)
         generator = HFGenerator(model_, tokenizer, config, layout.stop_text)
         per_batch = max(1, batch_size // generations)
@@ -123,6 +128,8 @@ def measure(model: str = "default", *, tasks: str = "builtin:train", limit: int 
                              "answer": record.get("answer"), "teacher": record.get("teacher"),
                              "tools": [t.name for t in offered[i]], "format": layout.format.name})
                 groups.append(i)
+            shown.advance(len(batch))
+        shown.update(note=f"scoring with {len(specs)} specs")
         table = score_groups(rows, groups, specs, executor)
     return {"model": str(model), "tasks": tasks, "limit": limit, "generations": generations,
             "temperature": temperature, "seed": seed, "rollouts": len(rows), "specs": table}
