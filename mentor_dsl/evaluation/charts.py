@@ -38,7 +38,7 @@ class Chart:
 
 # -- outputs ---------------------------------------------------------------------------------------
 
-_STYLE = {"svg.fonttype": "none",  # text stays text: small, searchable, drawn in the page's font
+_STYLE: dict[str, Any] = {"svg.fonttype": "none",  # text stays text: small, searchable, drawn in the page's font
           "font.size": 9, "axes.titlesize": 10, "axes.spines.top": False, "axes.spines.right": False}
 
 

@@ -126,14 +126,14 @@ def _literal(node: ast.AST, depth: int = 0) -> Any:
         return tuple(_literal(e, depth + 1) for e in node.elts)
     if isinstance(node, ast.Dict):
         out: dict[Any, Any] = {}
-        for key, value in zip(node.keys, node.values):
+        for key, item in zip(node.keys, node.values):
             if key is None:
                 raise _Reject("'**' unpacking is not accepted")
             k = _literal(key, depth + 1)
             if isinstance(k, (list, dict)):
                 raise _Reject("dict keys must be literals of a hashable type")
             try:
-                out[k] = _literal(value, depth + 1)
+                out[k] = _literal(item, depth + 1)
             except TypeError:  # e.g. a tuple key holding a list
                 raise _Reject("dict keys must be hashable") from None
         return out

@@ -188,7 +188,7 @@ class ChatLayout:
         assistant's end-of-turn token (a newline in ChatML) belongs to it too, since the
         model stopped at that token."""
         ids = [f"call{i:05d}" for i in range(len(outputs))]  # 9 characters: Mistral's rule
-        assistant = {"role": "assistant", "content": "", "tool_calls": [
+        assistant: dict[str, Any] = {"role": "assistant", "content": "", "tool_calls": [
             {"id": ids[i], "type": "function",
              "function": {"name": name, "arguments": json.loads(arguments)}}
             for i, (name, arguments) in enumerate(calls[: len(outputs)])]}
