@@ -112,9 +112,19 @@ class CheckedReward:
 
 
 @dataclass(frozen=True)
+class ParamRange:
+    """A parameter's declared values, `param NAME = VALUE in [low, high]` (ends included)."""
+
+    name: str
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
 class CheckedSpec:
     params: tuple[tuple[str, Any], ...]
     options: tuple[tuple[str, Any], ...]
     terms: tuple[TermUse, ...]
     rewards: tuple[CheckedReward, ...]
     warnings: tuple[str, ...] = field(default=())
+    ranges: tuple[ParamRange, ...] = field(default=())
