@@ -20,7 +20,8 @@ from . import nodes as n
 from . import ops, regexes
 from .errors import SpecError, Span, did_you_mean, shown
 from .intervals import Interval
-from .ir import IR, CheckedReward, CheckedSpec, Const, GuardIR, Op, ParamRange, ResultIR, TermUse, TermValue, postorder
+from .ir import (IR, BindingIR, CheckedReward, CheckedSpec, Const, GuardIR, Op, ParamRange, ResultIR, TermUse,
+                 TermValue, postorder)
 from .ops import Operator
 from .terms.base import REFERENCES, Term, TermParam
 
@@ -69,8 +70,8 @@ class _Checker:
             rewards.append(self._reward(decl))
         terms = self._term_uses()
         labels = {t.use: t.key for t in terms}
-        rewards = [CheckedReward(r.name, r.statements, r.bindings, r.range, _weights(r.statements, labels), r.span)
-                   for r in rewards]
+        rewards = [CheckedReward(r.name, r.statements, r.bindings, r.range, _weights(r.statements, labels), r.span,
+                                 r.body) for r in rewards]
         return CheckedSpec(tuple(self.params.items()), tuple(self.options.items()), terms, tuple(rewards),
                            tuple(self.warnings), tuple(self.ranges.values()))
 
@@ -156,6 +157,7 @@ class _Checker:
         lines: dict[str, int] = {}
         used: set[str] = set()
         statements: list = []
+        steps: list = []
         body = decl.body
         for i, stmt in enumerate(body):
             if isinstance(stmt, n.Binding):
@@ -166,14 +168,17 @@ class _Checker:
                     raise SpecError(f"{stmt.name!r} is already bound on line {lines[stmt.name]}", stmt.span)
                 env[stmt.name] = self._num(stmt.value, env, used)
                 lines[stmt.name] = stmt.span.line if stmt.span else 0
+                steps.append(BindingIR(stmt.name, env[stmt.name], stmt.span))
             elif isinstance(stmt, n.Guard):
                 statements.append(GuardIR(self._num(stmt.cond, env, used), self._num(stmt.otherwise, env, used),
                                           stmt.span))
+                steps.append(statements[-1])
             else:
                 if i != len(body) - 1:
                     raise SpecError("only the last statement can be a bare expression: it is the reward's value",
                                     stmt.span)
                 statements.append(ResultIR(self._num(stmt.value, env, used), stmt.span))
+                steps.append(statements[-1])
         if not body or not isinstance(body[-1], n.Result):
             raise SpecError(f"reward {decl.name!r} has no value: end it with an expression", decl.span)
         for name in env:
@@ -185,7 +190,7 @@ class _Checker:
         for value in values:
             r = self._range_of[id(value)]
             result_range = r if result_range is None else result_range.hull(r)
-        return CheckedReward(decl.name, tuple(statements), tuple(env.items()), result_range, (), decl.span)
+        return CheckedReward(decl.name, tuple(statements), tuple(env.items()), result_range, (), decl.span, tuple(steps))
 
     # -- expressions -------------------------------------------------------------------------
 

@@ -81,6 +81,15 @@ class ResultIR:
     span: Span | None = None
 
 
+@dataclass(frozen=True, eq=False)
+class BindingIR:
+    """`NAME = VALUE` in a reward's body (`CheckedReward.body`)."""
+
+    name: str
+    value: IR
+    span: Span | None = None
+
+
 @dataclass(frozen=True)
 class TermUse:
     """One term with bound arguments. Uses with equal arguments share one `TermUse`."""
@@ -109,6 +118,8 @@ class CheckedReward:
     range: Interval
     weights: tuple[tuple[str, tuple[str, ...]], ...]
     span: Span | None = None
+    #: Every statement in source order, bindings included (`mentor explain` walks it).
+    body: tuple[BindingIR | GuardIR | ResultIR, ...] = ()
 
 
 @dataclass(frozen=True)

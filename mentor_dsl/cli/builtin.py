@@ -6,13 +6,14 @@ from ..plugins import hookimpl
 from .compile import compile_command
 from .data import data_command
 from .eval import eval_command
+from .explain import explain_command
 from .plugins import plugins_command
 from .score import score_command
 from .teach import teach_command
 from .train import train_command
 
 COMMANDS = (compile_command, score_command, plugins_command, data_command, train_command, teach_command,
-            eval_command)
+            eval_command, explain_command)
 
 
 @hookimpl
