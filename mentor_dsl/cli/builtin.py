@@ -10,10 +10,11 @@ from .explain import explain_command
 from .plugins import plugins_command
 from .score import score_command
 from .teach import teach_command
+from .test import spec_test_command
 from .train import train_command
 
 COMMANDS = (compile_command, score_command, plugins_command, data_command, train_command, teach_command,
-            eval_command, explain_command)
+            eval_command, explain_command, spec_test_command)
 
 
 @hookimpl
