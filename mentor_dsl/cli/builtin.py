@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..plugins import hookimpl
 from .compile import compile_command
 from .data import data_command
+from .diff import diff_command
 from .eval import eval_command
 from .explain import explain_command
 from .plugins import plugins_command
@@ -14,7 +15,7 @@ from .test import spec_test_command
 from .train import train_command
 
 COMMANDS = (compile_command, score_command, plugins_command, data_command, train_command, teach_command,
-            eval_command, explain_command, spec_test_command)
+            eval_command, explain_command, spec_test_command, diff_command)
 
 
 @hookimpl
