@@ -13,9 +13,11 @@ from .score import score_command
 from .teach import teach_command
 from .test import spec_test_command
 from .train import train_command
+from .tune import tune_command
 
 COMMANDS = (compile_command, score_command, plugins_command, data_command, train_command, teach_command,
-            eval_command, explain_command, spec_test_command, diff_command)
+            eval_command, explain_command, spec_test_command, diff_command,
+            tune_command)
 
 
 @hookimpl
