@@ -104,7 +104,7 @@ def diff_command(spec_a: str, spec_b: str, data: str, top: int, set_a: tuple[str
 
 
 def _summary(out, c, data: str) -> None:
-    from rich.table import Table
+    from ..display import table
 
     name_a, name_b = c.names
     g = c.groups
@@ -127,17 +127,15 @@ def _summary(out, c, data: str) -> None:
         out.print("  the rewards rank every record alike", markup=False)
         return
     measure = c.top[0].measure
-    table = Table(box=None, pad_edge=False, title=None, show_edge=False)
-    for column, justify in (("record", "left"), (name_a, "right"), (name_b, "right"),
-                            (f"{measure} {name_a}", "right"), (f"{measure} {name_b}", "right")):
-        table.add_column(column, justify=justify)
-    for d in c.top:
-        table.add_row(c.ids[d.index], _value(d.a), _value(d.b), f"{d.where_a:+.2f}" if measure == "advantage"
-                      else f"{d.where_a:.2f}", f"{d.where_b:+.2f}" if measure == "advantage" else f"{d.where_b:.2f}")
+    shown = "{:+.2f}" if measure == "advantage" else "{:.2f}"
+    rows = [[c.ids[d.index], _value(d.a), _value(d.b), shown.format(d.where_a), shown.format(d.where_b)]
+            for d in c.top]
+    drawn = table(["record", name_a, name_b, f"{measure} {name_a}", f"{measure} {name_b}"], rows,
+                  justify=["left", "right", "right", "right", "right"])
     how = ("by advantage: the reward standardised within its group" if measure == "advantage"
            else "by percentile rank")
     out.print(f"\nrecords they disagree on most ({how}):", markup=False)
-    out.print(table)
+    out.print(drawn)
 
 
 def _side_by_side(out, c, d, pair, tree) -> None:
