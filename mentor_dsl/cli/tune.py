@@ -83,9 +83,12 @@ def tune_command(reward: str, trials: int, metric: str, output_dir: str, study_n
                         keep_models=keep_models, overwrite=overwrite, params=fixed, train=train, device=device,
                         eval_batch_size=eval_batch_size)
     outcome = run(config, echo=lambda line: click.echo(line, err=True))
-    rows = trial_rows(outcome.study, outcome.space, outcome.metric)
+    # The report's columns less the intermediate values and seconds (the trial lines above
+    # have them), so the table fits a terminal.
+    shown = len(trial_header(outcome.space, outcome.metric)) - 2
+    rows = [row[:shown] for row in trial_rows(outcome.study, outcome.space, outcome.metric)]
     if rows:
-        echo(table(trial_header(outcome.space, outcome.metric), rows))
+        echo(table(trial_header(outcome.space, outcome.metric)[:shown], rows))
     best = outcome.study.best_trial if outcome.best_spec else None
     if best is not None:
         values = outcome.space.values(best.params)

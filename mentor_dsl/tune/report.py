@@ -100,7 +100,8 @@ def write_report(study, space: SearchSpace, metric: Metric, out: Path, config, *
         f"({sum(r[1] == 'pruned' for r in rows)} pruned), {metric.direction} {metric.name} on "
         f"{'out-of-domain' if metric.ood else 'in-domain'} validation data",
         f"spec `{settings.get('spec', '?')}`, {config.steps} training steps and {len(_steps(config))} "
-        f"evaluation{'s' if len(_steps(config)) != 1 else ''} per trial, {config.eval_limit} validation tasks per source",
+        f"evaluation{'s' if len(_steps(config)) != 1 else ''} per trial, {config.eval_limit} validation "
+        f"task{'s' if config.eval_limit != 1 else ''} per source",
     ]
     if best is not None:
         summary.append(f"best: trial {best.number}, {metric.name} {best.value:.4g}: "
@@ -166,6 +167,7 @@ def _charts(study, space: SearchSpace, metric: Metric, out: Path, weights: dict[
 
     matplotlib.use("Agg")  # files only
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     from ..outputs import write_bytes
     from . import optuna
@@ -199,6 +201,7 @@ def _charts(study, space: SearchSpace, metric: Metric, out: Path, weights: dict[
             line.append((t.number, best))
         ax.step([x for x, _ in line], [y for _, y in line], where="post", color=COLORS[2], label="best so far")
     ax.set(xlabel="trial", ylabel=metric.name, title="Optimisation history")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # trials and steps are counts
     ax.grid(alpha=0.3)
     if complete or pruned:
         ax.legend(fontsize=8)
@@ -222,6 +225,7 @@ def _charts(study, space: SearchSpace, metric: Metric, out: Path, weights: dict[
                 ax.plot([s for s, _ in steps], [v for _, v in steps], style, marker="o", alpha=0.8,
                         color=COLORS[t.number % len(COLORS)], label=f"trial {t.number}")
         ax.set(xlabel="training step", ylabel=metric.name, title="Intermediate values (dashed: pruned)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         if len(done) <= 12:
             ax.legend(fontsize=7)
