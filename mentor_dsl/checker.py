@@ -20,7 +20,8 @@ from . import nodes as n
 from . import ops, regexes
 from .errors import SpecError, Span, UnknownName, did_you_mean, shown
 from .intervals import Interval
-from .ir import IR, CheckedReward, CheckedSpec, Const, GuardIR, Op, ResultIR, TermUse, TermValue, postorder
+from .ir import (IR, BindingIR, CheckedReward, CheckedSpec, Const, GuardIR, Op, ParamRange, ResultIR, TermUse,
+                 TermValue, postorder)
 from .ops import Operator
 from .terms.base import REFERENCES, Term, TermParam
 
@@ -45,6 +46,7 @@ class _Checker:
         self.overrides = dict(overrides or {})
         self.params: dict[str, Any] = {}
         self.param_spans: dict[str, Span | None] = {}
+        self.ranges: dict[str, ParamRange] = {}
         self.options: dict[str, Any] = {}
         self.uses: dict[tuple, dict] = {}
         self.warnings: list[str] = []
@@ -68,10 +70,10 @@ class _Checker:
             rewards.append(self._reward(decl))
         terms = self._term_uses()
         labels = {t.use: t.key for t in terms}
-        rewards = [CheckedReward(r.name, r.statements, r.bindings, r.range, _weights(r.statements, labels), r.span)
-                   for r in rewards]
+        rewards = [CheckedReward(r.name, r.statements, r.bindings, r.range, _weights(r.statements, labels), r.span,
+                                 r.body) for r in rewards]
         return CheckedSpec(tuple(self.params.items()), tuple(self.options.items()), terms, tuple(rewards),
-                           tuple(self.warnings))
+                           tuple(self.warnings), tuple(self.ranges.values()))
 
     def _reserved(self, name: str, span, what: str) -> None:
         if name in self.terms:
@@ -86,8 +88,33 @@ class _Checker:
             line = self.param_spans[decl.name].line if self.param_spans[decl.name] else "?"
             raise SpecError(f"parameter {decl.name!r} is already declared on line {line}", decl.span)
         self._reserved(decl.name, decl.span, "parameter")
-        self.params[decl.name] = self._const(decl.value, f"the default of parameter {decl.name!r}")
+        value = self._const(decl.value, f"the default of parameter {decl.name!r}")
+        if decl.bounds is not None:
+            bounds = self._bounds(decl)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise SpecError(f"parameter {decl.name!r} has a range, so its default must be a number, "
+                                f"not {_type_name(value)}", decl.value.span)
+            if not bounds.low <= value <= bounds.high:
+                raise SpecError(f"the default of parameter {decl.name!r}, {value:g}, is outside its range "
+                                f"{_show_range(bounds)}", decl.value.span)
+            self.ranges[decl.name] = bounds
+        self.params[decl.name] = value
         self.param_spans[decl.name] = decl.span
+
+    def _bounds(self, decl: n.ParamDecl) -> ParamRange:
+        """The checked `[low, high]` of a parameter: constant numbers, low below high."""
+        ends = []
+        for which, expr in (("low", decl.bounds.low), ("high", decl.bounds.high)):
+            what = f"the {which} end of the range of parameter {decl.name!r}"
+            value = self._const(expr, what)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise SpecError(f"{what} must be a number, not {_type_name(value)}", expr.span)
+            ends.append(float(value))
+        low, high = ends
+        if not low < high:
+            raise SpecError(f"the range of parameter {decl.name!r} is empty: its low end {low:g} is not below its "
+                            f"high end {high:g}", decl.bounds.span)
+        return ParamRange(decl.name, low, high)
 
     def _apply_overrides(self) -> None:
         for name, raw in self.overrides.items():
@@ -95,7 +122,13 @@ class _Checker:
                 known = ", ".join(sorted(self.params)) or "none"
                 raise SpecError(f"cannot set unknown parameter {name!r}{did_you_mean(name, self.params)} "
                                 f"(parameters: {known})", filename=self.spec.source.name)
-            self.params[name] = _coerce(name, raw, self.params[name], self.spec.source.name)
+            value = _coerce(name, raw, self.params[name], self.spec.source.name)
+            bounds = self.ranges.get(name)
+            if bounds is not None and not bounds.low <= value <= bounds.high:
+                line = self.param_spans[name].line if self.param_spans[name] else "?"
+                raise SpecError(f"parameter {name!r} = {value:g} is outside its range {_show_range(bounds)} "
+                                f"(declared on line {line})", filename=self.spec.source.name)
+            self.params[name] = value
 
     def _option(self, decl: n.OptionDecl) -> None:
         kind = OPTIONS.get(decl.name)
@@ -124,6 +157,7 @@ class _Checker:
         lines: dict[str, int] = {}
         used: set[str] = set()
         statements: list = []
+        steps: list = []
         body = decl.body
         for i, stmt in enumerate(body):
             if isinstance(stmt, n.Binding):
@@ -134,14 +168,17 @@ class _Checker:
                     raise SpecError(f"{stmt.name!r} is already bound on line {lines[stmt.name]}", stmt.span)
                 env[stmt.name] = self._num(stmt.value, env, used)
                 lines[stmt.name] = stmt.span.line if stmt.span else 0
+                steps.append(BindingIR(stmt.name, env[stmt.name], stmt.span))
             elif isinstance(stmt, n.Guard):
                 statements.append(GuardIR(self._num(stmt.cond, env, used), self._num(stmt.otherwise, env, used),
                                           stmt.span))
+                steps.append(statements[-1])
             else:
                 if i != len(body) - 1:
                     raise SpecError("only the last statement can be a bare expression: it is the reward's value",
                                     stmt.span)
                 statements.append(ResultIR(self._num(stmt.value, env, used), stmt.span))
+                steps.append(statements[-1])
         if not body or not isinstance(body[-1], n.Result):
             raise SpecError(f"reward {decl.name!r} has no value: end it with an expression", decl.span)
         for name in env:
@@ -153,7 +190,7 @@ class _Checker:
         for value in values:
             r = self._range_of[id(value)]
             result_range = r if result_range is None else result_range.hull(r)
-        return CheckedReward(decl.name, tuple(statements), tuple(env.items()), result_range, (), decl.span)
+        return CheckedReward(decl.name, tuple(statements), tuple(env.items()), result_range, (), decl.span, tuple(steps))
 
     # -- expressions -------------------------------------------------------------------------
 
@@ -381,6 +418,10 @@ def _show(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def _show_range(bounds: ParamRange) -> str:
+    return f"[{bounds.low:g}, {bounds.high:g}]"
 
 
 def _check_arg(registry, where: str, param: TermParam, value: Any, span) -> Any:

@@ -33,6 +33,11 @@ def math_strict_judge(prediction: str, gold) -> float:
     return 1.0 if _strict.judge(prediction, _golds(gold)) else 0.0
 
 
+# A judge may say which of its rules decided a verdict (`mentor explain` shows it).
+math_judge.explain = lambda prediction, gold: _math.account(prediction, _golds(gold))
+math_strict_judge.explain = lambda prediction, gold: _strict.account(prediction, _golds(gold))
+
+
 def math_judge_cache_clear() -> None:
     _math.cache_clear()
     _strict.cache_clear()

@@ -274,3 +274,34 @@ def warm_up() -> Any:
     judge("\\frac{1}{2}", ("0.5",))
     judge("x", ("2",))
     cache_clear()
+
+
+# -- the judge's account of a verdict (mentor explain) --------------------------------------------
+
+JUDGES = ("math-verify's math_metric", "math-verify's parse/verify", "mathruler's grade_answer")
+
+
+def _parse_verify(pred: str, clean: tuple[str, ...]) -> bool:
+    """The paper's parse/verify judge on its own: one `try` around the loop over golds."""
+    try:
+        parsed = _parsed(pred, "default")
+        return any(_verify(_parsed(g, "default"), parsed) for g in clean)
+    except Exception:
+        return False
+
+
+def accepted_by(pred: str, raw_golds: tuple[str, ...]) -> list[str]:
+    """Which of the three judges accept `pred`, each run on its own as the paper's code
+    runs it, with none of `judge`'s shortcuts. Slow; for explaining one verdict."""
+    clean = tuple(reduce_gold(g) for g in raw_golds)
+    verdicts = (any(_metric_only(pred, g) for g in clean), _parse_verify(pred, clean),
+                _mathruler_full(pred, raw_golds))
+    return [name for name, accepted in zip(JUDGES, verdicts) if accepted]
+
+
+def account(pred: str, raw_golds: tuple[str, ...]) -> str:
+    """Which judges decided the verdict, in words."""
+    accepted = accepted_by(pred, raw_golds)
+    if accepted:
+        return "accepted by " + " and ".join(accepted)
+    return "rejected by all three judges (" + ", ".join(JUDGES) + ")"

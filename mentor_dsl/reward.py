@@ -216,6 +216,13 @@ class Reward:
                 terms.setdefault(k, torch.full((size,), math.nan, dtype=rewards.dtype))[i] = v[0]
         return ScoreResult(rewards, terms, self._ids(records, trajs, ids), errors)
 
+    def explain(self, record: Any, *, step: int = 0, position: str | None = None):
+        """Why `record` gets its reward: an `explain.Trace` of every guard, binding and
+        term, with the terms' evidence (see mentor_dsl/explain.py)."""
+        from .explain import explain
+
+        return explain(self, record, step=step, position=position)
+
     # -- TRL reward-function protocol ---------------------------------------------------------
 
     def __call__(self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] | None = None,

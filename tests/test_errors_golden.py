@@ -72,6 +72,8 @@ def test_every_golden_case_has_expected_output():
      "(parameters: w_answer, w_args, w_exec, w_tools)\n"),
     (("compile", "rewards/mentor_args.mdsl", "--set", "w_args=lots"),
      "rewards/mentor_args.mdsl: error: parameter 'w_args' takes a number; got 'lots'\n"),
+    (("compile", "rewards/mentor_args.mdsl", "--set", "w_args=0.9"),
+     "rewards/mentor_args.mdsl: error: parameter 'w_args' = 0.9 is outside its range [0, 0.5] (declared on line 19)\n"),
     (("compile", "rewards/mentor.mdsl::mentr"),
      "rewards/mentor.mdsl: error: no reward named 'mentr' in this spec; did you mean 'mentor'? (rewards: mentor)\n"),
 ])

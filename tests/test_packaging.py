@@ -25,7 +25,7 @@ from mentor_dsl.cli import cli
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 VERSION = PYPROJECT["project"]["version"]
-LIBRARY = sorted(p.name for p in (ROOT / "rewards").glob("*.mdsl"))
+LIBRARY = sorted(p.name for pattern in ("*.mdsl", "*.tests.jsonl") for p in (ROOT / "rewards").glob(pattern))
 
 
 # -- the version ---------------------------------------------------------------------------------
@@ -175,6 +175,9 @@ def test_the_installed_commands_work_away_from_the_repository(installed):
     spec = installed["site"] / "mentor_dsl" / "rewards" / "mentor.mdsl"
     assert compiled.stdout.startswith(f"{spec}: ok (1 reward, 6 terms)")
     assert "reward mentor: range [0, 1.1]" in compiled.stdout
+
+    tested = mentor("test", "mentor")  # the library's examples travel with it
+    assert tested.stdout.splitlines()[-1].startswith("32 passed in ")
 
     listed = mentor("compile", "nope", check=False)
     assert listed.returncode == 3 and "library: bfcl, mentor, mentor_args" in listed.stderr

@@ -164,3 +164,19 @@ def test_guide_explains_discovery():
     assert f"[project.entry-points.{plugins.ENTRY_POINT_GROUP}]" in pyproject
     if importlib.util.find_spec("mentor_example") is not None:
         assert 'example = "mentor_example.plugin"' in pyproject
+
+
+def test_the_documented_term_explains_itself(plugin, monkeypatch):
+    """register_terms' example has an `explain`: its evidence agrees with its values."""
+    import mentor_dsl
+
+    line, code = next((line, code) for line, code in python_blocks() if "def explain_mentions" in code)
+    module = _exec_block(line, code, monkeypatch)
+    plugin(module.MentionTerms(), name="docs.mentions")
+    reward = mentor_dsl.loads('reward r:\n    mentions(word="therefore")\n')
+    found = reward.explain({"completion": "So, Therefore, 4"})
+    assert found.value == 1.0 and found.notes == []
+    assert found.terms["mentions"].evidence.summary == "'therefore' at character 4"
+    missing = reward.explain({"completion": "4"})
+    assert missing.value == 0.0 and missing.notes == []
+    assert missing.terms["mentions"].evidence.summary == "'therefore' does not occur"

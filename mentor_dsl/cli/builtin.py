@@ -17,6 +17,10 @@ COMMANDS = (
     LazyCommand("train", "mentor_dsl.cli.train:train_command"),
     LazyCommand("teach", "mentor_dsl.cli.teach:teach_command"),
     LazyCommand("eval", "mentor_dsl.cli.eval:eval_command"),
+    LazyCommand("explain", "mentor_dsl.cli.explain:explain_command"),
+    LazyCommand("test", "mentor_dsl.cli.test:spec_test_command"),
+    LazyCommand("diff", "mentor_dsl.cli.diff:diff_command"),
+    LazyCommand("tune", "mentor_dsl.cli.tune:tune_command"),
 )
 
 

@@ -55,9 +55,15 @@ def describe(plan: Plan, only: str | None = None) -> list:
             out.append("bindings: " + ", ".join(name for name, _ in program.bindings))
         out.append("record fields: " + ", ".join(record_fields(plan, program.name)))
     if plan.params:
+        ranges = {r.name: r for r in plan.param_ranges}
+
+        def param(name, value) -> str:
+            shown = f"{name} = {value!r}" if isinstance(value, str) else f"{name} = {fmt(value)}"
+            bounds = ranges.get(name)
+            return shown + (f" in [{fmt(bounds.low)}, {fmt(bounds.high)}]" if bounds else "")
+
         out.append("")
-        out.append("parameters: " + ", ".join(f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {fmt(v)}"
-                                             for k, v in plan.params))
+        out.append("parameters: " + ", ".join(param(k, v) for k, v in plan.params))
     if plan.options:
         out.append("options: " + ", ".join(f"{k} = {v!r}" for k, v in plan.options))
     for warning in plan.warnings:

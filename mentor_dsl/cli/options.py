@@ -17,9 +17,9 @@ def _pairs(values: tuple[str, ...], hint: str) -> dict[str, Any]:
     return out
 
 
-def parse_set(values: tuple[str, ...]) -> dict[str, Any]:
+def parse_set(values: tuple[str, ...], hint: str = "--set") -> dict[str, Any]:
     """`--set name=value` pairs; the checker converts each value to its parameter's type."""
-    return _pairs(values, "--set")
+    return _pairs(values, hint)
 
 
 set_option = click.option(

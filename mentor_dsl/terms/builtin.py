@@ -205,7 +205,10 @@ BUILTIN_TERMS = (
 
 @hookimpl
 def register_terms(register):
+    from dataclasses import replace
+
     from .baselines import BASELINE_TERMS
+    from .explanations import EXPLAIN
 
     for term in BUILTIN_TERMS + BASELINE_TERMS:
-        register(term)
+        register(replace(term, explain=EXPLAIN.get(term.name)))
