@@ -38,14 +38,16 @@ def answer_present(trajs: Trajs, ctx: EvalContext, extractor: str) -> list[float
     return [_flag(ctx.answer(t, extractor, extract) is not None) for t in trajs]
 
 
-def answer_correct(trajs: Trajs, ctx: EvalContext, judge: str, extractor: str) -> list[float]:
-    extract, grade = ctx.extractor(extractor), ctx.judge(judge)
+def answer_correct(trajs: Trajs, ctx: EvalContext, judge: str | None, extractor: str) -> list[float]:
+    # judge=None: each record's own `judge`, else math (judges.judge_name).
+    extract = ctx.extractor(extractor)
     out = []
     for t in trajs:
         prediction = ctx.answer(t, extractor, extract)
         if prediction is None:
             out.append(0.0)
             continue
+        grade = ctx.judge_for(t, judge)
         try:
             value = float(grade(prediction, t.gold))
         except Exception:  # a judge failing on odd input means "not shown correct"
@@ -167,8 +169,9 @@ BUILTIN_TERMS = (
     Term("answer_present", answer_present, (_EXTRACTOR,), (0, 1), ("completion",),
          "1 if a final answer can be extracted."),
     Term("answer_correct", answer_correct,
-         (TermParam("judge", "judge", "math",
-                   doc="'math' (the paper's unified judge), 'math_strict', 'exact', 'f1' or a plugin's"),
+         (TermParam("judge", "judge", None,
+                   doc="'math' (the paper's unified judge), 'math_strict', 'exact', 'f1' or a plugin's; "
+                       "default: the record's `judge`, else 'math'"),
           _EXTRACTOR),
          (0, 1), ("completion", "answer"),
          "1 if the extracted answer matches the reference `answer`."),

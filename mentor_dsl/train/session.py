@@ -176,6 +176,8 @@ class Session:
                 "tools": [t.name for t in offered],
                 # The reward parses calls in the format the student was prompted with.
                 "format": self.layout.format.name,
+                # The task's own judge, for a spec that does not pin one (judges.judge_name).
+                "judge": record.get("judge"),
             })
         return rows
 
