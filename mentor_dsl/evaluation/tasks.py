@@ -157,7 +157,13 @@ def task_prompt(task: EvalTask, registry, layout) -> str:
     """The prompt text the student sees: training's prompt for task splits (so evaluation
     measures what training optimised), a BFCL variant without the boxed-answer line."""
     if task.kind != "bfcl":
-        return layout.prompt_text(task.record["prompt"], task_tools(task, registry))
+        from ..fewshot import record_examples
+
+        try:
+            examples = record_examples(task.record)
+        except DataError as exc:
+            raise DataError(f"task {task.id!r} of {task.source}: 'examples': {exc}") from None
+        return layout.prompt_text(task.record["prompt"], task_tools(task, registry), examples=examples)
     if layout.native:  # the template shows the functions its own way
         messages = task_messages(task.record.get("prompt") or [])
         system = BFCL_NATIVE_SYSTEM

@@ -62,6 +62,17 @@ def task_tools(task: Mapping[str, Any], registry, *, default: str | None = None)
     return [registry.tools[n] for n in names]
 
 
+def task_examples(task: Mapping[str, Any]) -> list | None:
+    """The task's own few-shot exchanges (`fewshot.record_examples`), or None."""
+    from ..errors import DataError
+    from ..fewshot import record_examples
+
+    try:
+        return record_examples(task)
+    except DataError as exc:
+        raise TaskFailed("bad_task", f"'examples': {getattr(exc, 'message', None) or exc}") from None
+
+
 def prompt_messages(task: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The task's prompt as chat messages (a bare string is one user message)."""
     prompt = task.get("prompt")
