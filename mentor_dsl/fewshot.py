@@ -12,9 +12,13 @@ through the model's chat template.
 Which examples a prompt shows (`examples_for`), first that applies:
 
 1. the record's `examples` (all of them, in order; `[]` shows none);
-2. the first registered example whose tools the task all offers (registry order:
-   built-ins first, then plugins by entry-point name);
+2. the registered examples whose tools the task all offers, in registry order (built-ins
+   first, then plugins by entry-point name), at most `MAX_SHOWN`;
 3. none.
+
+Several examples, one per tool, teach a small student more than one: with a single
+`add_days` example the embedded student wrote no call at all in the rollouts of two
+training steps on date tasks (tools it was not shown, it did not call).
 
 A record's `examples` is a list of objects in the JSON form of `Example.to_json`:
 
@@ -34,6 +38,10 @@ from .calls import Call
 from .errors import DataError, ToolError
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$")
+
+#: The most registered examples one prompt shows: each costs its tokens in every rollout
+#: and every update.
+MAX_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -176,7 +184,5 @@ def examples_for(tools: Sequence[Any], given: Sequence[Example] | None = None, r
 
         registry = current()
     offered = {getattr(t, "name", t) for t in tools}
-    for example in registry.items["examples"].values():
-        if example.value.tools <= offered:
-            return [example.value]
-    return []
+    shown = [e.value for e in registry.items["examples"].values() if e.value.tools <= offered]
+    return shown[:MAX_SHOWN]

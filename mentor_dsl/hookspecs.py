@@ -34,9 +34,9 @@ def register_examples(register: Callable[..., None]) -> None:
     """Add few-shot exchanges for tools: `register(Example(name, user, turns, answer))`
     (`mentor_dsl.fewshot`). `turns` are the assistant's turns of calls, each an
     `ExampleCall(name, arguments, output)`; `answer` is the final assistant text. A
-    prompt whose task offers every tool an example calls shows the first such example
-    (built-ins first, then plugins by name), written in the prompt's own call format and
-    chat layout. A task record's `examples` field replaces them."""
+    prompt shows the examples whose tools its task all offers (built-ins first, then
+    plugins by name; at most `fewshot.MAX_SHOWN`), written in the prompt's own call format
+    and chat layout. A task record's `examples` field replaces them."""
 
 
 @hookspec
