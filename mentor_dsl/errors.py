@@ -244,6 +244,19 @@ class EvaluationError(MentorError):
         super().__init__(message if record_id is None else f"record {record_id!r}: {message}")
 
 
+class RewardValueError(EvaluationError):
+    """A value a reward must never hold: a term or the spec's arithmetic gave NaN or
+    infinity, or a term a value outside the range it declares. A bug in a term (or a spec
+    whose arithmetic leaves its domain), never the record's fault alone: exit status 6."""
+
+
+class UncomputedReward(RecordError):
+    """A record whose reward could not be computed (a `RewardValueError` on it). `mentor
+    score` skips it, as any bad record, and exits 6 rather than 1."""
+
+    exit_code = 6
+
+
 class PluginError(MentorError):
     """A plugin that failed to load or registered something invalid. Names the plugin."""
 

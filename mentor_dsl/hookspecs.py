@@ -1,7 +1,7 @@
 """The hooks a `mentor` plugin can implement.
 
 Each hook receives a `register` callback and calls it once per thing it adds. The built-in
-tools, terms, formats, teachers and trainers use these same hooks. See docs/plugins.md for
+tools, examples, splits, terms, formats, teachers and trainers use these same hooks. See docs/plugins.md for
 a worked example of every hook.
 """
 
@@ -29,6 +29,25 @@ def register_tools(register: Callable[..., None]) -> None:
     the first registration wins (tryfirst hooks, then plugin order, then trylast hooks) and
     the other is shadowed, with a `PluginWarning`.
     """
+
+
+@hookspec
+def register_examples(register: Callable[..., None]) -> None:
+    """Add few-shot exchanges for tools: `register(Example(name, user, turns, answer))`
+    (`mentor_dsl.fewshot`). `turns` are the assistant's turns of calls, each an
+    `ExampleCall(name, arguments, output)`; `answer` is the final assistant text. A
+    prompt shows the examples whose tools its task all offers (built-ins first, then
+    plugins by name; at most `fewshot.MAX_SHOWN`), written in the prompt's own call format
+    and chat layout. A task record's `examples` field replaces them."""
+
+
+@hookspec
+def register_splits(register: Callable[..., None]) -> None:
+    """Add built-in task splits: `register(SplitSpec(name, size, seed, families, domains,
+    description, ...))` (`mentor_dsl.data.splits`). Each family draws a `Draft` (question,
+    reference value, oracle `Plan` of calls); drafts are executed with the registered
+    tools and kept only when the plan reproduces the reference. The split is then
+    `builtin:NAME` for every command and listed by `mentor data list`."""
 
 
 @hookspec
@@ -119,8 +138,12 @@ def register_teachers(register: Callable[..., None]) -> None:
 
 @hookspec
 def register_trainers(register: Callable[..., None]) -> None:
-    """Add trainers: `register(name, fn)`. `fn(config)` runs training with a `TrainConfig`
-    and returns the output directory."""
+    """Add trainers: `register(name, fn)`, or `register(Trainer(name, fn, options=...))` for
+    a trainer with options of its own (`mentor_dsl.train.options`). `fn(config)` runs
+    training with a `TrainConfig` and returns the output directory; its declared options
+    arrive checked, converted and with their defaults in `config.trainer_options`
+    (`mentor train --trainer-option NAME=VALUE`). An exception other than a `MentorError`
+    is reported naming the trainer's plugin, with exit status 7."""
 
 
 @hookspec

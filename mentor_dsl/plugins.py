@@ -6,7 +6,8 @@ entry-point group. `MENTOR_PLUGINS` (comma-separated names) limits which externa
 load; `MENTOR_PLUGINS=none` loads none of them. Built-ins always load.
 
 `registry()` calls every hook once and returns an immutable `Registry`: the one place that
-knows which tools, terms, formats, judges, extractors, teachers, trainers and commands exist.
+knows which tools, examples, splits, terms, formats, judges, extractors, teachers, trainers and
+commands exist.
 
 Names are global; when two registrations share one, the first wins (see `_Collector`):
 implementations marked `@hookimpl(tryfirst=True)` come first, then plain ones in plugin
@@ -38,6 +39,7 @@ ENTRY_POINT_GROUP = "mentor"
 #: Modules that hold the built-in hook implementations, registered under these names.
 BUILTIN_PLUGINS = {
     "mentor.math_tools": "mentor_dsl.tools.math",
+    "mentor.splits": "mentor_dsl.data.splits",
     "mentor.code_tools": "mentor_dsl.tools.python_tool",
     "mentor.terms": "mentor_dsl.terms.builtin",
     "mentor.formats": "mentor_dsl.formats",
@@ -48,7 +50,8 @@ BUILTIN_PLUGINS = {
     "mentor.commands": "mentor_dsl.cli.builtin",
 }
 
-HOOKS = ("tools", "terms", "formats", "extractors", "judges", "teachers", "trainers", "commands")
+HOOKS = ("tools", "examples", "splits", "terms", "formats", "extractors", "judges", "teachers", "trainers",
+         "commands")
 
 
 @dataclass(frozen=True)
@@ -158,13 +161,29 @@ _FORMAT_OPTIONAL: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
+def _kind(module: str, name: str) -> Callable[[], type]:
+    def load() -> type:
+        import importlib
+
+        return getattr(importlib.import_module(module, __package__), name)
+
+    return load
+
+
+#: Hooks that register objects of one class (passed built, or built from the arguments).
+_BUILT: dict[str, Callable[[], type]] = {
+    "tools": _kind(".tools.base", "Tool"),
+    "terms": _kind(".terms.base", "Term"),
+    "examples": _kind(".fewshot", "Example"),
+    "splits": _kind(".data.splits", "SplitSpec"),
+    "trainers": _kind(".train.options", "Trainer"),
+}
+
+
 def _item_name(hook: str, args: tuple, kwargs: dict) -> tuple[str, Any]:
     """Normalise the arguments of a `register` call to (name, value)."""
-    if hook in ("tools", "terms"):
-        from .terms.base import Term
-        from .tools.base import Tool
-
-        kind = Tool if hook == "tools" else Term
+    if hook in _BUILT:
+        kind = _BUILT[hook]()
         if len(args) == 1 and not kwargs and isinstance(args[0], kind):
             return args[0].name, args[0]
         return _item_name_build(kind, args, kwargs)

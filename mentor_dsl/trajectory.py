@@ -215,7 +215,7 @@ class Trajectory:
         self._calls: list[Call] | None = None
         self._answers: dict[str, str | None] = {}
         self._views: dict[tuple, str] = {}
-        self.exec_results: list | None = None
+        self.exec_results: list | None = None  # (Call, ToolResult) per named call, once exec_success ran
 
     @classmethod
     def from_record(cls, record: Any, *, index: int = 0, eos: str = DEFAULT_EOS,

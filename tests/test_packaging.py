@@ -76,7 +76,7 @@ def test_a_library_file_outside_the_working_directory_is_named_by_its_absolute_p
 _NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
                                      ".hypothesis", "runs", "outputs")
 # This repository's own distributions: the fresh environment must get them from the wheels.
-_OURS = re.compile(r"^(mentor|mentor_dsl|mentor_scitools|mentor_example|__editable__)([-_.]|$)", re.IGNORECASE)
+_OURS = re.compile(r"^(mentor|mentor_dsl|mentor_scitools|mentor_dates|mentor_example|__editable__)([-_.]|$)", re.IGNORECASE)
 
 
 def _run(*args, cwd, env=None, check=True) -> subprocess.CompletedProcess:

@@ -118,6 +118,84 @@ def test_register_tools_toolset_is_checked_by_the_spec_checker(plugin):
         mentor_dsl.compile('reward r:\n    calls_valid(tools="shoutin")\n')
 
 
+# -- register_examples -------------------------------------------------------------------------
+
+class ShoutExample:
+    """A worked example for the `shout` tool of ShoutTools."""
+
+    @hookimpl
+    def register_examples(self, register):
+        from mentor_dsl.fewshot import Example, ExampleCall
+
+        register(Example("shouting.shout", "Say hello loudly.",
+                         ((ExampleCall("shout", {"text": "hello"}, "HELLO"),),), "\\boxed{HELLO}"))
+
+
+def test_register_examples_example_is_shown_in_prompts_offering_its_tool(plugin):
+    from mentor_dsl.rollouts.layout import ChatLayout
+    from mentor_dsl.toolsets import resolve_tools
+    from mentor_dsl.train.prompts import build_prompt
+
+    plugin(ShoutTools())
+    plugin(ShoutExample())
+    reg = registry()
+    assert reg.get("examples", "shouting.shout").tools == {"shout"}
+    tools = resolve_tools(["shout", "whisper"], reg)
+    hermes_format = reg.get("formats", "hermes")
+    messages = build_prompt("Shout 'go'.", tools, hermes_format)
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+    assert messages[1]["content"] == "Say hello loudly."
+    assert messages[2]["content"] == (hermes("shout", text="hello") + "<tool_response>\nHELLO\n</tool_response>\n"
+                                      "\\boxed{HELLO}")
+    # The native layout: tool_calls and a tool message, rendered by the model's template.
+    native = ChatLayout(None, hermes_format, True, frozenset({0})).messages("Shout 'go'.", tools)
+    assert native[2]["tool_calls"][0]["function"] == {"name": "shout", "arguments": {"text": "hello"}}
+    assert native[3] == {"role": "tool", "tool_call_id": "call00000", "name": "shout", "content": "HELLO"}
+    # A task without the tool gets no example of it (the math one, for `add`).
+    plain = build_prompt("Add 1 and 2.", resolve_tools(["add"], reg), hermes_format)
+    assert "Say hello loudly." not in json.dumps(plain) and "12 + 30" in json.dumps(plain)
+
+
+# -- register_splits ---------------------------------------------------------------------------
+
+def _shout_task(rng):
+    from mentor_dsl.data.oracle import Draft, Plan
+
+    word = "".join(rng.choice("abcdefgh") for _ in range(6))
+    plan = Plan()
+    plan("shout", text=word)
+    return Draft(f"Shout the word {word}.", word.upper(), plan, "shout", domain="shouting", toolsets=("shouting",))
+
+
+class ShoutSplits:
+    @hookimpl
+    def register_splits(self, register):
+        from mentor_dsl.data.splits import SplitSpec
+
+        register(SplitSpec("shout_train", 30, 7, [(_shout_task, 1.0)], ("shouting",), "words to shout",
+                           requires=("shouting",), exclude_from=None, answer_text=str, judge="exact"))
+
+
+def test_register_splits_split_is_generated_checked_and_resolved_as_builtin(plugin):
+    from mentor_dsl.data import clear_cache, list_splits, load_split, resolve_data
+
+    plugin(ShoutTools())
+    plugin(ShoutSplits())
+    try:
+        records = resolve_data("builtin:shout_train")
+        assert len(records) == 30 and records == load_split("shout_train")
+        first = records[0]
+        assert first["judge"] == "exact" and first["tools"] == ["shout", "whisper"]
+        assert first["answer"] == first["teacher"]["tool_calls"][0]["arguments"]["text"].upper()
+        assert "shout_train" in {i.name for i in list_splits()}
+        # The oracle's trajectory scores as right under the split's judge.
+        assert mentor_dsl.loads("reward r:\n    answer_correct\n").score(records).rewards.tolist() == [1.0] * 30
+        result = invoke("data", "list")
+        assert result.exit_code == 0 and "shout_train" in result.output
+    finally:
+        clear_cache()
+
+
 # -- register_terms ----------------------------------------------------------------------------
 
 class LengthTerms:

@@ -21,6 +21,7 @@ COMMANDS = (
     LazyCommand("test", "mentor_dsl.cli.test:spec_test_command"),
     LazyCommand("diff", "mentor_dsl.cli.diff:diff_command"),
     LazyCommand("tune", "mentor_dsl.cli.tune:tune_command"),
+    LazyCommand("prompt", "mentor_dsl.cli.prompt:prompt_command"),
 )
 
 

@@ -105,6 +105,7 @@ def import_command(source: str, output: Path, bfcl_path: str | None, n: int | No
     kept: list[dict[str, Any]] = []
     ids: set[str] = set()
     skipped = 0
+    unprovided: dict[str, list[str]] = {}  # tool name -> ids of the records that list it
     stem = _stem(source)
     from ..display import progress
 
@@ -131,12 +132,32 @@ def import_command(source: str, output: Path, bfcl_path: str | None, n: int | No
                 continue
             ids.add(rid)
             kept.append(value)
+            for name in _unprovided(value):
+                unprovided.setdefault(name, []).append(rid)
             bar.advance(1, note=f"{skipped} skipped" if skipped else None)
         save_jsonl(kept, output)
     click.echo(f"imported {len(kept)} record{'s' if len(kept) != 1 else ''} to {output}"
                + (f", skipped {skipped}" if skipped else ""), err=True)
+    for name, listed_by in sorted(unprovided.items()):
+        # Kept: a score only needs the name. Training, evaluation and teaching need the tool.
+        click.echo(f"warning: tool {name!r}, listed by {len(listed_by)} record{'s' if len(listed_by) != 1 else ''} "
+                   f"(first: {listed_by[0]!r}), is provided by no installed plugin: `mentor train`, `eval` and "
+                   "`teach` will refuse those records (see `mentor plugins`)", err=True)
     if skipped:
         raise SystemExit(EXIT_SKIPPED)
+
+
+def _unprovided(record: dict[str, Any]) -> tuple[str, ...]:
+    """The tools a record lists by a name that no plugin registers (`toolsets.offered`)."""
+    from ..plugins import registry
+    from ..toolsets import offered
+
+    if record.get("tools") is None:
+        return ()
+    try:
+        return offered(record["tools"], registry()).missing
+    except DataError:  # a malformed `tools` was already refused by check_task
+        return ()
 
 
 def _stem(source: str) -> str:

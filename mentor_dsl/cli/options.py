@@ -22,6 +22,11 @@ def parse_set(values: tuple[str, ...], hint: str = "--set") -> dict[str, Any]:
     return _pairs(values, hint)
 
 
+def parse_trainer_options(values: tuple[str, ...]) -> dict[str, Any]:
+    """`--trainer-option name=value` pairs, as text: the trainer's declaration converts them."""
+    return _pairs(values, "--trainer-option")
+
+
 set_option = click.option(
     "--set", "overrides", multiple=True, metavar="NAME=VALUE",
     help="Override a spec parameter (repeatable).",

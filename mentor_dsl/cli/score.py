@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Iterator
 
 import click
 
-from ..errors import RecordError
+from ..errors import RecordError, UncomputedReward
 from .options import fmt, parse_set, set_option, spec_file, tool_executor, tool_limit_option
 
 if TYPE_CHECKING:  # the reward imports torch: only when a command runs
@@ -25,9 +25,15 @@ class _Summary:
         self.counts: dict[str, int] = {}
         self.rewards: list[float] = []
         self.skipped = 0
+        self.uncomputed = 0  # skipped because a term or the reward gave NaN, inf or an out-of-range value
+        self.failed: dict[str, list] = {}  # kind -> [count, an example]
 
     def add(self, row: dict) -> None:
         self.rewards.append(row["reward"])
+        for call in row.get("failed_calls", ()):
+            entry = self.failed.setdefault(call["kind"], [0, f"record {row['id']!r}, call {call['call']} "
+                                                            f"({call['name']}): {call['error']}"])
+            entry[0] += 1
         for k, v in row["terms"].items():
             self.sums.setdefault(k, 0.0)
             self.counts.setdefault(k, 0)
@@ -48,6 +54,12 @@ class _Summary:
             rows = [[k, fmt(self.sums[k] / self.counts[k]) if self.counts[k] else "-", str(self.counts[k])]
                     for k in self.sums]
             out.append(table(["term", "mean", "computed"], rows))
+        if self.failed:
+            total = sum(n for n, _ in self.failed.values())
+            out.append(f"failed calls: {total} (each record's \"failed_calls\" says why)")
+            out.append(table(["why", "calls", "example"],
+                             [[kind, str(n), example if len(example) <= 100 else example[:97] + "..."]
+                              for kind, (n, example) in sorted(self.failed.items(), key=lambda kv: -kv[1][0])]))
         return out
 
 
@@ -76,7 +88,8 @@ def _batches(items: Iterator, size: int) -> Iterator[list]:
 def score_command(spec: str, data: str, output: Path | None, eos: str | None, batch_size: int,
                   overrides: tuple[str, ...], tool_limits: tuple[str, ...]) -> None:
     """Score trajectory records with a reward spec. Writes {"id", "reward", "terms"} per
-    record and a summary table on stderr. Bad records are reported and skipped.
+    record (and "failed_calls", with why each failed, when the spec ran its calls) and a
+    summary table on stderr. Bad records are reported and skipped.
 
     A record without an id is known by its line (JSON Lines) or row number. -o is
     written to a temporary file and renamed into place at the end: on an error or Ctrl-C
@@ -107,6 +120,7 @@ def score_command(spec: str, data: str, output: Path | None, eos: str | None, ba
                 if error is not None:
                     _report(where, error)
                     summary.skipped += 1
+                    summary.uncomputed += isinstance(error, UncomputedReward)
                     continue
                 row = next(rows)
                 summary.add(row)
@@ -115,6 +129,8 @@ def score_command(spec: str, data: str, output: Path | None, eos: str | None, ba
         if not output:
             out.flush()
     echo(*summary.render(reward), err=True)
+    if summary.uncomputed:
+        raise SystemExit(UncomputedReward.exit_code)
     if summary.skipped:
         raise SystemExit(EXIT_SKIPPED)
 

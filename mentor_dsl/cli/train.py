@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import fields
 
 import click
 from click.core import ParameterSource
 
-from ..errors import TrainingError, did_you_mean
+from ..errors import MentorError, TrainingError, did_you_mean
 from ..plugins import registry
 from ..train.config import TrainConfig
-from .options import parse_set, parse_tool_limits, set_option, tool_limit_option
+from ..train.options import resolve as resolve_options
+from .options import parse_set, parse_tool_limits, parse_trainer_options, set_option, tool_limit_option
 
 @click.command("train")
-@click.option("--reward", help="Reward spec: a file, a library name, or FILE::REWARD [default: mentor].")
+@click.option("--reward", help="Reward spec: a file, a library name, or FILE::REWARD [default: the spec a plugin's "
+                               "built-in split names (builtin:dates_train: mentor-dates' dates.mdsl), else mentor].")
 @click.option("--model", help="'default' (the embedded SmolLM2-135M-Instruct), a model directory, a training run, "
                               "or a Hub id org/name[@revision].")
 @click.option("--dtype", type=click.Choice(["auto", "bfloat16", "float16", "float32"]),
@@ -44,15 +47,20 @@ from .options import parse_set, parse_tool_limits, set_option, tool_limit_option
 @click.option("--shared-prefix/--no-shared-prefix", default=None,
               help="Compute a batch's shared prompt once in the log-prob forwards [default: on; off with gradient "
                    "checkpointing].")
+@click.option("--save-rollouts", type=click.IntRange(0), metavar="N",
+              help="Write the rollouts of step 1 and every Nth step after it (prompt, completion, calls, tool "
+                   "results, reward and terms) to OUTPUT_DIR/rollouts.jsonl [default: 0, none].")
 @click.option("--resume", is_flag=True, default=None, help="Continue from the latest checkpoint in --output-dir.")
 @click.option("--overwrite", is_flag=True, help="Replace a previous run in --output-dir.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
               help="A JSON or TOML file of these options; flags override it.")
+@click.option("--trainer-option", "trainer_options", multiple=True, metavar="NAME=VALUE",
+              help="An option the --trainer declares (repeatable); see its documentation.")
 @set_option
 @tool_limit_option
 @click.pass_context
 def train_command(ctx: click.Context, config_file: str | None, overrides: tuple[str, ...], overwrite: bool,
-                  tool_limits: tuple[str, ...], **flags) -> None:
+                  tool_limits: tuple[str, ...], trainer_options: tuple[str, ...], **flags) -> None:
     """Train a student with GRPO (or another registered trainer) and a compiled reward spec.
 
     With no options it trains the embedded student on the built-in tasks with CPU-sized
@@ -66,6 +74,12 @@ def train_command(ctx: click.Context, config_file: str | None, overrides: tuple[
         values["params"] = {**values.get("params", {}), **parse_set(overrides)}
     if tool_limits:
         values["tool_limits"] = {**values.get("tool_limits", {}), **parse_tool_limits(tool_limits)}
+    if trainer_options:
+        values["trainer_options"] = {**values.get("trainer_options", {}), **parse_trainer_options(trainer_options)}
+    if values.get("reward") is None:  # a plugin's split names the reward of its domain
+        from ..data.splits import default_reward
+
+        values["reward"] = default_reward(values.get("data")) or TrainConfig.reward
     known = {f.name for f in fields(TrainConfig)}
     config = TrainConfig(**{k: v for k, v in values.items() if k in known})
     if overwrite:
@@ -76,5 +90,22 @@ def train_command(ctx: click.Context, config_file: str | None, overrides: tuple[
         names = trainers.names("trainers")
         raise TrainingError(f"unknown trainer {config.trainer!r}{did_you_mean(config.trainer, names)} "
                             f"(trainers: {', '.join(names)})")
-    out = run(config)
+    config.trainer_options = resolve_options(config.trainer, run, config.trainer_options)
+    out = run_trainer(config.trainer, run, config, trainers.items["trainers"][config.trainer].plugin)
     click.echo(f"done: {out}")
+
+
+def run_trainer(name: str, run, config: TrainConfig, plugin: str):
+    """Run a registered trainer. A plugin trainer's unexpected exception is its plugin's
+    failure, reported naming it (exit 7), not a bug in mentor (70)."""
+    from ..plugins import BUILTIN_PLUGINS
+
+    try:
+        return run(config)
+    except (MentorError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if plugin in BUILTIN_PLUGINS or os.environ.get("MENTOR_DEBUG"):
+            raise
+        raise TrainingError(f"trainer {name!r} of plugin {plugin!r} failed: {type(exc).__name__}: {exc} "
+                            "(a bug in the plugin; MENTOR_DEBUG=1 shows the traceback)") from exc

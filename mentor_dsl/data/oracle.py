@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ..calls import Call, canonical_json
 from ..formats.hermes import HERMES
@@ -114,21 +114,23 @@ def run_plan(plan: CallPlan, tools: Mapping[str, Any]) -> tuple[list[dict[str, A
     return calls, outputs
 
 
-def realise(draft: Draft, tools: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[Any], str]:
-    """Execute the draft's plan and compare its final output with the reference answer.
+def realise(draft: Draft, tools: Mapping[str, Any], answer_text: Callable[[Any], str] = format_answer
+          ) -> tuple[list[dict[str, Any]], list[Any], str]:
+    """Execute the draft's plan and compare its final output with the reference answer,
+    both written by `answer_text` (numbers in canonical form by default).
 
     Returns (calls, outputs, answer text); raises OracleFailure on any mismatch."""
     if not draft.plan.steps:
         raise OracleFailure("the plan has no calls")
     try:
-        answer = format_answer(draft.expected)
+        answer = answer_text(draft.expected)
     except (ValueError, TypeError) as exc:
         raise OracleFailure(f"reference answer has no canonical form: {exc}") from None
     calls, outputs = run_plan(draft.plan, tools)
     try:
-        got = format_answer(outputs[-1])
+        got = answer_text(outputs[-1])
     except (ValueError, TypeError) as exc:
-        raise OracleFailure(f"final output {outputs[-1]!r} is not a number: {exc}") from None
+        raise OracleFailure(f"final output {outputs[-1]!r} has no canonical form: {exc}") from None
     if got != answer:
         raise OracleFailure(f"oracle gives {got}, reference is {answer}")
     return calls, outputs, answer

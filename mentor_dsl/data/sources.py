@@ -360,7 +360,7 @@ def open_source(spec: str | Path, *, bfcl_path: str | Path | None = None) -> Sou
     """The records of `spec` in any of the forms above. A source that cannot be read at
     all (missing, unknown suffix, not a dataset, offline and not cached) is a DataError
     now; a record that cannot be read comes as a RecordError in its place."""
-    from .splits import SPLITS, load_split
+    from .splits import is_split, load_split
 
     text = str(spec)
     if text == "-":
@@ -385,7 +385,7 @@ def open_source(spec: str | Path, *, bfcl_path: str | Path | None = None) -> Sou
     head, sep, split = text.rpartition(":")
     if sep and head and Path(head).expanduser().is_dir():
         return _saved(Path(head).expanduser(), text, split)
-    if text in SPLITS:
+    if is_split(text):
         return _records_source(f"builtin:{text}", load_split(text), exact=True)
     hub = _HUB_ID.fullmatch(text)
     if hub is not None and Path(hub["repo"]).suffix.lower() not in _FILE_SUFFIXES:

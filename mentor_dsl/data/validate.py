@@ -44,3 +44,18 @@ def check_task(record: Any) -> None:
     # Task files carry no student completion; an empty one lets the parser check the rest.
     probe = dict(record) if "completion" in record else {**record, "completion": ""}
     Trajectory.from_record(probe)
+    _check_task_fields(record, shown)
+
+
+def _check_task_fields(record: Mapping[str, Any], rid: str | None) -> None:
+    """The fields only prompts and judges read: `examples` and `judge`."""
+    from ..errors import DataError
+    from ..fewshot import record_examples
+
+    try:
+        record_examples(record)
+    except DataError as exc:
+        raise RecordError(f"'examples': {exc}", record_id=rid, field="examples") from None
+    judge = record.get("judge")
+    if judge is not None and (not isinstance(judge, str) or not judge):
+        raise RecordError("'judge' must be the name of a judge", record_id=rid, field="judge")

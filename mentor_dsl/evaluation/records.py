@@ -2,7 +2,7 @@
 
 A row is a trajectory record (DESIGN §5: `mentor score --data rollouts.jsonl` reads it)
 plus the measurements `metrics.aggregate` reads. Accuracy is computed by reward specs, so
-it is by definition the `answer_correct(judge="math")` and `bfcl_match` terms.
+it is by definition the `answer_correct` (the task's `judge`, else math) and `bfcl_match` terms.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from .metrics import call_stats, teacher_names
 from .tasks import EvalTask, available_tools, schema_check
 
-TASK_ACCURACY = 'reward accuracy:\n    answer_correct(judge="math")\n'
+TASK_ACCURACY = "reward accuracy:\n    answer_correct\n"
 BFCL_ACCURACY = "reward accuracy:\n    bfcl_match\n"
 
 # BFCL fields the `bfcl_match` term grades against; kept so the rows can be re-scored.
@@ -50,6 +50,8 @@ def build_row(task: EvalTask, rollout, layout, registry) -> dict[str, Any]:
         row.update((k, record[k]) for k in _BFCL_FIELDS if k in record)
     else:
         row["answer"] = record.get("answer")
+        if record.get("judge") is not None:  # the task's own judge grades its accuracy
+            row["judge"] = record["judge"]
     try:
         calls = fmt.parse(text)
     except Exception:  # a plugin format failing on odd text: the completion has no calls

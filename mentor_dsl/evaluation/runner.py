@@ -103,7 +103,8 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
     from ..models import resolve_model
 
     # Bad data fails before the model loads (or is converted, the first time).
-    tasks, skipped = load_tasks(groups, limit, bfcl_path=bfcl_path, data=data)
+    tasks, skipped = load_tasks(groups, limit, bfcl_path=bfcl_path, data=data,
+                                default_tools=spec.plan.option("tools") if spec is not None else None)
     ref = resolve_model(model)
     target = _device(device)
     display = progress if isinstance(progress, Progress) else Progress("eval", len(tasks), unit="task",

@@ -131,18 +131,22 @@ class ChatLayout:
         """The text of the tokenizer's end-of-turn token, as records end a finished turn."""
         return self.tokenizer.eos_token or ""
 
-    def messages(self, task_prompt: Any, tools: Sequence[Any], *, example: bool = True) -> list[dict[str, Any]]:
-        """The conversation a task starts with (the tools themselves go in `render`)."""
-        from ..train.prompts import build_prompt, task_messages, worked_example_messages
+    def messages(self, task_prompt: Any, tools: Sequence[Any], *, example: bool = True,
+                 examples: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        """The conversation a task starts with (the tools themselves go in `render`): the
+        system message, the few-shot exchanges (`fewshot.examples_for`: `examples`, e.g. a
+        record's own, else the registered ones for these tools), the task."""
+        from ..fewshot import examples_for
+        from ..train.prompts import build_prompt, task_messages
 
         if not self.native:
-            return build_prompt(task_prompt, tools, self.format, example=example)
+            return build_prompt(task_prompt, tools, self.format, example=example, examples=examples)
         messages = task_messages(task_prompt)
         system = NATIVE_SYSTEM
         if messages and messages[0].get("role") == "system":
             system = f"{system}\n\n{messages[0]['content']}"
             messages = messages[1:]
-        shots = worked_example_messages() if example and any(t.name == "add" for t in tools) else []
+        shots = [m for e in examples_for(tools, examples) for m in e.native_messages()] if example else []
         return [{"role": "system", "content": system}, *shots, *messages]
 
     def render(self, messages: Sequence[Mapping[str, Any]], tools: Sequence[Any]) -> str:
@@ -151,8 +155,9 @@ class ChatLayout:
         return self.tokenizer.apply_chat_template(list(messages), add_generation_prompt=True, tokenize=False,
                                                   **kwargs)
 
-    def prompt_text(self, task_prompt: Any, tools: Sequence[Any], *, example: bool = True) -> str:
-        return self.render(self.messages(task_prompt, tools, example=example), tools)
+    def prompt_text(self, task_prompt: Any, tools: Sequence[Any], *, example: bool = True,
+                    examples: Sequence[Any] | None = None) -> str:
+        return self.render(self.messages(task_prompt, tools, example=example, examples=examples), tools)
 
     def encode(self, text: str) -> list[int]:
         """Token ids of rendered text (templates write their special tokens as text)."""

@@ -43,11 +43,14 @@ class TrainConfig:
     # none (the run cannot resume) and saves only the final model.
     keep_checkpoints: int = 2
     logging_steps: int = 1
+    save_rollouts: int = 0  # write the rollouts of step 1 and every Nth after it to rollouts.jsonl; 0: none
     temperature: float = 0.7  # a 135M student makes far more well-formed calls than at 1.0
     params: dict[str, Any] = field(default_factory=dict)   # --set NAME=VALUE for the reward spec
     # --tool-limit NAME=VALUE: the executor's ToolLimits for the rollouts and exec_success
     tool_limits: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)    # trainer-specific options from the config file
+    # --trainer-option NAME=VALUE, [trainer_options]: what the trainer declares (train/options.py)
+    trainer_options: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def names(cls) -> list[str]:

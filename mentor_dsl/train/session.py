@@ -3,6 +3,7 @@ metrics, progress, checkpoints, resume, and a clean stop on Ctrl-C."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import shutil
@@ -14,13 +15,15 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from ..errors import MentorError, TrainingError
+from ..errors import MentorError, TrainingError, did_you_mean
 from ..plugins import registry
 from ..reward import OPTIONAL_FIELDS, load
 from ..models import RUN_CONFIG
 from ..models import RUN_METRICS as METRICS
 from .checkpoints import latest_checkpoint
 from .config import TrainConfig
+
+ROLLOUTS = "rollouts.jsonl"  # --save-rollouts (rollout_log.py)
 
 # TRL 1.x still calls transformers' deprecated gradient-checkpointing names on every step.
 warnings.filterwarnings("ignore", category=FutureWarning, message=r".*(is_)?gradient_checkpointing.*")
@@ -57,6 +60,14 @@ def trainer_arguments(config_class, session: "Session", **specific: Any):
         dataloader_num_workers=0,
     )
     shared.update(specific)
+    # `extra` is for the TRL config's own settings; anything else would reach its
+    # constructor as an unexpected keyword (a TypeError, reported as a bug).
+    known = {f.name for f in dataclasses.fields(config_class)} if dataclasses.is_dataclass(config_class) else None
+    unknown = [k for k in config.extra if known is not None and k not in known]
+    if unknown:
+        raise TrainingError(f"extra: {config_class.__name__} has no setting {unknown[0]!r}"
+                            f"{did_you_mean(unknown[0], known)}; `extra` passes TRL settings through, and a "
+                            "trainer's own options go in `trainer_options` (--trainer-option NAME=VALUE)")
     shared.update(config.extra)
     with warnings.catch_warnings():
         # transformers renamed gradient_checkpointing; TRL still sets the old name.
@@ -119,6 +130,7 @@ class Session:
             for child in self.out.glob("checkpoint-*"):
                 shutil.rmtree(child)
             (self.out / METRICS).unlink(missing_ok=True)
+            (self.out / ROLLOUTS).unlink(missing_ok=True)
         self.config.extra.pop("overwrite", None)
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / RUN_CONFIG).write_text(json.dumps(self.config.to_json(), indent=2, default=str) + "\n")
@@ -163,18 +175,27 @@ class Session:
 
     def rows_for(self, records: list[dict], tools: list[list] | None = None) -> list[dict[str, Any]]:
         """One training row per record: the rendered prompt, plus the columns the reward reads."""
+        from ..fewshot import record_examples
+
         rows = []
         for i, record in enumerate(records):
             offered = tools[i] if tools is not None else self.tools_of(record)
+            try:
+                examples = record_examples(record)  # the task file's own few-shot exchanges, if any
+            except MentorError as exc:
+                raise TrainingError(f"record {record.get('id', i)!r} of {self.config.data!r}: 'examples': "
+                                    f"{getattr(exc, 'message', None) or exc}") from None
             rows.append({
                 "id": str(record.get("id", i)),
-                "prompt": self.layout.prompt_text(record["prompt"], offered),
+                "prompt": self.layout.prompt_text(record["prompt"], offered, examples=examples),
                 "answer": _text(record.get("answer")),
                 # Irregular nested objects do not fit Arrow columns; the reward reads JSON text.
                 "teacher": json.dumps(record.get("teacher")),
                 "tools": [t.name for t in offered],
                 # The reward parses calls in the format the student was prompted with.
                 "format": self.layout.format.name,
+                # The task's own judge, for a spec that does not pin one (judges.judge_name).
+                "judge": record.get("judge"),
             })
         return rows
 
