@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 # The openai teacher's client library and the reports' matplotlib are extras of the package; a
 # checkout gets them.
 extras="[openai,plot]"
-[ "${1:-}" = "--dev" ] && extras="[openai,plot,test]"
+[ "${1:-}" = "--dev" ] && extras="[openai,plot,test,lint]"
 
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv

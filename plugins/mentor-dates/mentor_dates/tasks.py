@@ -19,7 +19,7 @@ import datetime
 import random
 from typing import Any, Callable
 
-from mentor_dsl.data.oracle import Draft, Plan
+from mentor_dsl.data.oracle import CallPlan, Draft
 from mentor_dsl.data.splits import SplitSpec
 
 from . import REWARD
@@ -46,7 +46,7 @@ def _write(day: datetime.date, rng: random.Random) -> str:
     return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
 
 
-def _draft(question: str, expected: Any, plan: Plan, family: str) -> Draft:
+def _draft(question: str, expected: Any, plan: CallPlan, family: str) -> Draft:
     return Draft(question, expected, plan, family, domain="dates", toolsets=(TOOLSET,))
 
 
@@ -57,7 +57,7 @@ def shift(rng: random.Random) -> Draft:
     start, days = _day(rng), rng.randint(1, 1500)
     if rng.random() < 0.3:
         days = -days
-    p = Plan()
+    p = CallPlan()
     p("add_days", date=start.isoformat(), days=days)
     when = _write(start, rng)
     if days > 0:
@@ -74,7 +74,7 @@ def shift(rng: random.Random) -> Draft:
 def span(rng: random.Random) -> Draft:
     start = _day(rng)
     end = start + datetime.timedelta(days=rng.randint(1, 3000))
-    p = Plan()
+    p = CallPlan()
     p("days_between", start=start.isoformat(), end=end.isoformat())
     a, b = _write(start, rng), _write(end, rng)
     q = rng.choice([f"How many days are there from {a} to {b}?",
@@ -85,7 +85,7 @@ def span(rng: random.Random) -> Draft:
 
 def day_of_week(rng: random.Random) -> Draft:
     day = _day(rng)
-    p = Plan()
+    p = CallPlan()
     p("weekday", date=day.isoformat())
     when = _write(day, rng)
     q = rng.choice([f"What day of the week was {when}?", f"On which weekday does {when} fall?",
@@ -98,7 +98,7 @@ def day_of_week(rng: random.Random) -> Draft:
 
 def weekday_after(rng: random.Random) -> Draft:
     start, days = _day(rng), rng.randint(2, 900)
-    p = Plan()
+    p = CallPlan()
     moved = p("add_days", date=start.isoformat(), days=days)
     p("weekday", date=moved)
     q = f"What day of the week is it {days} days after {_write(start, rng)}?"
@@ -108,7 +108,7 @@ def weekday_after(rng: random.Random) -> Draft:
 def days_until_shifted(rng: random.Random) -> Draft:
     start, days, gap = _day(rng), rng.randint(10, 600), rng.randint(10, 900)
     origin = start - datetime.timedelta(days=gap)
-    p = Plan()
+    p = CallPlan()
     moved = p("add_days", date=start.isoformat(), days=days)
     p("days_between", start=origin.isoformat(), end=moved)
     q = (f"A deadline is {days} days after {_write(start, rng)}. How many days are there from "
@@ -118,7 +118,7 @@ def days_until_shifted(rng: random.Random) -> Draft:
 
 def shift_twice(rng: random.Random) -> Draft:
     start, first, second = _day(rng), rng.randint(5, 400), rng.randint(5, 400)
-    p = Plan()
+    p = CallPlan()
     moved = p("add_days", date=start.isoformat(), days=first)
     p("add_days", date=moved, days=-second)
     q = (f"Go {first} days forward from {_write(start, rng)}, then {second} days back. "
