@@ -159,10 +159,10 @@ def test_register_examples_example_is_shown_in_prompts_offering_its_tool(plugin)
 # -- register_splits ---------------------------------------------------------------------------
 
 def _shout_task(rng):
-    from mentor_dsl.data.oracle import Draft, Plan
+    from mentor_dsl.data.oracle import CallPlan, Draft
 
     word = "".join(rng.choice("abcdefgh") for _ in range(6))
-    plan = Plan()
+    plan = CallPlan()
     plan("shout", text=word)
     return Draft(f"Shout the word {word}.", word.upper(), plan, "shout", domain="shouting", toolsets=("shouting",))
 

@@ -78,11 +78,14 @@ def answer_present(traj: Trajectory, ctx: EvalContext, extractor: str) -> Eviden
     return Evidence(summary, answer=answer, value=1.0 if answer.text is not None else 0.0)
 
 
-def answer_correct(traj: Trajectory, ctx: EvalContext, judge: str, extractor: str) -> Evidence:
+def answer_correct(traj: Trajectory, ctx: EvalContext, judge: str | None, extractor: str) -> Evidence:
+    from ..judges import judge_name
+
     answer = locate_answer(traj, ctx, extractor)
     if answer.text is None:
         return Evidence(f"no answer ({extractor}): not correct", answer=answer, value=0.0)
-    grade = ctx.judge(judge)
+    grade = ctx.judge_for(traj, judge)  # the term's rule: the spec's judge, else the record's, else math
+    judge = judge_name(judge, traj.record)
     try:
         value = float(grade(answer.text, traj.gold))
         value = min(1.0, max(0.0, value)) if math.isfinite(value) else value
@@ -220,7 +223,7 @@ def exec_success(traj: Trajectory, ctx: EvalContext) -> Evidence:
     if traj.tool_results is not None:
         flags, source = list(traj.tool_results), "the record's tool_results"
     else:
-        flags, source = list(traj.exec_results or []), "running the calls"
+        flags, source = [result.ok for _, result in traj.exec_results or []], "running the calls"
     outcome = {True: "ran without error", False: "failed", None: None}
     calls = tuple(CallEvidence(i + 1, c.name, c.arguments, s, reason=outcome[flags[i] if i < len(flags) else None])
                   for i, (c, s) in enumerate(located))

@@ -201,7 +201,9 @@ def run(config: TuneConfig, echo: Callable[[str], None] | None = None) -> Outcom
         names = registry().names("trainers")
         raise TuneError(f"unknown trainer {trainer_name!r}{did_you_mean(trainer_name, names)} "
                         f"(trainers: {', '.join(names)})")
-    evaluate_fn = getattr(train_fn, "evaluate", None)
+    # A registered trainer is a `Trainer` (train/options.py) around the plugin's function,
+    # which is what may carry the evaluation.
+    evaluate_fn = getattr(getattr(train_fn, "fn", train_fn), "evaluate", None)
     if evaluate_fn is None:
         from ..evaluation import evaluate as evaluate_fn
 
