@@ -68,7 +68,13 @@ def register_teachers(register: Callable[..., None]) -> None:
 @hookspec
 def register_trainers(register: Callable[..., None]) -> None:
     """Add trainers: `register(name, fn)`. `fn(config)` runs training with a `TrainConfig`
-    and returns the output directory."""
+    and returns the output directory.
+
+    A trainer built on a TRL configuration class may declare it as `fn.trl_config` (the
+    class, or "module:Name"): the run's `trl` section is then checked against that class's
+    fields before the trainer is called. `fn.trl_arguments(config, model_kwargs)`, when
+    declared, returns the TRL configuration the trainer would train with, which
+    `mentor train --print-config` shows."""
 
 
 @hookspec

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Mapping
 import pluggy
 
 from . import hookspecs
-from .errors import MentorError, PluginError, did_you_mean
+from .errors import MentorError, MentorWarning, PluginError, did_you_mean
 
 hookimpl = pluggy.HookimplMarker("mentor")
 
@@ -60,7 +60,7 @@ class Entry:
     plugin: str
 
 
-class PluginWarning(UserWarning):
+class PluginWarning(MentorWarning):
     """Something about the plugins that works, but perhaps not as meant: a name that two
     plugins register, of which only one can be used."""
 

@@ -27,44 +27,6 @@ METRICS = "metrics.jsonl"
 warnings.filterwarnings("ignore", category=FutureWarning, message=r".*(is_)?gradient_checkpointing.*")
 
 
-def trainer_arguments(config_class, session: "Session", **specific: Any):
-    """A TRL config (GRPOConfig, SFTConfig) with the options every mentor trainer shares.
-    The trainer builds the model itself from `model_init_kwargs` (so DeepSpeed ZeRO-3
-    shards it at load). On a GPU: bf16 where supported, gradient checkpointing. On a CPU:
-    no gradient checkpointing, which doubles the backward of a model that fits anyway."""
-    import torch
-
-    cuda = torch.cuda.is_available()
-    config = session.config
-    dtype = session.model_kwargs["dtype"]
-    shared = dict(
-        output_dir=str(config.output_dir),
-        max_steps=config.max_steps,
-        per_device_train_batch_size=config.per_device_batch_size or config.num_generations,
-        learning_rate=config.learning_rate,
-        use_cpu=not cuda,
-        bf16=dtype == "bfloat16" or (cuda and dtype == "float32" and torch.cuda.is_bf16_supported()),
-        fp16=dtype == "float16",
-        gradient_checkpointing=cuda and not config.lora,
-        model_init_kwargs=dict(session.model_kwargs),
-        report_to="none",
-        logging_steps=config.logging_steps,
-        save_strategy="steps" if config.keep_checkpoints else "no",
-        save_steps=config.save_steps,
-        save_total_limit=config.keep_checkpoints or None,
-        seed=config.seed,
-        data_seed=config.seed,
-        disable_tqdm=True,
-        dataloader_num_workers=0,
-    )
-    shared.update(specific)
-    shared.update(config.extra)
-    with warnings.catch_warnings():
-        # transformers renamed gradient_checkpointing; TRL still sets the old name.
-        warnings.filterwarnings("ignore", category=FutureWarning, message=".*checkpointing.*")
-        return config_class(**shared)
-
-
 class Session:
     """`needs_reward=False` for trainers that learn from the teacher's text alone (SFT).
 
@@ -114,13 +76,12 @@ class Session:
     def _prepare_output(self) -> None:
         has_state = latest_checkpoint(self.out) is not None or (self.out / METRICS).exists()
         if has_state and not self.config.resume:
-            if not self.config.extra.pop("overwrite", False):
+            if not self.config.overwrite:
                 raise TrainingError(f"{self.out} already holds a run: pass --resume to continue it, "
                                     "--overwrite to start again, or another --output-dir")
             for child in self.out.glob("checkpoint-*"):
                 shutil.rmtree(child)
             (self.out / METRICS).unlink(missing_ok=True)
-        self.config.extra.pop("overwrite", None)
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / RUN_CONFIG).write_text(json.dumps(self.config.to_json(), indent=2, default=str) + "\n")
 
