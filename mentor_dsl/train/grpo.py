@@ -58,11 +58,10 @@ def build(config: TrainConfig, trainer_class=None) -> tuple[Session, Any]:
         train_dataset=session.dataset(),
         processing_class=session.tokenizer,
         rollout_func=rollout,
-        callbacks=session.callbacks(rollout.stats),
+        callbacks=session.callbacks(),
         peft_config=session.peft_config(),
     )
     trainer.mentor_rollout = rollout
-    session.attach(trainer)
     return session, trainer
 
 

@@ -145,18 +145,8 @@ class Session:
 
         return Dataset.from_list(self.rows_for(self.records, self.tools))
 
-    def callbacks(self, stats) -> list:
-        from .trainer import optimizer_timer
-
-        self._optimizer_timer = optimizer_timer()
-        return [_Metrics(self, stats), _Finish(self), self._optimizer_timer]
-
-    def attach(self, trainer) -> None:
-        """Read the trainer's phase clock (`trainer.MentorGRPOTrainer`) into the metrics."""
-        self.clock = getattr(trainer, "mentor_clock", None)
-        timer = getattr(self, "_optimizer_timer", None)
-        if timer is not None:
-            timer.clock = self.clock
+    def callbacks(self) -> list:
+        return [_Metrics(self), _Finish(self)]
 
     # -- running ---------------------------------------------------------------------------------
 
@@ -240,25 +230,6 @@ def _is_main(trainer) -> bool:
     return bool(check()) if callable(check) else True
 
 
-def _across_processes(stats) -> tuple[list[float], list[float]]:
-    """The step's rollout counts summed over the processes of an `accelerate launch` run
-    (each generates its share of the batch), and its timings as the slowest process's."""
-    counts = [stats.completions, stats.calls, stats.failed_calls, stats.finished]
-    seconds = [stats.generation_seconds, stats.tool_seconds]
-    from accelerate import PartialState
-
-    state = PartialState()
-    if state.num_processes == 1:
-        return counts, seconds
-    import torch
-    from accelerate.utils import gather
-
-    # float32: NCCL and gloo both reduce it; the values are small counts and seconds.
-    rows = gather(torch.tensor([counts + seconds], dtype=torch.float32, device=state.device))
-    split = len(counts)
-    return rows[:, :split].sum(dim=0).tolist(), rows[:, split:].max(dim=0).values.tolist()
-
-
 def _generation_config(ref):
     """The model's generation config (its end-of-turn ids), read without the weights."""
     from transformers import GenerationConfig
@@ -303,49 +274,51 @@ class StepTimer(_callback_base()):
         return seconds
 
 
-class _Metrics(StepTimer):
-    """Writes OUTPUT_DIR/metrics.jsonl: one object per logged step."""
+#: metrics.jsonl's keys, in order, and the trainer log's keys they are read from (besides
+#: `step` and `reward/<term>`). The trainer puts mentor's own metrics into the log
+#: (trainer.py), so the file and every tracker get the same numbers.
+METRICS_FROM_LOG = {
+    "reward": "reward",
+    "reward_std": "reward_std",
+    "tools/calls_per_completion": "tools/calls_per_completion",
+    "tools/failure_rate": "tools/failure_rate",
+    "finished_rate": "finished_rate",
+    "completion_length": "completions/mean_length",
+    "loss": "loss",
+    "kl": "kl",  # only when beta > 0
+    "entropy": "entropy",
+    "grad_norm": "grad_norm",
+    "learning_rate": "learning_rate",
+    "time/step": "time/step",
+    "time/generation": "time/generation",
+    "time/tools": "time/tools",
+    "time/reward": "time/reward",
+    "time/other": "time/other",
+    "time/forward_backward": "time/forward_backward",
+    "time/optimizer": "time/optimizer",
+    "tokens/forward": "tokens/forward",
+    "tokens/shared_prefix": "tokens/shared_prefix",
+    "share/reward": "share/reward",
+    "share/tools": "share/tools",
+}
 
-    def __init__(self, session: Session, stats):
-        super().__init__()
+
+class _Metrics(_callback_base()):
+    """Writes OUTPUT_DIR/metrics.jsonl from the trainer's logs: one object per logged step."""
+
+    def __init__(self, session: Session):
         self.session = session
-        self.stats = stats
-        self.reward_seconds = 0.0
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not logs or "reward" not in logs:
             return
         session = self.session
         reward = session.reward
-        (completions, calls, failed, finished), (generation_s, tool_s) = _across_processes(self.stats.take())
         row: dict[str, Any] = {"step": state.global_step, "reward": logs["reward"]}
         # Every term and binding, null when no completion of the step needed it.
         for key in reward.term_names:
             row[f"reward/{key}"] = logs.get(f"{reward.name}/{key}")
-        row["reward_std"] = logs.get("reward_std")
-        row["tools/calls_per_completion"] = calls / completions if completions else 0.0
-        row["tools/failure_rate"] = failed / calls if calls else 0.0
-        row["finished_rate"] = finished / completions if completions else 0.0
-        row["completion_length"] = logs.get("completions/mean_length")
-        row["loss"] = logs.get("loss")
-        spent = reward.seconds - self.reward_seconds
-        self.reward_seconds = reward.seconds
-        step = self.take()
-        row["time/step"] = step
-        row["time/generation"] = generation_s
-        row["time/tools"] = tool_s
-        row["time/reward"] = spent
-        clock = session.clock.take() if getattr(session, "clock", None) is not None else None
-        if clock is not None:
-            # Where the step went: the rollouts' generation and tools, the reward, TRL's other
-            # scoring (advantages, old log-probs), the loss's forward and backward, the optimiser.
-            row["time/other"] = max(clock.prepare - generation_s - tool_s - spent, 0.0)
-            row["time/forward_backward"] = clock.train
-            row["time/optimizer"] = clock.optimizer
-            row["tokens/forward"] = clock.forward_tokens
-            row["tokens/shared_prefix"] = clock.shared_tokens
-        row["share/reward"] = spent / step if step else 0.0
-        row["share/tools"] = tool_s / step if step else 0.0
+        row.update({key: logs[source] for key, source in METRICS_FROM_LOG.items() if source in logs})
         row = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
         session.metrics.append(row)
         if not state.is_world_process_zero:  # one metrics file and one display per run
@@ -399,8 +372,11 @@ class _Progress:
 
     def update(self, row: dict[str, Any], max_steps: int) -> None:
         main = [k for k in row if k.startswith("reward/")][:4]
-        head = f"reward {_fmt(row['reward'])}" if "reward" in row else f"loss {_fmt(row.get('loss'))}"
-        text = "  ".join([head] + [f"{k[7:]} {_fmt(row[k])}" for k in main]) + f"  {row['time/step']:.1f}s/step"
+        # The optimisation's health beside the reward: loss, KL (only logged when beta > 0),
+        # entropy and the gradient norm.
+        shown = [k for k in ("reward", "loss", "kl", "entropy", "grad_norm") if k in row]
+        text = "  ".join([f"{k} {_fmt(row[k])}" for k in shown] + [f"{k[7:]} {_fmt(row[k])}" for k in main]) \
+            + f"  {row['time/step']:.1f}s/step"
         if self.live is not None:
             self.live.update(self.task, completed=row["step"], description=text)
         else:
@@ -420,7 +396,7 @@ def _print_summary(session: Session) -> None:
     if not rows:
         console.print("no steps were logged")
         return
-    keys = ["reward", "loss"] + [k for k in rows[-1] if k.startswith("reward/")] + \
+    keys = ["reward", "loss", "kl", "entropy", "grad_norm"] + [k for k in rows[-1] if k.startswith("reward/")] + \
            ["tools/calls_per_completion", "tools/failure_rate", "finished_rate", "completion_length"]
     name = session.reward.name if session.reward else session.config.trainer
     table = Table(title=f"{name}: {len(rows)} logged steps, output in {session.out}")
