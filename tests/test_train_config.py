@@ -65,6 +65,14 @@ def test_a_yaml_trl_section_sets_grpo_fields(tmp_path, no_weights):
     assert shown["mentor"]["max_steps"] == 3
 
 
+def test_the_example_run_yaml_sets_grpo_fields(no_weights):
+    root = Path(__file__).resolve().parents[1]
+    shown = printed("--config", str(root / "examples" / "run.yaml"), "--report-to", "none")
+    trl = shown["trl"]
+    assert (trl["beta"], trl["loss_type"], trl["scale_rewards"]) == (0.04, "dr_grpo", "none")
+    assert (trl["max_steps"], trl["num_generations"]) == (200, 8)
+
+
 def test_print_config_is_yaml_by_default_and_complete(tmp_path, no_weights):
     path = tmp_path / "run.yaml"
     path.write_text(RUN_YAML)
