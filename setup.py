@@ -1,9 +1,10 @@
 """Build step for the reward library; the project's metadata is in pyproject.toml.
 
-The library's one source is `rewards/*.mdsl` at the top of the repository, where users
-and the docs find it. A wheel must carry it inside the package, so building copies it to
-`mentor_dsl/rewards/` in the build tree, never into the source tree. An editable install
-copies nothing: `mentor_dsl.library` falls back to the repository's folder.
+The library's one source is `rewards/` at the top of the repository (the specs, `*.mdsl`,
+and their examples, `*.tests.jsonl`), where users and the docs find it. A wheel must carry
+it inside the package, so building copies it to `mentor_dsl/rewards/` in the build tree,
+never into the source tree. An editable install copies nothing: `mentor_dsl.library`
+falls back to the repository's folder.
 """
 
 from pathlib import Path
@@ -13,13 +14,15 @@ from setuptools.command.build_py import build_py
 
 LIBRARY = Path("rewards")
 PACKAGE = "mentor_dsl"
+PATTERNS = ("*.mdsl", "*.tests.jsonl")  # the specs and their examples (`mentor test mentor`)
 
 
 class BuildWithLibrary(build_py):
     def _library(self) -> list[tuple[str, str]]:
-        """(source, target) for each spec file."""
+        """(source, target) for each spec file and examples file."""
         target = Path(self.build_lib, PACKAGE, LIBRARY.name)
-        return [(str(f), str(target / f.name)) for f in sorted(LIBRARY.glob("*.mdsl"))]
+        files = sorted(f for pattern in PATTERNS for f in LIBRARY.glob(pattern))
+        return [(str(f), str(target / f.name)) for f in files]
 
     def run(self) -> None:
         super().run()

@@ -6,9 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# The openai teacher's client library is an extra of the package; a checkout gets it.
-extras="[openai]"
-[ "${1:-}" = "--dev" ] && extras="[openai,test]"
+# The openai teacher's client library and the reports' matplotlib are extras of the package; a
+# checkout gets them.
+extras="[openai,plot]"
+[ "${1:-}" = "--dev" ] && extras="[openai,plot,test,lint]"
 
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence
+from typing import Any
+
+#: The block a tool result is rendered into (formats/responses.py), and that readers cut
+#: out of a completion: what a call format's `response_tags` is when it names none.
+RESPONSE_TAGS = ("<tool_response>", "</tool_response>")
 
 
 @dataclass(frozen=True)
@@ -29,18 +33,6 @@ class Call:
     @property
     def well_formed(self) -> bool:
         return self.name is not None and self.error is None and isinstance(self.arguments, dict)
-
-
-class CallFormat(Protocol):
-    """A tool-call syntax (see hookspecs.register_formats)."""
-
-    name: str
-
-    def parse(self, text: str) -> list[Call]: ...
-
-    def render(self, calls: Sequence[Call]) -> str: ...
-
-    def instructions(self) -> str: ...
 
 
 def _canonical_value(value: Any) -> Any:

@@ -18,9 +18,10 @@ from typing import Any, Mapping
 
 from . import nodes as n
 from . import ops, regexes
-from .errors import SpecError, Span, did_you_mean, shown
+from .errors import SpecError, Span, UnknownName, did_you_mean, shown
 from .intervals import Interval
-from .ir import IR, CheckedReward, CheckedSpec, Const, GuardIR, Op, ResultIR, TermUse, TermValue, postorder
+from .ir import (IR, BindingIR, CheckedReward, CheckedSpec, Const, GuardIR, Op, ParamRange, ResultIR, TermUse,
+                 TermValue, postorder)
 from .ops import Operator
 from .terms.base import REFERENCES, Term, TermParam
 
@@ -45,6 +46,7 @@ class _Checker:
         self.overrides = dict(overrides or {})
         self.params: dict[str, Any] = {}
         self.param_spans: dict[str, Span | None] = {}
+        self.ranges: dict[str, ParamRange] = {}
         self.options: dict[str, Any] = {}
         self.uses: dict[tuple, dict] = {}
         self.warnings: list[str] = []
@@ -68,10 +70,10 @@ class _Checker:
             rewards.append(self._reward(decl))
         terms = self._term_uses()
         labels = {t.use: t.key for t in terms}
-        rewards = [CheckedReward(r.name, r.statements, r.bindings, r.range, _weights(r.statements, labels), r.span)
-                   for r in rewards]
+        rewards = [CheckedReward(r.name, r.statements, r.bindings, r.range, _weights(r.statements, labels), r.span,
+                                 r.body) for r in rewards]
         return CheckedSpec(tuple(self.params.items()), tuple(self.options.items()), terms, tuple(rewards),
-                           tuple(self.warnings))
+                           tuple(self.warnings), tuple(self.ranges.values()))
 
     def _reserved(self, name: str, span, what: str) -> None:
         if name in self.terms:
@@ -86,8 +88,33 @@ class _Checker:
             line = self.param_spans[decl.name].line if self.param_spans[decl.name] else "?"
             raise SpecError(f"parameter {decl.name!r} is already declared on line {line}", decl.span)
         self._reserved(decl.name, decl.span, "parameter")
-        self.params[decl.name] = self._const(decl.value, f"the default of parameter {decl.name!r}")
+        value = self._const(decl.value, f"the default of parameter {decl.name!r}")
+        if decl.bounds is not None:
+            bounds = self._bounds(decl)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise SpecError(f"parameter {decl.name!r} has a range, so its default must be a number, "
+                                f"not {_type_name(value)}", decl.value.span)
+            if not bounds.low <= value <= bounds.high:
+                raise SpecError(f"the default of parameter {decl.name!r}, {value:g}, is outside its range "
+                                f"{_show_range(bounds)}", decl.value.span)
+            self.ranges[decl.name] = bounds
+        self.params[decl.name] = value
         self.param_spans[decl.name] = decl.span
+
+    def _bounds(self, decl: n.ParamDecl) -> ParamRange:
+        """The checked `[low, high]` of a parameter: constant numbers, low below high."""
+        ends = []
+        for which, expr in (("low", decl.bounds.low), ("high", decl.bounds.high)):
+            what = f"the {which} end of the range of parameter {decl.name!r}"
+            value = self._const(expr, what)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise SpecError(f"{what} must be a number, not {_type_name(value)}", expr.span)
+            ends.append(float(value))
+        low, high = ends
+        if not low < high:
+            raise SpecError(f"the range of parameter {decl.name!r} is empty: its low end {low:g} is not below its "
+                            f"high end {high:g}", decl.bounds.span)
+        return ParamRange(decl.name, low, high)
 
     def _apply_overrides(self) -> None:
         for name, raw in self.overrides.items():
@@ -95,7 +122,13 @@ class _Checker:
                 known = ", ".join(sorted(self.params)) or "none"
                 raise SpecError(f"cannot set unknown parameter {name!r}{did_you_mean(name, self.params)} "
                                 f"(parameters: {known})", filename=self.spec.source.name)
-            self.params[name] = _coerce(name, raw, self.params[name], self.spec.source.name)
+            value = _coerce(name, raw, self.params[name], self.spec.source.name)
+            bounds = self.ranges.get(name)
+            if bounds is not None and not bounds.low <= value <= bounds.high:
+                line = self.param_spans[name].line if self.param_spans[name] else "?"
+                raise SpecError(f"parameter {name!r} = {value:g} is outside its range {_show_range(bounds)} "
+                                f"(declared on line {line})", filename=self.spec.source.name)
+            self.params[name] = value
 
     def _option(self, decl: n.OptionDecl) -> None:
         kind = OPTIONS.get(decl.name)
@@ -109,12 +142,12 @@ class _Checker:
             raise SpecError(f"option {decl.name!r} takes a string", decl.value.span)
         if kind == "format" and self.registry.get("formats", value) is None:
             names = self.registry.names("formats")
-            raise SpecError(f"unknown call format {shown(value)}{did_you_mean(value, names)} "
-                            f"(formats: {', '.join(names)})", decl.value.span)
+            raise UnknownName("call format", value, f"unknown call format {shown(value)}{did_you_mean(value, names)} "
+                              f"(formats: {', '.join(names)})", decl.value.span)
         if kind == "tools" and self.registry.toolset(value) is None:
             sets = self.registry.toolsets()
-            raise SpecError(f"unknown toolset {shown(value)}{did_you_mean(value, sets)} "
-                            f"(toolsets: {', '.join(sets)})", decl.value.span)
+            raise UnknownName("toolset", value, f"unknown toolset {shown(value)}{did_you_mean(value, sets)} "
+                              f"(toolsets: {', '.join(sets)})", decl.value.span)
         self.options[decl.name] = value
 
     # -- rewards ---------------------------------------------------------------------------
@@ -124,6 +157,7 @@ class _Checker:
         lines: dict[str, int] = {}
         used: set[str] = set()
         statements: list = []
+        steps: list = []
         body = decl.body
         for i, stmt in enumerate(body):
             if isinstance(stmt, n.Binding):
@@ -134,14 +168,17 @@ class _Checker:
                     raise SpecError(f"{stmt.name!r} is already bound on line {lines[stmt.name]}", stmt.span)
                 env[stmt.name] = self._num(stmt.value, env, used)
                 lines[stmt.name] = stmt.span.line if stmt.span else 0
+                steps.append(BindingIR(stmt.name, env[stmt.name], stmt.span))
             elif isinstance(stmt, n.Guard):
                 statements.append(GuardIR(self._num(stmt.cond, env, used), self._num(stmt.otherwise, env, used),
                                           stmt.span))
+                steps.append(statements[-1])
             else:
                 if i != len(body) - 1:
                     raise SpecError("only the last statement can be a bare expression: it is the reward's value",
                                     stmt.span)
                 statements.append(ResultIR(self._num(stmt.value, env, used), stmt.span))
+                steps.append(statements[-1])
         if not body or not isinstance(body[-1], n.Result):
             raise SpecError(f"reward {decl.name!r} has no value: end it with an expression", decl.span)
         for name in env:
@@ -153,7 +190,7 @@ class _Checker:
         for value in values:
             r = self._range_of[id(value)]
             result_range = r if result_range is None else result_range.hull(r)
-        return CheckedReward(decl.name, tuple(statements), tuple(env.items()), result_range, (), decl.span)
+        return CheckedReward(decl.name, tuple(statements), tuple(env.items()), result_range, (), decl.span, tuple(steps))
 
     # -- expressions -------------------------------------------------------------------------
 
@@ -225,7 +262,7 @@ class _Checker:
             raise SpecError(f"{name!r} is the reference trajectory, not a number; pass it to a term, "
                             f"e.g. tool_match({name})", node.span)
         visible = [*env, *self.params, *(t for t, v in self.terms.items() if v.bare_usable)]
-        raise SpecError(f"unknown name {name!r}{did_you_mean(name, visible)}", node.span)
+        raise UnknownName("name", name, f"unknown name {name!r}{did_you_mean(name, visible)}", node.span)
 
     def _call(self, node: n.Call, env: dict, used: set) -> IR:
         op = ops.FUNCTIONS.get(node.func)
@@ -246,7 +283,7 @@ class _Checker:
             hint = did_you_mean(node.func, callables)
             if node.func in env or node.func in self.params:
                 raise SpecError(f"{node.func!r} is a value, not a term or function", node.span)
-            raise SpecError(f"unknown term {node.func!r}{hint}", node.span)
+            raise UnknownName("term", node.func, f"unknown term {node.func!r}{hint}", node.span)
         if len(node.args) > len(term.params):
             extra = node.args[len(term.params)]
             if not term.params:
@@ -383,6 +420,10 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+def _show_range(bounds: ParamRange) -> str:
+    return f"[{bounds.low:g}, {bounds.high:g}]"
+
+
 def _check_arg(registry, where: str, param: TermParam, value: Any, span) -> Any:
     kind = param.type
     if kind in ("number", "int"):
@@ -411,19 +452,19 @@ def _check_arg(registry, where: str, param: TermParam, value: Any, span) -> Any:
             raise SpecError(f"{where} is not a valid regular expression: {exc}", span) from None
     if kind == "judge" and registry.get("judges", value) is None:
         names = registry.names("judges")
-        raise SpecError(f"unknown judge {shown(value)}{did_you_mean(value, names)} (judges: {', '.join(names)})",
-                        span)
+        raise UnknownName("judge", value, f"unknown judge {shown(value)}{did_you_mean(value, names)} "
+                                          f"(judges: {', '.join(names)})", span)
     if kind == "extractor":
         from .answers import resolve
 
         if resolve(value, lambda x: registry.get("extractors", x)) is None:
             names = registry.names("extractors") + ["tag:NAME"]
-            raise SpecError(f"unknown extractor {shown(value)}{did_you_mean(value, names)} "
-                            f"(extractors: {', '.join(names)})", span)
+            raise UnknownName("extractor", value, f"unknown extractor {shown(value)}{did_you_mean(value, names)} "
+                                                  f"(extractors: {', '.join(names)})", span)
     if kind == "tools" and registry.toolset(value) is None:
         sets = registry.toolsets()
-        raise SpecError(f"unknown toolset {shown(value)}{did_you_mean(value, sets)} (toolsets: {', '.join(sets)})",
-                        span)
+        raise UnknownName("toolset", value, f"unknown toolset {shown(value)}{did_you_mean(value, sets)} "
+                                            f"(toolsets: {', '.join(sets)})", span)
     return value
 
 
@@ -565,7 +606,7 @@ def check(spec: n.Spec, registry, overrides: Mapping[str, Any] | None = None) ->
     try:
         return _Checker(spec, registry, overrides).run()
     except SpecError as exc:
-        if exc.message.startswith("unknown "):
+        if isinstance(exc, UnknownName):
             # The missing name may belong to a plugin that failed to load.
             failed = sorted(p.name for p in getattr(registry, "plugins", ()) if p.error)
             if failed:

@@ -9,14 +9,14 @@ Instructions name their operator (`ops.BY_NAME`), so a plan is plain data.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Mapping
 
 from .checker import check
 from .errors import SpecError, Span
 from .intervals import Interval
-from .ir import CheckedReward, Const, GuardIR, Op, TermUse, TermValue, postorder
+from .ir import CheckedReward, CheckedSpec, Const, GuardIR, Op, ParamRange, TermUse, TermValue, postorder
 from .nodes import Spec
 from .parser import parse, without_cycle_collection
 
@@ -41,10 +41,6 @@ class RewardProgram:
     weights: tuple[tuple[str, tuple[str, ...]], ...]
     terms: tuple[int, ...]
 
-    @property
-    def guard_count(self) -> int:
-        return sum(1 for i in self.instrs if i.op == "guard")
-
 
 @dataclass(frozen=True)
 class Plan:
@@ -57,6 +53,11 @@ class Plan:
     terms: tuple[TermUse, ...]
     rewards: tuple[RewardProgram, ...]
     warnings: tuple[str, ...]
+    #: Declared ranges of parameters (`param w = 0.2 in [0, 0.5]`), in declaration order.
+    param_ranges: tuple[ParamRange, ...] = ()
+    #: The checked form the programs were lowered from: `mentor explain` walks its
+    #: statements. Not part of the compiled artefact (`to_json`).
+    checked: CheckedSpec | None = field(default=None, compare=False, repr=False)
 
     @property
     def reward_names(self) -> tuple[str, ...]:
@@ -96,6 +97,7 @@ class Plan:
             "format": "mentor-plan/1",
             "source": {"name": self.source_name, "text": self.source_text},
             "params": dict(self.params),
+            "param_ranges": {r.name: [r.low, r.high] for r in self.param_ranges},
             "options": dict(self.options),
             "terms": [
                 {"key": t.key, "term": t.term, "args": dict(t.args), "range": [_num(t.range.lo), _num(t.range.hi)],
@@ -195,7 +197,7 @@ def _compile_spec(spec: Spec, registry, params: Mapping[str, Any]) -> Plan:
         checked = check(spec, registry, params)
         programs = tuple(lower(r, checked.terms) for r in checked.rewards)
     return Plan(spec.source.name, spec.source.text, checked.params, checked.options, checked.terms, programs,
-                checked.warnings)
+                checked.warnings, checked.ranges, checked)
 
 
 def compile(spec: Spec | str, registry=None, params: Mapping[str, Any] | None = None, *,

@@ -7,8 +7,9 @@ from typing import Any
 
 from .answers import resolve as resolve_extractor
 from .calls import Call
-from .errors import EvaluationError
+from .errors import DataError, EvaluationError
 from .formats import DEFAULT_FORMAT
+from .hookspecs import CallFormat
 from .trajectory import Trajectory
 from .views import call_tags, response_tags
 
@@ -22,11 +23,11 @@ class EvalContext:
     executor: Any = None
     _owns_executor: bool = field(default=False, repr=False)
 
-    def format_for(self, traj: Trajectory):
+    def format_for(self, traj: Trajectory) -> CallFormat:
         name = traj.format or self.call_format
         fmt = self.registry.get("formats", name)
         if fmt is None:
-            raise EvaluationError(f"record {traj.id!r}: unknown call format {name!r}")
+            raise EvaluationError(f"unknown call format {name!r}", record_id=traj.id)
         return fmt
 
     def calls(self, traj: Trajectory) -> list[Call]:
@@ -42,11 +43,17 @@ class EvalContext:
         return [c for c in self.calls(traj) if c.name is not None]
 
     def available(self, traj: Trajectory, tools: str | None) -> frozenset[str]:
-        """Tool names a trajectory may call: an explicit toolset, else the record's
-        `tools`, else the spec's `tools` option, else every registered tool."""
-        if tools is None and traj.tools is not None:
-            return frozenset(traj.tools)
-        return self.registry.toolset(tools or self.default_tools or "all") or frozenset()
+        """Tool names a trajectory may call: a term's explicit toolset (`tools="..."`),
+        else the task's tool set by the rule every command uses (`toolsets.offered`):
+        the record's `tools`, else the spec's `option tools`, else every registered tool."""
+        if tools is not None:
+            return self.registry.toolset(tools) or frozenset()
+        from .toolsets import offered_names
+
+        try:
+            return offered_names(traj.tools, self.registry, default=self.default_tools)
+        except DataError as exc:
+            raise EvaluationError(f"record {traj.id!r}: {exc}") from None
 
     def extractor(self, name: str):
         fn = resolve_extractor(name, lambda n: self.registry.get("extractors", n))
@@ -58,6 +65,24 @@ class EvalContext:
         fn = self.registry.get("judges", name)
         if fn is None:
             raise EvaluationError(f"unknown judge {name!r}")
+        return fn
+
+    def judge_for(self, traj: Trajectory, pinned: str | None):
+        """The judge of one trajectory: the spec's, else its record's `judge`, else math
+        (`judges.judge_name`). A record naming an unknown judge is that record's error."""
+        from .judges import judge_name
+
+        try:
+            name = judge_name(pinned, traj.record)
+        except ValueError as exc:
+            raise EvaluationError(f"record {traj.id!r}: {exc}") from None
+        fn = self.registry.get("judges", name)
+        if fn is None:
+            from .errors import did_you_mean
+
+            names = self.registry.names("judges")
+            raise EvaluationError(f"record {traj.id!r}: unknown judge {name!r}{did_you_mean(name, names)} "
+                                  f"(judges: {', '.join(names)})")
         return fn
 
     def get_executor(self):

@@ -73,7 +73,6 @@ class MentorError(Exception):
     """Root of every error this project raises on purpose."""
 
     exit_code = 1
-    kind = "error"
 
     def render(self) -> str:
         return f"error: {self}"
@@ -129,6 +128,17 @@ class SpecError(MentorError):
             out.extend(excerpt(text, self.span.column - 1, end))
         out.extend(f"{where}: note: {note}" for note in self.notes)
         return "\n".join(out)
+
+
+class UnknownName(SpecError):
+    """A spec names something no registry entry has: a term, a bare name, a call format,
+    a toolset, a judge or an extractor. Any of these may come from a plugin, so when a
+    plugin failed to load the checker adds a note saying so."""
+
+    def __init__(self, what: str, name: str, message: str, span: Span | None = None):
+        super().__init__(message, span)
+        self.what = what
+        self.name = name
 
 
 #: Source lines longer than this are shown as a window around the caret.
@@ -222,7 +232,27 @@ class RecordError(MentorError):
 
 
 class EvaluationError(MentorError):
-    """A reward could not be computed for a batch, e.g. a term produced NaN or inf."""
+    """A reward could not be computed for a batch, e.g. a term produced NaN or inf.
+    `record_id` names the record it failed on, when it is one record's failure (scoring
+    then isolates that record, see `Reward.score`)."""
+
+    exit_code = 6
+
+    def __init__(self, message: str, *, record_id: str | None = None):
+        self.message = message
+        self.record_id = record_id
+        super().__init__(message if record_id is None else f"record {record_id!r}: {message}")
+
+
+class RewardValueError(EvaluationError):
+    """A value a reward must never hold: a term or the spec's arithmetic gave NaN or
+    infinity, or a term a value outside the range it declares. A bug in a term (or a spec
+    whose arithmetic leaves its domain), never the record's fault alone: exit status 6."""
+
+
+class UncomputedReward(RecordError):
+    """A record whose reward could not be computed (a `RewardValueError` on it). `mentor
+    score` skips it, as any bad record, and exits 6 rather than 1."""
 
     exit_code = 6
 

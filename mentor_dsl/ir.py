@@ -81,6 +81,15 @@ class ResultIR:
     span: Span | None = None
 
 
+@dataclass(frozen=True, eq=False)
+class BindingIR:
+    """`NAME = VALUE` in a reward's body (`CheckedReward.body`)."""
+
+    name: str
+    value: IR
+    span: Span | None = None
+
+
 @dataclass(frozen=True)
 class TermUse:
     """One term with bound arguments. Uses with equal arguments share one `TermUse`."""
@@ -109,6 +118,17 @@ class CheckedReward:
     range: Interval
     weights: tuple[tuple[str, tuple[str, ...]], ...]
     span: Span | None = None
+    #: Every statement in source order, bindings included (`mentor explain` walks it).
+    body: tuple[BindingIR | GuardIR | ResultIR, ...] = ()
+
+
+@dataclass(frozen=True)
+class ParamRange:
+    """A parameter's declared values, `param NAME = VALUE in [low, high]` (ends included)."""
+
+    name: str
+    low: float
+    high: float
 
 
 @dataclass(frozen=True)
@@ -118,3 +138,4 @@ class CheckedSpec:
     terms: tuple[TermUse, ...]
     rewards: tuple[CheckedReward, ...]
     warnings: tuple[str, ...] = field(default=())
+    ranges: tuple[ParamRange, ...] = field(default=())

@@ -2,6 +2,12 @@
 accepted strings. `math` is the MENTOR paper's unified judge (math_judge.py);
 `math_strict` is that judge without the ways to pass it with a hedge or a part of the
 answer (math_strict.py); `exact` and `f1` are plain text comparisons.
+
+Which judge grades a task (`judge_name`), first that applies:
+
+1. the one the caller pins: a spec's `answer_correct(judge="...")`, `mentor teach --judge`;
+2. the task record's `judge` field (a date task says `"judge": "date"`);
+3. `math` (`DEFAULT_JUDGE`).
 """
 
 from __future__ import annotations
@@ -10,11 +16,29 @@ import re
 import string
 import unicodedata
 from collections import Counter
+from typing import Any, Mapping
 
 from . import math_judge as _math
 from . import math_strict as _strict
 from .answers import reduce_gold
 from .plugins import hookimpl
+
+#: The judge of a task that names none, under a spec or command that pins none.
+DEFAULT_JUDGE = "math"
+
+
+def judge_name(pinned: str | None, record: Mapping[str, Any] | None) -> str:
+    """The judge that grades one task (see the module docstring). Raises ValueError when
+    the record's `judge` is not a name."""
+    if pinned:
+        return pinned
+    named = record.get("judge") if isinstance(record, Mapping) else None
+    if named is None or named == "":
+        return DEFAULT_JUDGE
+    if not isinstance(named, str):
+        raise ValueError(f"'judge' must be the name of a judge, not {named!r:.40}")
+    return named
+
 
 def _golds(gold) -> tuple[str, ...]:
     if isinstance(gold, str):
@@ -31,6 +55,11 @@ def math_judge(prediction: str, gold) -> float:
 def math_strict_judge(prediction: str, gold) -> float:
     """The paper's judge, less its hedges and partial readings (math_strict.py)."""
     return 1.0 if _strict.judge(prediction, _golds(gold)) else 0.0
+
+
+# A judge may say which of its rules decided a verdict (`mentor explain` shows it).
+math_judge.explain = lambda prediction, gold: _math.account(prediction, _golds(gold))
+math_strict_judge.explain = lambda prediction, gold: _strict.account(prediction, _golds(gold))
 
 
 def math_judge_cache_clear() -> None:

@@ -252,9 +252,47 @@ def _distinct_numbers(pred: str, raw_golds: tuple[str, ...]) -> bool:
     return True
 
 
+# Calendar dates are not mathematical answers: math-verify reads `2025-03-15` as 2025 (its
+# leading number) or as 2025 - 3 - 15, so the paper's judge calls two dates of one year
+# equal, and `2025` right for `2025-02-23`. A date is therefore only ever equal to the same
+# date. No answer of the paper's data is a date, so no verdict on it changes.
+_ISO_DATE = re.compile(r"^\s*([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})\s*$")
+
+
+def calendar_date(text: str) -> tuple[int, int, int] | None:
+    """(year, month, day) of an ISO date `YYYY-MM-DD` that exists; None otherwise."""
+    import datetime
+
+    match = _ISO_DATE.match(text)
+    if match is None:
+        return None
+    try:
+        day = datetime.date(*(int(g) for g in match.groups()))
+    except ValueError:
+        return None
+    return day.year, day.month, day.day
+
+
+def _outside_mathematics(pred: str, raw_golds: tuple[str, ...]) -> tuple[bool | None, tuple[str, ...]]:
+    """(verdict, golds left): a verdict when dates decide it, else the golds that are not
+    dates, for the mathematical judges (all of them when no date is involved)."""
+    golds = [calendar_date(reduce_gold(g)) for g in raw_golds]
+    answer = calendar_date(pred)
+    if answer is not None:
+        return answer in golds, ()
+    if not any(golds):
+        return None, raw_golds
+    left = tuple(g for g, d in zip(raw_golds, golds) if d is None)
+    return (None, left) if left else (False, ())
+
+
 @lru_cache(maxsize=_CACHE)
 def judge(pred: str, raw_golds: tuple[str, ...]) -> bool:
-    """The paper's verdict for a prediction against its accepted golds."""
+    """The paper's verdict for a prediction against its accepted golds; a calendar date
+    equals only the same date (see `calendar_date`)."""
+    verdict, raw_golds = _outside_mathematics(pred, raw_golds)
+    if verdict is not None:
+        return verdict
     if _distinct_numbers(pred, raw_golds):
         return False
     if _mathruler_quick(pred, raw_golds):
@@ -274,3 +312,34 @@ def warm_up() -> Any:
     judge("\\frac{1}{2}", ("0.5",))
     judge("x", ("2",))
     cache_clear()
+
+
+# -- the judge's account of a verdict (mentor explain) --------------------------------------------
+
+JUDGES = ("math-verify's math_metric", "math-verify's parse/verify", "mathruler's grade_answer")
+
+
+def _parse_verify(pred: str, clean: tuple[str, ...]) -> bool:
+    """The paper's parse/verify judge on its own: one `try` around the loop over golds."""
+    try:
+        parsed = _parsed(pred, "default")
+        return any(_verify(_parsed(g, "default"), parsed) for g in clean)
+    except Exception:
+        return False
+
+
+def accepted_by(pred: str, raw_golds: tuple[str, ...]) -> list[str]:
+    """Which of the three judges accept `pred`, each run on its own as the paper's code
+    runs it, with none of `judge`'s shortcuts. Slow; for explaining one verdict."""
+    clean = tuple(reduce_gold(g) for g in raw_golds)
+    verdicts = (any(_metric_only(pred, g) for g in clean), _parse_verify(pred, clean),
+                _mathruler_full(pred, raw_golds))
+    return [name for name, accepted in zip(JUDGES, verdicts) if accepted]
+
+
+def account(pred: str, raw_golds: tuple[str, ...]) -> str:
+    """Which judges decided the verdict, in words."""
+    accepted = accepted_by(pred, raw_golds)
+    if accepted:
+        return "accepted by " + " and ".join(accepted)
+    return "rejected by all three judges (" + ", ".join(JUDGES) + ")"

@@ -191,3 +191,26 @@ def judge(pred: str, raw_golds: tuple[str, ...]) -> bool:
 def cache_clear() -> None:
     judge.cache_clear()
     shape.cache_clear()
+
+
+def account(pred: str, raw_golds: tuple[str, ...]) -> str:
+    """Why `judge` decided as it did, in words (mentor explain)."""
+    if not paper.judge(pred, raw_golds):
+        return "the paper's judge rejects it: " + paper.account(pred, raw_golds)
+    answer = shape(pred)
+    if not answer.core:
+        return "nothing is left of the prediction in plain form"
+    reasons = []
+    for raw in raw_golds:
+        gold = shape(reduce_gold(raw))
+        if not gold.core:
+            continue
+        if not gold.allows(answer):
+            extra = sorted(answer.shapes - gold.shapes)
+            reasons.append(f"the prediction has a shape the gold {raw!r} lacks: {', '.join(extra)}")
+        elif _whole_equal(answer.core, gold.core):
+            return f"accepted: the paper's judge accepts, and the whole prediction equals the whole gold {raw!r}"
+        else:
+            reasons.append(f"the whole prediction {answer.core!r} does not equal the whole gold {gold.core!r} "
+                           "(the paper's judge accepted a part of it)")
+    return "; ".join(reasons) or "no gold is left in plain form"

@@ -32,6 +32,18 @@ from .errors import DataError
 #: What `mentor train` writes into a run folder beside `model/` and the checkpoints. It is
 #: not called config.json, so that a run folder is never mistaken for a model directory.
 RUN_CONFIG = "mentor-run.json"
+#: The per-step metrics a run folder holds (one JSON object per logged step).
+RUN_METRICS = "metrics.jsonl"
+
+
+def run_folder(location: str | os.PathLike) -> Path | None:
+    """The training run folder a model directory belongs to (the folder itself, or the one
+    holding it as `model/` or `checkpoint-N/`), absolute; None when it is not in one."""
+    path = Path(location).expanduser()
+    for candidate in (path, path.parent):
+        if (candidate / RUN_CONFIG).is_file() or (candidate / RUN_METRICS).is_file():
+            return candidate.resolve()
+    return None
 
 DTYPES = ("auto", "bfloat16", "float16", "float32")
 

@@ -100,9 +100,20 @@ Stmt = Union[Binding, Guard, Result]
 
 
 @dataclass(frozen=True)
+class Bounds(Node):
+    """`[low, high]` after `in`: the values a parameter may take (both ends included)."""
+
+    low: Expr
+    high: Expr
+
+
+@dataclass(frozen=True)
 class ParamDecl(Node):
+    """`param NAME = VALUE` or `param NAME = VALUE in [LOW, HIGH]`."""
+
     name: str
     value: Expr
+    bounds: Bounds | None = None
 
 
 @dataclass(frozen=True)
@@ -173,7 +184,12 @@ def too_deep(expr: Expr, limit: int = MAX_DEPTH) -> Expr | None:
 
 def expressions(spec: "Spec"):
     """Every top-level expression of a spec, in source order."""
-    for decl in (*spec.params, *spec.options):
+    for decl in spec.params:
+        yield decl.value
+        if decl.bounds is not None:
+            yield decl.bounds.low
+            yield decl.bounds.high
+    for decl in spec.options:
         yield decl.value
     for reward in spec.rewards:
         for stmt in reward.body:

@@ -164,6 +164,13 @@ def _periodic_range(fn: Callable[[float], float]) -> Callable[[Interval], Interv
     return rule
 
 
+def _sqrt_range(a: Interval) -> Interval:
+    """`iv.sqrt`, widened like the transcendental functions (a tensor's sqrt was seen one
+    unit in the last place below `math.sqrt`), but never below zero."""
+    r = _outward(iv.sqrt(a))
+    return Interval(max(r.lo, 0.0), r.hi)
+
+
 def _log_range(a: Interval) -> Interval:
     lo = math.log(a.lo) if a.lo > 0 else -math.inf
     hi = math.log(a.hi) if a.hi > 0 else -math.inf
@@ -235,7 +242,7 @@ OPERATORS: tuple[Operator, ...] = (
     _function("abs", 1, abs, iv.absolute, lambda a: a.abs(), "absolute value"),
     _function("sin", 1, math.sin, _periodic_range(math.sin), lambda a: a.sin(), "sine (radians)"),
     _function("cos", 1, math.cos, _periodic_range(math.cos), lambda a: a.cos(), "cosine (radians)"),
-    _function("sqrt", 1, math.sqrt, iv.sqrt, lambda a: a.sqrt(), "square root", domain=Domain(
+    _function("sqrt", 1, math.sqrt, _sqrt_range, lambda a: a.sqrt(), "square root", domain=Domain(
         operand=0, allows=lambda x: x >= 0, constant_error="sqrt of the negative number {value:g}",
         never=lambda r: r.hi < 0, never_error="sqrt of a value that is always negative (range {range})",
         maybe=lambda r: r.lo < 0, maybe_warning="sqrt of a value that can be negative ({range})")),

@@ -26,8 +26,8 @@ from .nodes import MAX_DEPTH
 
 class _SpecIndenter(Indenter):
     NL_type = "_NL"
-    OPEN_PAREN_types = ["LPAR"]
-    CLOSE_PAREN_types = ["RPAR"]
+    OPEN_PAREN_types = ["LPAR", "LSQB"]
+    CLOSE_PAREN_types = ["RPAR", "RSQB"]
     INDENT_type = "_INDENT"
     DEDENT_type = "_DEDENT"
     tab_len = 4
@@ -104,8 +104,12 @@ class _ToNodes(Transformer):
         return items
 
     def param_decl(self, children):
-        name, value = children
-        return n.ParamDecl(str(name), _node(value), span=_bounds(name))
+        name, value, *limits = children
+        bounds = None
+        if limits:
+            lsqb, low, high, rsqb = limits
+            bounds = n.Bounds(_node(low), _node(high), span=_extent(lsqb, rsqb))
+        return n.ParamDecl(str(name), _node(value), bounds, span=_bounds(name))
 
     def option_decl(self, children):
         name, value = children
@@ -283,28 +287,29 @@ def _token_span(tok: Token, text: str) -> Span:
     return Span(tok.line, tok.column, tok.end_line, tok.end_column)
 
 
-#: What `_unclosed_paren` looks at: strings and comments (skipped whole), parentheses and
+#: What `_unclosed_paren` looks at: strings and comments (skipped whole), brackets and
 #: newlines. A string ends at its closing quote or, unterminated, before a newline.
 _PAREN_SCAN = re.compile(r"""
     "[^"\\\n]*(?:\\.[^"\\\n]*)*"?
   | '[^'\\\n]*(?:\\.[^'\\\n]*)*'?
   | \#[^\n]*
-  | [()\n]
+  | [()\[\]\n]
 """, re.VERBOSE)
+_CLOSES = {")": "(", "]": "["}
 
 
-def _unclosed_paren(text: str, end: int | None = None) -> Span | None:
-    """Where the first '(' still open at offset `end` (default: the end) was opened,
-    ignoring strings and comments."""
-    stack: list[Span] = []
+def _unclosed_paren(text: str, end: int | None = None) -> tuple[str, Span] | None:
+    """The first '(' or '[' still open at offset `end` (default: the end) and where it was
+    opened, ignoring strings and comments."""
+    stack: list[tuple[str, Span]] = []
     line, line_start = 1, 0
     for m in _PAREN_SCAN.finditer(text, 0, len(text) if end is None else end):
         ch = m.group()
         if ch == "\n":
             line, line_start = line + 1, m.end()
-        elif ch == "(":
-            stack.append(Span(line, m.start() - line_start + 1))
-        elif ch == ")" and stack:
+        elif ch in "([":
+            stack.append((ch, Span(line, m.start() - line_start + 1)))
+        elif ch in _CLOSES and stack and stack[-1][0] == _CLOSES[ch]:
             stack.pop()
     return stack[0] if stack else None
 
@@ -322,18 +327,21 @@ def _syntax_error(exc: UnexpectedInput, text: str) -> SpecError:
         if tok.type == "_INDENT":
             return SpecError("unexpected indentation (to continue an expression on the next line, "
                              "put it in parentheses)", span)
-        if tok.type in ("_DEDENT", "$END") and "RPAR" in exc.expected:
+        if tok.type in ("_DEDENT", "$END") and {"RPAR", "RSQB"} & set(exc.expected):
             opened = _unclosed_paren(text)
             if opened is not None:
-                return SpecError("'(' was never closed", opened)
+                return SpecError(f"'{opened[0]}' was never closed", opened[1])
+        if tok.type == "LSQB" and "_IN" in exc.expected:
+            return SpecError("unexpected '['; a parameter's range is written `in [LOW, HIGH]`", span)
         if tok.type == "NOT" and "NAME" in exc.expected:
             return SpecError("'not' binds more loosely than arithmetic; put it in parentheses", span)
         if tok.type == "EQUAL" and "CMP_OP" in exc.expected:
             return SpecError("unexpected '='; use '==' to compare", span)
         message = f"unexpected {_describe_token(tok)}{_expected(exc.expected)}"
         opened = _unclosed_paren(text, tok.start_pos) if getattr(tok, "start_pos", None) is not None else None
-        if opened is not None and tok.line is not None and tok.line > opened.line:
-            message += f" (the '(' on line {opened.line}, column {opened.column} is still open)"
+        if opened is not None and tok.line is not None and tok.line > opened[1].line:
+            bracket, where = opened
+            message += f" (the '{bracket}' on line {where.line}, column {where.column} is still open)"
         return SpecError(message, span)
     line = getattr(exc, "line", None) or 1
     column = getattr(exc, "column", None) or 1
@@ -345,6 +353,8 @@ def _depth_check(items) -> None:
         exprs = [item.value] if not isinstance(item, n.RewardDecl) else [
             e for stmt in item.body for e in ((stmt.cond, stmt.otherwise) if isinstance(stmt, n.Guard) else (stmt.value,))
         ]
+        if isinstance(item, n.ParamDecl) and item.bounds is not None:
+            exprs += [item.bounds.low, item.bounds.high]
         for e in exprs:
             deep = n.too_deep(e)
             if deep is not None:

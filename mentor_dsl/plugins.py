@@ -6,7 +6,8 @@ entry-point group. `MENTOR_PLUGINS` (comma-separated names) limits which externa
 load; `MENTOR_PLUGINS=none` loads none of them. Built-ins always load.
 
 `registry()` calls every hook once and returns an immutable `Registry`: the one place that
-knows which tools, terms, formats, judges, extractors, teachers, trainers and commands exist.
+knows which tools, examples, splits, terms, formats, judges, extractors, teachers, trainers and
+commands exist.
 
 Names are global; when two registrations share one, the first wins (see `_Collector`):
 implementations marked `@hookimpl(tryfirst=True)` come first, then plain ones in plugin
@@ -24,7 +25,7 @@ import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 
 import pluggy
 
@@ -38,6 +39,7 @@ ENTRY_POINT_GROUP = "mentor"
 #: Modules that hold the built-in hook implementations, registered under these names.
 BUILTIN_PLUGINS = {
     "mentor.math_tools": "mentor_dsl.tools.math",
+    "mentor.splits": "mentor_dsl.data.splits",
     "mentor.code_tools": "mentor_dsl.tools.python_tool",
     "mentor.terms": "mentor_dsl.terms.builtin",
     "mentor.formats": "mentor_dsl.formats",
@@ -48,7 +50,8 @@ BUILTIN_PLUGINS = {
     "mentor.commands": "mentor_dsl.cli.builtin",
 }
 
-HOOKS = ("tools", "terms", "formats", "extractors", "judges", "teachers", "trainers", "commands")
+HOOKS = ("tools", "examples", "splits", "terms", "formats", "extractors", "judges", "teachers", "trainers",
+         "commands")
 
 
 @dataclass(frozen=True)
@@ -140,13 +143,47 @@ class Registry:
         return sorted(self._toolsets)
 
 
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _tags(value: Any) -> bool:
+    return value is None or (isinstance(value, tuple) and len(value) == 2 and all(map(_text, value)))
+
+
+#: The optional members of a call format (hookspecs.CallFormat): a check of each, and what
+#: its error says it must be. A wrong one would only fail later, inside a rollout.
+_FORMAT_OPTIONAL: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "stop_text": (lambda v: v is None or _text(v), "a non-empty string or None"),
+    "end_tokens": (lambda v: isinstance(v, tuple) and all(map(_text, v)), "a tuple of non-empty strings"),
+    "call_tags": (_tags, "an (open, close) tuple of non-empty strings, or None"),
+    "response_tags": (_tags, "an (open, close) tuple of non-empty strings, or None"),
+}
+
+
+def _kind(module: str, name: str) -> Callable[[], type]:
+    def load() -> type:
+        import importlib
+
+        return getattr(importlib.import_module(module, __package__), name)
+
+    return load
+
+
+#: Hooks that register objects of one class (passed built, or built from the arguments).
+_BUILT: dict[str, Callable[[], type]] = {
+    "tools": _kind(".tools.base", "Tool"),
+    "terms": _kind(".terms.base", "Term"),
+    "examples": _kind(".fewshot", "Example"),
+    "splits": _kind(".data.splits", "SplitSpec"),
+    "trainers": _kind(".train.options", "Trainer"),
+}
+
+
 def _item_name(hook: str, args: tuple, kwargs: dict) -> tuple[str, Any]:
     """Normalise the arguments of a `register` call to (name, value)."""
-    if hook in ("tools", "terms"):
-        from .terms.base import Term
-        from .tools.base import Tool
-
-        kind = Tool if hook == "tools" else Term
+    if hook in _BUILT:
+        kind = _BUILT[hook]()
         if len(args) == 1 and not kwargs and isinstance(args[0], kind):
             return args[0].name, args[0]
         return _item_name_build(kind, args, kwargs)
@@ -164,6 +201,9 @@ def _item_name(hook: str, args: tuple, kwargs: dict) -> tuple[str, Any]:
                     raise MentorError(f"a call format's {attr!r} must be callable")
             if not isinstance(value.name, str) or not value.name:
                 raise MentorError("a call format's name must be a non-empty string")
+            for attr, (valid, what) in _FORMAT_OPTIONAL.items():
+                if hasattr(value, attr) and not valid(getattr(value, attr)):
+                    raise MentorError(f"a call format's {attr!r} must be {what}")
             return value.name, value
         import click
 
@@ -435,10 +475,3 @@ def reset() -> None:
         _registry = None
         _load_errors.clear()
         _versions.clear()
-
-
-def iter_plugin_errors(reg: Registry | None = None) -> Iterable[PluginError]:
-    return (reg or registry()).errors
-
-
-HookCallback = Callable[..., None]

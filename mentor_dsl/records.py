@@ -267,6 +267,26 @@ def parse_segments(value: Any, record_id: str) -> tuple[str, ...] | None:
     return tuple(value)
 
 
+def parse_examples(value: Any, record_id: str) -> Any:
+    """A task's own few-shot exchanges (fewshot.py): a list of example objects, or that
+    list as JSON text (datasets store it so)."""
+    if value is None:
+        return None
+    from .errors import DataError
+    from .fewshot import record_examples
+
+    try:
+        return record_examples({"examples": value})
+    except DataError as exc:
+        raise RecordError(f"'examples': {exc}", record_id=record_id, field="examples") from None
+
+
+def parse_judge(value: Any, record_id: str) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise RecordError("'judge' must be the name of a judge", record_id=record_id, field="judge")
+    return value
+
+
 # -- the table ------------------------------------------------------------------------------------
 
 
@@ -313,6 +333,12 @@ FIELDS: tuple[RecordField, ...] = (
     RecordField("model_segments", list[str] | None, parse_segments,
                 "The pieces of the completion the student wrote itself, which training rollouts record; calls "
                 "and answers are read only from them when present.", attribute="segments"),
+    RecordField("examples", list[dict[str, Any]] | str | None, parse_examples,
+                "The task's own few-shot exchanges, shown before its prompt instead of the registered ones "
+                "(`[]` shows none): objects with `user`, `turns` (lists of calls with `name`, `arguments` and "
+                "`output`) and `answer`, or that list as JSON text."),
+    RecordField("judge", str | None, parse_judge,
+                "The judge that decides this task's answer (`answer_correct`), for a spec that does not pin one."),
 )
 
 FIELD = {f.name: f for f in FIELDS}

@@ -12,7 +12,7 @@ import torch
 
 from . import library
 from .compiler import Plan, compile
-from .errors import DataError, EvaluationError, MentorError, RecordError
+from .errors import DataError, EvaluationError, MentorError, RecordError, RewardValueError, UncomputedReward
 from .runtime import Evaluation
 from .trajectory import DEFAULT_EOS, OPTIONAL_FIELDS, Trajectory, failure, record_id
 
@@ -26,19 +26,39 @@ class ScoreResult:
     terms: dict[str, torch.Tensor]
     ids: list[str]
     errors: dict[int, RecordError] = field(default_factory=dict)
+    #: The calls that failed, by record index, when the reward ran them (`exec_success`):
+    #: `{"call": n (1-based, among the named calls), "name", "kind", "error"}`.
+    failed_calls: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
     def rows(self) -> list[dict[str, Any]]:
-        """One `{"id", "reward", "terms"}` dict per scored record (NaN becomes None)."""
+        """One `{"id", "reward", "terms"}` dict per scored record (NaN becomes None), with
+        `"failed_calls"` when some of its calls failed."""
         out = []
         for i, rid in enumerate(self.ids):
             if i in self.errors:
                 continue
-            out.append({
+            row = {
                 "id": rid,
                 "reward": _plain(self.rewards[i]),
                 "terms": {k: _plain(v[i]) for k, v in self.terms.items()},
-            })
+            }
+            if self.failed_calls.get(i):
+                row["failed_calls"] = self.failed_calls[i]
+            out.append(row)
         return out
+
+
+def _failed_calls(traj: Trajectory | None) -> list[dict[str, Any]]:
+    """The failed calls of a trajectory whose calls a term ran (see `ScoreResult`)."""
+    pairs = traj.exec_results if traj is not None else None
+    out = []
+    for n, (call, result) in enumerate(pairs or (), 1):
+        if result.ok:
+            continue
+        kind = getattr(result, "kind", None)
+        out.append({"call": n, "name": call.name, "kind": kind.value if kind is not None else "error",
+                    "error": result.error})
+    return out
 
 
 def _plain(x: torch.Tensor) -> float | None:
@@ -74,6 +94,8 @@ class Reward:
         self.required_fields = tuple(f for f in plan.fields(self.name) if f not in OPTIONAL_FIELDS)
         self._uses_finished = any(plan.terms[i].term == "finished" for i in program.terms)
         self.seconds = 0.0  # time spent scoring, for the training metrics
+        #: Called as `on_score(result, columns)` after each trainer call (train/rollout_log.py).
+        self.on_score: Callable[[ScoreResult, dict[str, Any]], None] | None = None
 
     # -- metadata ------------------------------------------------------------------------------
 
@@ -111,9 +133,9 @@ class Reward:
         self._ctx.step = step
         return self._ctx
 
-    def parse(self, records: Sequence[Any], finished: Sequence[bool | None] | None = None,
-              on_error: str = "raise", ids: Sequence[str] | None = None
-              ) -> tuple[list[Trajectory | None], dict[int, RecordError]]:
+    def read_records(self, records: Sequence[Any], finished: Sequence[bool | None] | None = None,
+                     on_error: str = "raise", ids: Sequence[str] | None = None
+                     ) -> tuple[list[Trajectory | None], dict[int, RecordError]]:
         """Records into trajectories. Any failure inside a record (a missing field, JSON
         nested too deeply, an int too long to print) is that record's RecordError."""
         trajs: list[Trajectory | None] = []
@@ -144,6 +166,13 @@ class Reward:
             trajs.append(traj)
         return trajs, errors
 
+    def parse(self, *args: Any, **kwargs: Any) -> tuple[list[Trajectory | None], dict[int, RecordError]]:
+        """Deprecated name of `read_records` (`mentor_dsl.parse` parses spec text)."""
+        from .deprecated import warn
+
+        warn("Reward.parse", "Reward.read_records")
+        return self.read_records(*args, **kwargs)
+
     def evaluate(self, trajectories: Sequence[Trajectory], *, step: int = 0) -> Evaluation:
         return self._bound(trajectories, reward=self.name, ctx=self._context(step))
 
@@ -161,7 +190,7 @@ class Reward:
             raise ValueError("on_error must be 'raise' or 'skip'")
         if ids is not None and len(ids) != len(records):
             raise ValueError(f"ids has {len(ids)} entries for {len(records)} records")
-        trajs, errors = self.parse(records, finished, on_error, ids)
+        trajs, errors = self.read_records(records, finished, on_error, ids)
         good = [t for t in trajs if t is not None]
         size = len(trajs)
         rewards = torch.full((size,), math.nan, dtype=self._bound.dtype)
@@ -177,7 +206,12 @@ class Reward:
             rewards[index] = ev.rewards.to(rewards.device)
             for k, v in ev.values.items():
                 terms.setdefault(k, torch.full((size,), math.nan, dtype=rewards.dtype))[index] = v.to(rewards.device)
-        return ScoreResult(rewards, terms, self._ids(records, trajs, ids), errors)
+        return ScoreResult(rewards, terms, self._ids(records, trajs, ids), errors, self._failures(trajs))
+
+    @staticmethod
+    def _failures(trajs) -> dict[int, list[dict[str, Any]]]:
+        failed = {i: _failed_calls(t) for i, t in enumerate(trajs)}
+        return {i: f for i, f in failed.items() if f}
 
     @staticmethod
     def _ids(records, trajs, ids) -> list[str]:
@@ -197,13 +231,26 @@ class Reward:
             except Exception as exc:
                 if not _record_failure(exc):
                     raise
-                reason = str(exc) if isinstance(exc, EvaluationError) else failure(exc)
-                errors[i] = RecordError(reason.removeprefix(f"record {traj.id!r}: "), record_id=traj.id)
+                if isinstance(exc, EvaluationError):
+                    # The RecordError names the record itself: keep the message only.
+                    reason = exc.message if exc.record_id is not None else str(exc)
+                else:
+                    reason = failure(exc)
+                kind = UncomputedReward if isinstance(exc, RewardValueError) else RecordError
+                errors[i] = kind(reason, record_id=traj.id)
                 continue
             rewards[i] = ev.rewards[0]
             for k, v in ev.values.items():
                 terms.setdefault(k, torch.full((size,), math.nan, dtype=rewards.dtype))[i] = v[0]
-        return ScoreResult(rewards, terms, self._ids(records, trajs, ids), errors)
+        return ScoreResult(rewards, terms, self._ids(records, trajs, ids), errors,
+                           self._failures([t if i not in errors else None for i, t in enumerate(trajs)]))
+
+    def explain(self, record: Any, *, step: int = 0, position: str | None = None):
+        """Why `record` gets its reward: an `explain.Trace` of every guard, binding and
+        term, with the terms' evidence (see mentor_dsl/explain.py)."""
+        from .explain import explain
+
+        return explain(self, record, step=step, position=position)
 
     # -- TRL reward-function protocol ---------------------------------------------------------
 
@@ -212,7 +259,7 @@ class Reward:
                  log_metric: Callable[[str, float], None] | None = None, **columns: Any) -> list[float]:
         if completions is None:
             raise MentorError("a reward function needs `completions`")
-        columns.pop("log_extra", None)
+        log_extra = columns.pop("log_extra", None)
         columns.pop("environments", None)
         size = len(completions)
         given = {"prompts": prompts, "completion_ids": completion_ids, **columns}
@@ -253,6 +300,11 @@ class Reward:
                 finite = values[~torch.isnan(values)]
                 if finite.numel():
                     log_metric(f"{self.name}/{key}", float(finite.mean()))
+        if callable(log_extra):  # per-completion columns of TRL's completions table (`log_completions`)
+            for key, values in result.terms.items():
+                log_extra(f"{self.name}/{key}", [None if math.isnan(float(v)) else float(v) for v in values])
+        if self.on_score is not None:
+            self.on_score(result, columns)
         return [float(x) for x in result.rewards]
 
 

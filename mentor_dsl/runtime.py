@@ -17,7 +17,7 @@ import torch
 
 from .compiler import Plan, RewardProgram
 from .context import EvalContext
-from .errors import EvaluationError, MentorError
+from .errors import EvaluationError, MentorError, RewardValueError
 from .ops import BY_NAME
 from .trajectory import Trajectory
 
@@ -41,11 +41,14 @@ class BoundPlan:
         self.dtype = dtype or torch.float64
         self.registry = registry or current()
         self._fns = []
+        self._plugins: list[str | None] = []
         for use in plan.terms:
             term = self.registry.terms.get(use.term)
             if term is None:
                 raise MentorError(f"term {use.term!r} is no longer registered (was its plugin unloaded?)")
             self._fns.append(term.fn)
+            plugin = getattr(term, "plugin", None)
+            self._plugins.append(plugin if plugin and not plugin.startswith("mentor.") else None)
 
     def context(self, step: int = 0) -> EvalContext:
         return EvalContext(self.registry, step=step, call_format=self.plan.option("call_format", "hermes"),
@@ -110,8 +113,16 @@ class BoundPlan:
         bad = ~torch.isfinite(values)
         if bool(bad.any()):
             i = int(bad.nonzero()[0])
-            raise EvaluationError(f"term {use.key!r} returned {values[i].item()} for record {subset[i].id!r}; "
-                                  "terms must return finite numbers")
+            raise RewardValueError(f"term {use.key!r} returned {values[i].item()} for record {subset[i].id!r}; "
+                                   "terms must return finite numbers")
+        lo, hi = use.range.lo, use.range.hi
+        outside = (values < lo - _slack(lo)) | (values > hi + _slack(hi))
+        if bool(outside.any()):
+            i = int(outside.nonzero()[0])
+            plugin = self._plugins[index]
+            where = f"term {use.key!r}" + (f" (plugin {plugin!r})" if plugin else "")
+            raise RewardValueError(f"{where} returned {values[i].item():g} for record {subset[i].id!r}, outside the "
+                                   f"range it declares, [{lo:g}, {hi:g}]")
         full[rows] = values
         return full
 
@@ -132,4 +143,10 @@ class BoundPlan:
         if culprit is not None and culprit.span is not None:
             what = BY_NAME[culprit.op].words
             where = f" from {what} at {self.plan.source_name}:{culprit.span.line}:{culprit.span.column}"
-        return EvaluationError(f"reward {program.name!r} is {value} for record {trajs[row].id!r}{where}")
+        return RewardValueError(f"reward {program.name!r} is {value} for record {trajs[row].id!r}{where}")
+
+
+def _slack(bound: float) -> float:
+    """How far past a declared bound a value may be: rounding in the term's own arithmetic
+    (an F1 of 1.0000000000000002), never a real excess."""
+    return 1e-9 * max(1.0, abs(bound)) if math.isfinite(bound) else 0.0

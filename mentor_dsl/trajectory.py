@@ -11,7 +11,7 @@ answers, execution results) is computed at most once and cached on the `Trajecto
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Collection, Mapping, Sequence
+from typing import Any, Callable, Collection, Mapping
 
 from .calls import Call
 from .errors import RecordError
@@ -75,7 +75,7 @@ class Trajectory:
         self._calls: list[Call] | None = None
         self._answers: dict[str, str | None] = {}
         self._views: dict[tuple, str] = {}
-        self.exec_results: list | None = None
+        self.exec_results: list | None = None  # (Call, ToolResult) per named call, once exec_success ran
 
     @classmethod
     def from_record(cls, record: Any, *, index: int = 0, eos: str = DEFAULT_EOS,
@@ -177,8 +177,3 @@ class Trajectory:
             return self.teacher is not None
         head = field.split(".", 1)[0]
         return self.record.get(head) is not None
-
-
-def parse_records(records: Sequence[Any], *, eos: str = DEFAULT_EOS) -> list[Trajectory]:
-    return [r if isinstance(r, Trajectory) else Trajectory.from_record(r, index=i, eos=eos)
-            for i, r in enumerate(records)]

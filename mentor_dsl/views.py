@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from .formats.responses import RESPONSE_TAGS
+from .hookspecs import CallFormat
 
 Tags = tuple[str, str]
 
@@ -39,37 +39,42 @@ Tags = tuple[str, str]
 GAP = "\n"
 
 
-def cut_blocks(text: str, tags: Tags | None) -> str:
-    """`text` with each `open ... close` block (an unclosed one runs to the end) replaced
-    by a newline, so that the text on either side cannot join into a new tag or token."""
-    if not tags:
-        return text
+def kept_spans(text: str, tags: Tags | None) -> list[tuple[int, int]]:
+    """The (start, end) offsets of the parts of `text` that `cut_blocks` keeps, in order."""
+    if not tags or tags[0] not in text:
+        return [(0, len(text))]
     open_tag, close_tag = tags
-    if open_tag not in text:
-        return text
-    kept: list[str] = []
+    kept: list[tuple[int, int]] = []
     pos = 0
     while True:
         start = text.find(open_tag, pos)
         if start < 0:
-            kept.append(text[pos:])
+            kept.append((pos, len(text)))
             break
-        kept.append(text[pos:start])
+        kept.append((pos, start))
         end = text.find(close_tag, start + len(open_tag))
         if end < 0:
             break
         pos = end + len(close_tag)
-    return GAP.join(kept)
+    return kept
 
 
-def response_tags(fmt: Any) -> Tags | None:
+def cut_blocks(text: str, tags: Tags | None) -> str:
+    """`text` with each `open ... close` block (an unclosed one runs to the end) replaced
+    by a newline, so that the text on either side cannot join into a new tag or token."""
+    if not tags or tags[0] not in text:
+        return text
+    return GAP.join(text[start:end] for start, end in kept_spans(text, tags))
+
+
+def response_tags(fmt: CallFormat) -> Tags | None:
     """The response block of a call format (the rendered default when it says nothing)."""
-    return getattr(fmt, "response_tags", RESPONSE_TAGS)
+    return getattr(fmt, "response_tags", CallFormat.response_tags)
 
 
-def call_tags(fmt: Any) -> Tags | None:
+def call_tags(fmt: CallFormat) -> Tags | None:
     """The call block of a call format, or None when its calls are not in tagged blocks."""
-    return getattr(fmt, "call_tags", None)
+    return getattr(fmt, "call_tags", CallFormat.call_tags)
 
 
 def join_segments(segments: Iterable[str]) -> str:
@@ -90,3 +95,57 @@ def model_segments(tokenizer: Any, completion_ids: Sequence[int], env_mask: Sequ
     if run:
         segments.append(tokenizer.decode(run, skip_special_tokens=True))
     return segments
+
+
+class TextMap:
+    """A view of a completion (`text`) that knows where each of its characters came from.
+
+    `mentor explain` uses it to show calls and answers, which are read from a view (the
+    model's text, its final text), at their place in the completion. `pieces` are
+    (view offset, completion offset, length) runs; a view character outside every piece
+    (a gap put where a block was cut) comes from nowhere."""
+
+    def __init__(self, text: str, pieces: Sequence[tuple[int, int, int]]):
+        self.text = text
+        self.pieces = tuple(pieces)
+
+    @classmethod
+    def identity(cls, text: str) -> "TextMap":
+        return cls(text, [(0, 0, len(text))])
+
+    @classmethod
+    def of_segments(cls, segments: Sequence[str], completion: str) -> "TextMap":
+        """The joined model segments (`join_segments`), each found in order in the
+        completion; a segment not found there verbatim maps nowhere."""
+        pieces, view, cursor = [], 0, 0
+        for segment in segments:
+            found = completion.find(segment, cursor) if segment else -1
+            if found >= 0:
+                pieces.append((view, found, len(segment)))
+                cursor = found + len(segment)
+            view += len(segment) + len(GAP)
+        return cls(join_segments(segments), pieces)
+
+    def cut(self, tags: Tags | None) -> "TextMap":
+        """This view with `cut_blocks(tags)` applied: the same text `cut_blocks` gives."""
+        kept = kept_spans(self.text, tags) if tags and tags[0] in self.text else [(0, len(self.text))]
+        pieces, view = [], 0
+        for start, end in kept:
+            for v, c, n in self.pieces:  # the parts of [start, end) this view can trace back
+                lo, hi = max(start, v), min(end, v + n)
+                if lo < hi:
+                    pieces.append((view + lo - start, c + lo - v, hi - lo))
+            view += end - start + len(GAP)
+        return TextMap(GAP.join(self.text[a:b] for a, b in kept), pieces)
+
+    def source(self, start: int, end: int) -> tuple[int, int] | None:
+        """Where the view's text[start:end] lies in the completion: from its first to its
+        last character that came from it. None when none did."""
+        first = last = None
+        for v, c, n in self.pieces:
+            lo, hi = max(start, v), min(end, v + n)
+            if lo < hi:
+                if first is None:
+                    first = c + lo - v
+                last = c + hi - v
+        return None if first is None else (first, last)

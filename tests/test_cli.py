@@ -33,7 +33,20 @@ def test_compile_prints_terms_weights_range_and_fields():
     assert "reward mentor: range [0, 1.1]" in lines
     row = next(line for line in lines if line.strip().startswith("tool_match"))
     assert 'mode="exact_set"' in row and "0.3, 0.06" in row and "[0, 1]" in row
-    assert "  record fields: completion, teacher, answer" in lines
+    assert "record fields: completion, teacher, answer" in lines
+
+
+def test_compile_json_is_the_plan_with_the_fields_each_reward_reads(tmp_path):
+    out = tmp_path / "plan.json"
+    result = run("compile", "mentor", "--json", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["format"] == "mentor-plan/1" and [r["name"] for r in data["rewards"]] == ["mentor"]
+    assert data["rewards"][0]["record_fields"] == ["completion", "teacher", "answer"]
+    assert {t["key"] for t in data["terms"]} >= {"tool_match", "answer_correct"}
+    assert f"wrote {out}" in result.stderr  # stdout is only the JSON
+    saved = json.loads(out.read_text())
+    assert saved["rewards"][0]["program"] == data["rewards"][0]["program"]
 
 
 def test_compile_writes_the_artefact(tmp_path):
@@ -66,6 +79,21 @@ def test_score_agrees_with_the_python_api(tmp_path):
     assert rows[0]["terms"]["tool_match"] == 1.0
     assert "scored 10 records with 'mentor'" in result.output
     assert "tool_match" in result.output
+
+
+def test_score_shows_progress_in_a_log(tmp_path):
+    """Without a terminal, progress is plain lines (MENTOR_PROGRESS_INTERVAL=0: one per batch)."""
+    result = CliRunner(env={"MENTOR_PROGRESS_INTERVAL": "0"}).invoke(
+        cli, ["score", "--reward", "mentor", "--data", "examples/trajectories.jsonl", "--batch-size", "4",
+              "-o", str(tmp_path / "scores.jsonl")])
+    assert result.exit_code == 0, result.output
+    shown = [line for line in result.stderr.splitlines() if line.startswith("scoring: ")]
+    assert [line.split()[1] for line in shown] == ["4/10", "8/10", "10/10", "10/10"]
+    assert "records/s" in shown[0] and "ETA" in shown[0] and "done in" in shown[-1]
+    # Work that ends within the first interval prints no progress at all.
+    quiet = CliRunner(env={"MENTOR_PROGRESS_INTERVAL": "3600"}).invoke(
+        cli, ["score", "--reward", "mentor", "--data", "examples/trajectories.jsonl", "-o", str(tmp_path / "b.jsonl")])
+    assert "scoring: " not in quiet.stderr and "scored 10 records" in quiet.stderr
 
 
 def test_score_to_stdout_from_stdin():

@@ -29,6 +29,16 @@ def test_list_shows_every_split():
         assert row.split()[1] == str(spec.size)
 
 
+def test_list_json():
+    result = run("data", "list", "--json")
+    assert result.exit_code == 0, result.output
+    splits = json.loads(result.stdout)
+    assert [s["name"] for s in splits] == list(SPLITS)
+    by_name = {s["name"]: s for s in splits}
+    assert by_name["train"]["size"] == SPLITS["train"].size and by_name["train"]["domains"] == ["math"]
+    assert by_name["ood_sci"]["requires"] == "mentor-scitools" and isinstance(by_name["ood_sci"]["available"], bool)
+
+
 def test_export_to_stdout():
     result = run("data", "export", "test", "-n", 3)
     assert result.exit_code == 0, result.stderr
@@ -90,6 +100,18 @@ def test_import_clean_file_and_datasets_dir(tmp_path):
     result = run("data", "import", ds, "-o", out)
     assert result.exit_code == 0, result.stderr
     assert load_jsonl(out) == records
+
+
+def test_import_shows_progress_in_a_log(tmp_path):
+    """Without a terminal: plain lines with done/total (MENTOR_PROGRESS_INTERVAL=0: one per record)."""
+    src = tmp_path / "tasks.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in load_split("test", n=3)) + "{broken\n", encoding="utf-8")
+    result = CliRunner(env={"MENTOR_PROGRESS_INTERVAL": "0"}).invoke(
+        cli, ["data", "import", str(src), "-o", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 1
+    shown = [line for line in result.stderr.splitlines() if line.startswith("importing: ")]
+    assert [line.split()[1] for line in shown] == ["1/4", "2/4", "3/4", "4/4", "4/4"]
+    assert "ETA" in shown[0] and "done in" in shown[-1] and "1 skipped" in shown[-1]
 
 
 def _bfcl_available() -> bool:

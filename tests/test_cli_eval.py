@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from mentor_dsl import evaluation
 from mentor_dsl.cli import cli
-from mentor_dsl.evaluation import report, runner
+from mentor_dsl.evaluation import EvalResult, report, runner
 from test_evaluation import fake_result
 
 
@@ -26,7 +26,7 @@ def fake_evaluate(monkeypatch):
     def evaluate(model, **kwargs):
         calls.append({"model": model, **kwargs})
         result = fake_result(kwargs.get("name") or runner.run_name(model), reward=0.5 if kwargs.get("reward") else None)
-        return result
+        return EvalResult.from_json(result)  # `evaluate` returns the typed record
 
     monkeypatch.setattr(evaluation, "evaluate", evaluate)
     return calls
@@ -82,15 +82,16 @@ def test_eval_report_with_compare(tmp_path, fake_evaluate):
 def test_eval_checks_report_and_compare_before_running(tmp_path, fake_evaluate, monkeypatch):
     result = invoke("eval", "--report", tmp_path / "r.pdf")
     assert result.exit_code == 2 and ".pdf" in result.output
-    monkeypatch.setattr(report, "have_matplotlib", lambda: False)
-    result = invoke("eval", "--report", tmp_path / "r.png")
-    assert result.exit_code == 2 and "matplotlib" in result.output
     result = invoke("eval", "--compare", tmp_path / "x.json")
     assert result.exit_code == 2 and "--report" in result.output
     result = invoke("eval", "--report", tmp_path / "r.html", "--compare", tmp_path / "missing.json")
     assert result.exit_code == 4 and "no such file" in result.output and "Traceback" not in result.output
     result = invoke("eval", "--set", "w=1")
     assert result.exit_code == 2 and "--reward" in result.output
+    monkeypatch.setattr(report, "have_matplotlib", lambda: False)
+    for name in ("r.png", "r.html"):  # both are drawn by matplotlib
+        result = invoke("eval", "--report", tmp_path / name)
+        assert result.exit_code == 2 and 'pip install "mentor[plot]"' in result.output
     assert fake_evaluate == []  # nothing ran
 
 
@@ -124,7 +125,8 @@ def test_report_subcommand(tmp_path):
     result = invoke("eval", "report", a, tmp_path / "runs" / "sparse", "-o", out, "--title", "F1 vs sparse")
     assert result.exit_code == 0, result.output
     page = out.read_text()
-    assert "F1 vs sparse" in page and "mentor_f1" in page and "sparse" in page and page.count("<svg") == 2
+    assert "F1 vs sparse" in page and "mentor_f1" in page and "sparse" in page
+    assert page.count('<figure class="chart"') == 3  # accuracy, similarity, OOD
     assert str(b) in result.output
 
 
@@ -139,11 +141,60 @@ def test_report_subcommand_errors(tmp_path, monkeypatch):
     result = invoke("eval", "report", good, "-o", tmp_path / "r.txt")
     assert result.exit_code == 2
     monkeypatch.setattr(report, "have_matplotlib", lambda: False)
-    result = invoke("eval", "report", good, "-o", tmp_path / "r.png")
-    assert result.exit_code == 2 and "mentor[plot]" in result.output
+    for name in ("r.png", "r.html"):
+        result = invoke("eval", "report", good, "-o", tmp_path / name)
+        assert result.exit_code == 2 and 'pip install "mentor[plot]"' in result.output
     # Options of the evaluation make no sense for a report of saved files.
     result = invoke("eval", "--limit", "3", "report", good, "-o", tmp_path / "r.html")
     assert result.exit_code == 2 and "--limit belongs to `mentor eval` itself" in result.output
+
+
+# -- progress -------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny_student(tmp_path_factory):
+    """A randomly initialised two-layer model with the embedded student's tokenizer and chat
+    template: a real `mentor eval` in seconds."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from mentor_dsl.student import default_student_dir
+
+    tokenizer = AutoTokenizer.from_pretrained(default_student_dir(), local_files_only=True)
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=4096,
+                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+                         bos_token_id=tokenizer.bos_token_id)
+    torch.manual_seed(0)
+    target = tmp_path_factory.mktemp("tiny") / "model"
+    LlamaForCausalLM(config).save_pretrained(target)
+    tokenizer.save_pretrained(target)
+    return target
+
+
+def test_eval_shows_progress_in_a_log(tmp_path, tiny_student):
+    """Without a terminal: what it is about to do at once (before the model loads), then
+    plain progress lines with done/total, rate and ETA (MENTOR_PROGRESS_INTERVAL=0: one per
+    batch), then the summary."""
+    result = CliRunner(env={"MENTOR_PROGRESS_INTERVAL": "0"}).invoke(
+        cli, ["eval", "--model", str(tiny_student), "--split", "in_domain", "--limit", "3", "--batch-size", "2",
+              "--max-completion-length", "8", "--max-turns", "1", "--device", "cpu", "-o", str(tmp_path / "e.json")])
+    assert result.exit_code == 0, result.output
+    err = result.stderr.splitlines()
+    assert err[0] == f"eval: 3 tasks from 1 source (test); loading {tiny_student} on cpu"
+    shown = [line for line in err[1:] if line.startswith("eval: ")]
+    assert [line.split()[1] for line in shown] == ["2/3", "3/3", "3/3"]
+    assert "ETA" in shown[0] and shown[0].endswith("test") and "done in" in shown[-1]
+    assert "accuracy" in result.stdout
+
+
+def test_eval_json_prints_the_result(tmp_path, fake_evaluate):
+    out = tmp_path / "eval.json"
+    result = invoke("eval", "-q", "--json", "-o", out)
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert printed == json.loads(out.read_text())
+    assert printed["format"] == "mentor-eval" and "rows" not in printed and "overall" in printed["metrics"]
 
 
 # -- end to end ----------------------------------------------------------------------------------

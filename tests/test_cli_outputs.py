@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from mentor_dsl import evaluation
 from mentor_dsl.cli import cli
 from mentor_dsl.data import load_jsonl, load_split, save_jsonl
-from mentor_dsl.evaluation import runner
+from mentor_dsl.evaluation import EvalResult, runner
 from test_evaluation import fake_result
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -235,7 +235,7 @@ def fake_evaluate(monkeypatch):
 
     def evaluate(model, **kwargs):
         calls.append(kwargs)
-        return fake_result(kwargs.get("name") or "default")
+        return EvalResult.from_json(fake_result(kwargs.get("name") or "default"))
 
     monkeypatch.setattr(evaluation, "evaluate", evaluate)
     return calls

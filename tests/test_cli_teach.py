@@ -34,6 +34,21 @@ def test_oracle_end_to_end_writes_verified_trajectories(tmp_path):
     assert mentor_dsl.load("mentor").score(records).rewards.tolist() == [pytest.approx(1.1)] * 12
 
 
+def test_teach_shows_progress_in_a_log_as_it_goes(tmp_path):
+    """Without a terminal, a plain line after each batch (MENTOR_PROGRESS_INTERVAL=0), before
+    the summary; not only the summary at the end."""
+    out = tmp_path / "teacher.jsonl"
+    result = CliRunner(env={"MENTOR_PROGRESS_INTERVAL": "0"}).invoke(
+        cli, ["teach", "--teacher", "oracle", "--tasks", "builtin:test", "-n", "10", "--batch-size", "4",
+              "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    err = result.stderr.splitlines()
+    shown = [line for line in err if line.startswith("teaching: ")]
+    assert [line.split()[1] for line in shown] == ["4/10", "8/10", "10/10", "10/10"]
+    assert shown[0].endswith("4 verified, 0 failed") and "ETA" in shown[0] and "done in" in shown[-1]
+    assert err.index(shown[-1]) < next(i for i, line in enumerate(err) if line.startswith("teacher 'oracle'"))
+
+
 def test_tasks_without_a_plan_are_counted_and_exit_1(tmp_path):
     tasks = load_split("test", 3)
     del tasks[1]["teacher"]

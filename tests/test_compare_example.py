@@ -1,24 +1,30 @@
-"""examples/compare/ end to end at its smoke budget: every method trains, every student is
-evaluated, and the report and summary are written."""
+"""examples/compare/: end to end at its smoke budget (slow: every method trains, every
+student is evaluated, and the report and summary are written), and the results page rebuilt
+from the small result files alone, its plots drawn by `mentor eval report`."""
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 
-pytestmark = pytest.mark.slow
+from mentor_dsl.evaluation import runner
+from mentor_dsl.evaluation.metrics import wilson_interval
+from test_evaluation import fake_result
 
 
+@pytest.mark.slow
 def test_compare_runs_end_to_end(root, tmp_path):
     out = tmp_path / "compare"
     subprocess.run([sys.executable, str(root / "examples" / "compare" / "compare.py"), "--tiny", "--out", str(out)],
                    check=True, cwd=root)
     summary = json.loads((out / "summary.json").read_text())
-    assert set(summary) == {"untrained", "sft", "sparse", "strict", "mentor", "mentor_f1"}
+    assert set(summary) == {"untrained", "sft", "sparse", "strict", "mentor", "mentor_f1", "mentor_robust"}
     for method, splits in summary.items():
-        (values,) = splits.values()
-        assert len(values) == 1 and 0.0 <= values[0] <= 1.0, method
+        (split,) = splits.values()
+        assert len(split["per_seed"]) == 1 and 0.0 <= split["accuracy"] <= 1.0, method
+        assert split["n"] == 2 and split["ci95"][0] <= split["accuracy"] <= split["ci95"][1]
     for method in ("sft", "mentor"):
         assert (out / f"{method}-s0" / "model" / "config.json").exists()
         assert not list((out / f"{method}-s0").glob("checkpoint-*")), "--tiny keeps no checkpoints"
@@ -26,3 +32,86 @@ def test_compare_runs_end_to_end(root, tmp_path):
     report = (out / "report.html").read_text()
     assert "<svg" in report and "mentor_f1-s0" in report and "untrained" in report
     assert (out / "summary.md").read_text().startswith("# Accuracy after 1 steps")
+
+
+@pytest.mark.slow
+def test_a_finished_run_is_not_trained_again_and_the_results_page_is_built(root, tmp_path):
+    """Resuming: the second invocation finds every run finished and evaluated, and only
+    writes the results page from the copied small files."""
+    out, results = tmp_path / "compare", tmp_path / "docs" / "results"
+    command = [sys.executable, str(root / "examples" / "compare" / "compare.py"), "--tiny", "--out", str(out),
+               "--methods", "mentor", "--results", str(results)]
+    subprocess.run(command, check=True, cwd=root)
+    stamp = (out / "mentor-s0" / "model" / "config.json").stat().st_mtime_ns
+    second = subprocess.run(command, check=True, cwd=root, capture_output=True, text=True)
+    assert "$ mentor train" not in second.stdout and "$ mentor eval --model" not in second.stdout
+    assert (out / "mentor-s0" / "model" / "config.json").stat().st_mtime_ns == stamp
+    assert (results / "runs" / "mentor-s0" / "metrics.jsonl").exists()
+    page = (tmp_path / "docs" / "results.md").read_text()
+    assert "| mentor | 1 |" in page and "[" in page.split("| mentor | 1 |")[1].splitlines()[0]
+    # The plots: drawn by `mentor eval report` from the copied run folders (--tiny evaluates
+    # no OOD split, so that plot says why it is missing).
+    assert (results / "plots" / "training.png").exists() and "![Reward and each term" in page
+    assert "(not drawn: no run has out-of-domain results" in page
+
+
+def results_dir(root):
+    """docs/results as compare.py leaves it: untrained, mentor over two seeds, sft over one;
+    metrics.jsonl for the trained runs, signal.json for one."""
+    results = root / "docs" / "results"
+    for name, accuracy, ood, steps in (("untrained", 0.25, 0.25, 0), ("mentor-s0", 0.75, 0.5, 4),
+                                       ("mentor-s1", 0.25, 0.25, 4), ("sft-s0", 0.5, 0.0, 3)):
+        run = results / "runs" / name
+        runner.save_eval(fake_result(name, accuracy, ood=ood), run / "eval.json")
+        rows = [{"step": k, "reward": 0.1 * k, "reward/tool_match": 0.05 * k} if not name.startswith("sft")
+                else {"step": k, "loss": 1.0 / k} for k in range(1, steps + 1)]
+        if rows:
+            (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    signal = {"specs": {"sparse": {"varied": 0.0, "group_std": 0.0, "corr_correct": None, "mean": 0.1}}}
+    (results / "runs" / "untrained" / "signal.json").write_text(json.dumps(signal))
+    (results / "meta.json").write_text(json.dumps({"steps": 4, "seeds": [0, 1]}))
+    return results
+
+
+def report_only(root, results):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, str(root / "examples" / "compare" / "compare.py"), "--report-only",
+                           "--results", str(results), "--methods", "mentor,sft"],
+                          check=True, cwd=root, capture_output=True, text=True, env=env)
+
+
+def test_report_only_rebuilds_the_page_and_its_plots_from_the_small_files(root, tmp_path):
+    pytest.importorskip("matplotlib")
+    results = results_dir(tmp_path)
+    done = report_only(root, results)
+    # The plots come from `mentor eval report`, over the run folders, seeds pooled.
+    assert "$ mentor eval report" in done.stdout and "--seed-pattern" in done.stdout
+    for name in ("training", "ood", "similarity", "accuracy"):
+        assert (results / "plots" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    page = (tmp_path / "docs" / "results.md").read_text()
+    for image in ("![Reward and each term per training step](results/plots/training.png)",
+                  "![Out-of-domain accuracy per method](results/plots/ood.png)",
+                  "![Accuracy against teacher similarity](results/plots/similarity.png)"):
+        assert image in page
+    assert "mentor eval report" in page.split("## Plots")[1] and "(results/report.html)" in page
+    html = (results / "report.html").read_text()
+    assert "mentor (mean of 2 runs)" in html and "at 4 steps" in html
+    # The accuracy table and the plots pool a method's seeds the same way.
+    summary = json.loads((results / "summary.json").read_text())
+    mentor = summary["mentor"]["in_domain"]
+    assert mentor["n"] == 8 and mentor["accuracy"] == 0.5 and mentor["per_seed"] == [0.75, 0.25]
+    assert mentor["ci95"] == pytest.approx(list(wilson_interval(0.5, 8)))
+    assert "0.500 [0.22, 0.78] (n=8)" in page and "0.500 [0.22, 0.78] (n=8)" in html
+
+
+def test_a_plot_without_data_is_not_left_stale(root, tmp_path):
+    """A plot drawn before, whose data is gone, is removed rather than shown."""
+    pytest.importorskip("matplotlib")
+    results = results_dir(tmp_path)
+    report_only(root, results)
+    for run in (results / "runs").iterdir():
+        (run / "metrics.jsonl").unlink(missing_ok=True)
+    report_only(root, results)
+    assert not (results / "plots" / "training.png").exists()
+    page = (tmp_path / "docs" / "results.md").read_text()
+    assert "### Reward and each term per training step\n\n(not drawn: no run has per-step training metrics" in page

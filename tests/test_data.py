@@ -278,8 +278,8 @@ def test_scitools_splits_need_the_plugin(monkeypatch):
 
 def test_list_splits():
     infos = list_splits()
-    assert [i.name for i in infos] == NAMES
-    assert {i.name: i.size for i in infos} == {n: s.size for n, s in SPLITS.items()}
+    assert [i.name for i in infos][:len(NAMES)] == NAMES  # mentor's own first, then plugins' (mentor-dates)
+    assert {i.name: i.size for i in infos if i.name in SPLITS} == {n: s.size for n, s in SPLITS.items()}
     assert all(i.description and i.domains for i in infos)
 
 

@@ -7,6 +7,8 @@ import json
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mentor_dsl.errors import DataError
 from mentor_dsl.evaluation import metrics, report, runner, tasks
@@ -176,6 +178,57 @@ def test_summarize_groups_by_split_source_domain_family():
     assert set(ood["domains"]) == {"geometry", "math"}
     assert set(ood["families"]) == {"heron", "chain"}
     assert "families" not in s["splits"]["bfcl"]
+
+
+# -- confidence intervals --------------------------------------------------------------------------
+
+def test_wilson_interval_hand_computed():
+    low, high = metrics.wilson_interval(0.5, 4)
+    assert (low, high) == (pytest.approx(0.1500, abs=1e-4), pytest.approx(0.8500, abs=1e-4))
+    low, high = metrics.wilson_interval(1.0, 10)  # 10 of 10: the textbook [0.722, 1]
+    assert low == pytest.approx(0.7225, abs=1e-4) and high == pytest.approx(1.0)
+    low, high = metrics.wilson_interval(0.0, 10)
+    assert low == 0.0 and high == pytest.approx(0.2775, abs=1e-4)
+    assert metrics.wilson_interval(None, 4) is None and metrics.wilson_interval(0.5, 0) is None
+
+
+def test_wilson_interval_holds_0_and_1_exactly():
+    """Regression: at 0 of 7 the lower end came out as 2.8e-17, above the estimate itself
+    (floating-point rounding of centre - half)."""
+    for n in range(1, 60):
+        assert metrics.wilson_interval(0.0, n)[0] == 0.0, n
+        assert metrics.wilson_interval(1.0, n)[1] == 1.0, n
+
+
+@given(st.integers(0, 500), st.integers(1, 500))
+def test_wilson_interval_holds_the_estimate_and_narrows_with_n(successes, n):
+    successes = min(successes, n)
+    p = successes / n
+    low, high = metrics.wilson_interval(p, n)
+    assert 0.0 <= low <= p <= high <= 1.0
+    wider = metrics.wilson_interval(p, max(1, n // 4))
+    assert wider[1] - wider[0] >= high - low - 1e-12
+
+
+def test_aggregate_records_the_accuracy_interval():
+    m = aggregate([_row(correct=1.0), _row(correct=0.0), _row(correct=1.0), _row(correct=0.0)])
+    assert m["accuracy_ci"] == [pytest.approx(0.15, abs=1e-4), pytest.approx(0.85, abs=1e-4)]
+
+
+# -- example trajectories ---------------------------------------------------------------------------
+
+def test_examples_show_a_right_and_a_wrong_task_per_split():
+    from mentor_dsl.evaluation.records import pick_examples
+
+    rows = [_row(correct=1.0, id="a"), _row(correct=1.0, id="b"), _row(correct=1.0, id="c"),
+            _row(correct=0.0, id="d", completion="x", prompt="p", reward=0.1, reward_terms={"finished": 1.0}),
+            _row("ood", "ood_sci", correct=0.0, id="e"), _row("ood", "ood_sci", correct=0.0, id="f")]
+    picked = pick_examples(rows, per_split=3)
+    assert [e["id"] for e in picked["in_domain"]] == ["a", "b", "d"]  # task order; the wrong one is in
+    assert [e["id"] for e in picked["ood"]] == ["e", "f"]
+    example = picked["in_domain"][2]
+    assert example["reward_terms"] == {"finished": 1.0} and example["completion"] == "x"
+    assert "n_blocks" not in example  # only what the report shows
 
 
 # -- splits and tasks -------------------------------------------------------------------------------
@@ -451,7 +504,6 @@ def test_single_turn_marks_finished_rows(tiny_model):
     assert all(r.turns == 1 and r.env_mask == [1] * len(r.completion_ids) for r in done)
 
 
-
 # -- model resolution and eval files --------------------------------------------------------------
 
 def test_run_names(tmp_path):
@@ -525,20 +577,96 @@ def test_save_rollouts_writes_records(tmp_path):
 
 # -- reports ---------------------------------------------------------------------------------------
 
+def _charts(html):
+    import re
+
+    return re.findall(r'<figure class="chart" id="chart-([\w-]+)">', html)
+
+
 def test_html_report_compares_runs(tmp_path):
+    pytest.importorskip("matplotlib")
     runs = [fake_result("mentor_f1", 0.75, ood=0.5, reward=0.9), fake_result("sft", 0.5, ood=0.25)]
     path = report.write_report(runs, tmp_path / "report.html")
     html = path.read_text()
     assert html.startswith("<!doctype html>") and html.rstrip().endswith("</html>")
     assert "mentor_f1" in html and "sft" in html
-    assert html.count("<svg") == 2  # the scatter and the OOD bars
+    # No training run folder here: no training curves.
+    assert _charts(html) == ["accuracy", "similarity", "ood", "terms"]
+    assert html.count("<svg") == 4
     assert "Accuracy per split" in html and "ood_chain" in html and "teacher similarity" in html
     assert 'class="best"' in html
-    # Every run and split group is a point of the scatter, with a tooltip.
-    assert html.count("accuracy 0.750") >= 1 and "mentor_f1 · ood" in html
+    # Accuracy with its 95% Wilson interval and n: 3 of 4 right.
+    assert "0.750 [0.30, 0.95] (n=4)" in html
+    # Every run and split group is a point of the scatter, listed in the table below it.
+    assert "<td>mentor_f1</td><td>ood</td>" in html.replace(' class="text"', "")
+
+
+def test_report_shows_term_means_per_split_and_examples():
+    pytest.importorskip("matplotlib")
+    run = fake_result("f1", reward=0.9)
+    for row in run["rows"]:
+        row.update(reward_terms={"finished": 1.0, "tool_match": 0.5 if row["correct"] else 0.0},
+                   prompt="What is <b>2</b> + 2?", completion="\\boxed{4} & done", id=f"{row['source']}-{id(row)}")
+    run["metrics"] = summarize(run["rows"])
+    html = report.render_html([run])
+    assert "Reward terms per split" in html
+    # in_domain: accuracy 0.5, so tool_match's mean is 0.25.
+    assert "<td>f1</td><td>in_domain</td><td>1.000</td><td>0.250</td>" in html.replace(' class="text"', "")
+    assert "Example trajectories" in html and html.count("<details>") == 3 * 3  # 3 per split, 3 splits
+    assert "What is &lt;b&gt;2&lt;/b&gt; + 2?" in html and "\\boxed{4} &amp; done" in html
+    assert "<b>2</b>" not in html
+
+
+def test_examples_come_from_eval_json_after_a_save(tmp_path):
+    pytest.importorskip("matplotlib")
+    result = fake_result("f1", reward=0.9)
+    for row in result["rows"]:
+        row.update(prompt="the prompt", completion="the completion")
+    result["examples"] = runner.pick_examples(result["rows"])
+    loaded = runner.load_eval(runner.save_eval(result, tmp_path / "eval.json"))
+    assert "rows" not in loaded and len(loaded["examples"]["ood"]) == 3
+    assert report.render_html([loaded]).count("<details>") == 9
+
+
+def _training_folder(path, steps=5, lines=()):
+    path.mkdir(parents=True)
+    (path / "mentor-run.json").write_text("{}")
+    (path / "model").mkdir()
+    rows = [json.dumps({"step": k, "reward": 0.1 * k, "reward/finished": 1.0, "reward/tool_match": 0.05 * k,
+                        "loss": 0.01}) for k in range(1, steps + 1)]
+    (path / "metrics.jsonl").write_text("\n".join(rows + list(lines)) + "\n")
+    return path
+
+
+def test_training_curves_for_runs_from_a_training_run_folder(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    f1 = _training_folder(tmp_path / "runs" / "f1", lines=['{"step": 6, "rew', "[1, 2]"])  # killed mid-write
+    sparse = _training_folder(tmp_path / "runs" / "sparse", steps=3)
+    a = fake_result("f1")
+    a["config"]["run_dir"] = str(f1)
+    # An eval.json written before run_dir existed: its model path leads to the run folder.
+    b = fake_result("sparse")
+    monkeypatch.chdir(tmp_path)
+    b["config"]["model_path"] = "runs/sparse/model"
+    c = fake_result("untrained")  # /models/untrained: no run folder
+    keys, curves = report.training_curves([a, b, c])
+    assert keys == ["reward", "reward/finished", "reward/tool_match"]
+    assert [(c.label, [len(rows) for rows in c.members]) for c in curves] == [("f1", [5]), ("sparse", [3])]
+    assert report.training_run(b) == sparse.resolve()
+    html = report.render_html([a, b, c])
+    assert _charts(html)[-1] == "training" and "f1 (5 steps), sparse (3 steps)" in html
+
+
+def test_runs_record_their_training_run_folder(tmp_path):
+    from mentor_dsl.models import run_folder
+
+    folder = _training_folder(tmp_path / "runs" / "f1")
+    assert run_folder(folder / "model") == folder.resolve() == run_folder(folder)
+    assert run_folder(tmp_path) is None
 
 
 def test_report_labels_are_unique_and_escaped(tmp_path):
+    pytest.importorskip("matplotlib")
     runs = [fake_result("a<b>"), fake_result("a<b>")]
     assert report.labels(runs) == ["a<b>", "a<b> #2"]
     html = report.render_html(runs)
@@ -546,36 +674,46 @@ def test_report_labels_are_unique_and_escaped(tmp_path):
 
 
 def test_report_of_runs_without_ood():
+    pytest.importorskip("matplotlib")
     run = fake_result()
     del run["metrics"]["splits"]["ood"]
     html = report.render_html([run])
-    assert html.count("<svg") == 1 and "Out-of-domain" not in html
+    assert _charts(html) == ["accuracy", "similarity"] and "Out-of-domain" not in html
 
 
 def test_report_path_checks(tmp_path, monkeypatch):
-    assert report.check_report_path("r.HTML") == "html"
-    with pytest.raises(DataError, match=r"\.html .* or \.png"):
+    assert report.check_report_path("r.HTML") == "html" or not report.have_matplotlib()
+    with pytest.raises(DataError, match=r"\.html or \.png"):
         report.check_report_path("r.pdf")
     monkeypatch.setattr(report, "have_matplotlib", lambda: False)
-    with pytest.raises(DataError, match="matplotlib"):
-        report.write_report([fake_result()], tmp_path / "r.png")
+    for name in ("r.png", "r.html"):  # both draw with matplotlib
+        with pytest.raises(DataError, match=r'matplotlib.*pip install "mentor\[plot\]"'):
+            report.write_report([fake_result()], tmp_path / name)
+    assert not (tmp_path / "r.html").exists()
     with pytest.raises(DataError, match="at least one run"):
         report.write_report([], tmp_path / "r.html")
 
 
 def test_png_report(tmp_path):
     pytest.importorskip("matplotlib")
-    path = report.write_report([fake_result("a"), fake_result("b", 0.25)], tmp_path / "r.png")
+    path = report.write_report([fake_result("a", reward=0.5), fake_result("b", 0.25)], tmp_path / "r.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_report_svg_is_well_formed_xml():
+def test_report_svg_is_well_formed_xml_with_ids_unique_in_the_page():
+    pytest.importorskip("matplotlib")
     import re
     import xml.etree.ElementTree as ET
 
-    html = report.render_html([fake_result("a & b"), fake_result("c", 0.0, similarity=0.0, ood=1.0)])
+    html = report.render_html([fake_result("a & b", reward=1.0), fake_result("c", 0.0, similarity=0.0, ood=1.0)])
     charts = re.findall(r"<svg.*?</svg>", html, re.DOTALL)
-    assert len(charts) == 2
+    assert len(charts) == 4
+    ids = []
     for chart in charts:
         root = ET.fromstring(chart)
-        assert root.tag.endswith("svg")
+        assert root.tag.endswith("svg") and root.get("role") == "img"
+        ids += [e.get("id") for e in root.iter() if e.get("id")]
+    assert ids and len(ids) == len(set(ids))
+    # Every reference points at an element of the page.
+    for ref in re.findall(r"url\(#([^)]+)\)|href=\"#([^\"]+)\"", html):
+        assert (ref[0] or ref[1]) in ids

@@ -1,4 +1,4 @@
-"""A malformed completion is a defined reward, never an exception (DESIGN §9)."""
+"""A malformed completion is a defined reward, never an exception (docs/design.md, "Rules the code keeps")."""
 
 import json
 import math

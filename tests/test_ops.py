@@ -158,3 +158,10 @@ def test_operators_parse_to_their_table_entries():
     spec = parse("reward r:\n    -finished + step * 2\n")
     assert ops.INFIX["+"].name == "add" and ops.PREFIX["-"].name == "neg" and ops.INFIX["-"].name == "sub"
     assert spec.rewards[0].body[0].value.op == "+"
+
+
+def test_the_sqrt_range_holds_the_kernel_value_a_unit_below_math():
+    """Hypothesis found it: torch's sqrt(2463) is one unit in the last place below math's."""
+    r = ops.FUNCTIONS["sqrt"].range(Interval.point(2463.0))
+    value = float(torch.tensor(2463.0, dtype=torch.float64).sqrt())
+    assert r.lo <= value <= r.hi and r.lo >= 0

@@ -25,7 +25,7 @@ from mentor_dsl.cli import cli
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 VERSION = PYPROJECT["project"]["version"]
-LIBRARY = sorted(p.name for p in (ROOT / "rewards").glob("*.mdsl"))
+LIBRARY = sorted(p.name for pattern in ("*.mdsl", "*.tests.jsonl") for p in (ROOT / "rewards").glob(pattern))
 
 
 # -- the version ---------------------------------------------------------------------------------
@@ -76,7 +76,7 @@ def test_a_library_file_outside_the_working_directory_is_named_by_its_absolute_p
 _NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
                                      ".hypothesis", "runs", "outputs")
 # This repository's own distributions: the fresh environment must get them from the wheels.
-_OURS = re.compile(r"^(mentor|mentor_dsl|mentor_scitools|mentor_example|__editable__)([-_.]|$)", re.IGNORECASE)
+_OURS = re.compile(r"^(mentor|mentor_dsl|mentor_scitools|mentor_dates|mentor_example|__editable__)([-_.]|$)", re.IGNORECASE)
 
 
 def _run(*args, cwd, env=None, check=True) -> subprocess.CompletedProcess:
@@ -175,6 +175,9 @@ def test_the_installed_commands_work_away_from_the_repository(installed):
     spec = installed["site"] / "mentor_dsl" / "rewards" / "mentor.mdsl"
     assert compiled.stdout.startswith(f"{spec}: ok (1 reward, 6 terms)")
     assert "reward mentor: range [0, 1.1]" in compiled.stdout
+
+    tested = mentor("test", "mentor")  # the library's examples travel with it
+    assert tested.stdout.splitlines()[-1].startswith("32 passed in ")
 
     listed = mentor("compile", "nope", check=False)
     assert listed.returncode == 3 and "library: bfcl, mentor, mentor_args" in listed.stderr

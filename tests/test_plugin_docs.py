@@ -6,7 +6,9 @@
 - every ```python block of docs/plugins.md compiles, and every block that defines a plugin
   (uses `@hookimpl`) is executed and registered: it must load without errors and register
   something;
-- the tutorial's files exist and its code shows the hooks the example plugin implements.
+- the tutorial's files exist and its code shows the hooks the example plugin implements;
+- the domain chapter's excerpts (blocks whose first line names a file of
+  plugins/mentor-dates/) are that file's text, and its example test passes.
 
 Adding a hook without a test and a documented example fails here.
 """
@@ -17,6 +19,7 @@ import ast
 import importlib.util
 import re
 import sys
+import textwrap
 import types
 from pathlib import Path
 
@@ -28,6 +31,10 @@ from mentor_dsl.plugins import registry
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "docs" / "plugins.md"
 PLUGIN_TESTS = ROOT / "tests" / "test_plugins.py"
+DATES = ROOT / "plugins" / "mentor-dates"
+if importlib.util.find_spec("mentor_dates") is None:  # not installed: the chapter's code uses the source tree
+    sys.path.insert(0, str(DATES))
+EXCERPT = re.compile(r"^# (plugins/[\w./-]+\.py)\n")
 
 HOOKS = [name for name, fn in vars(hookspecs).items() if hasattr(fn, "mentor_spec")]
 
@@ -77,7 +84,8 @@ def test_every_hook_has_a_documented_example(hook):
 
 @pytest.mark.parametrize("line, code", [pytest.param(*b, id=f"line{b[0]}") for b in python_blocks()])
 def test_guide_code_compiles(line, code):
-    compile(code, f"docs/plugins.md:{line}", "exec")
+    # An excerpt of a plugin's file (its first line names the file) may be a function's body.
+    compile(textwrap.dedent(EXCERPT.sub("", code, count=1)), f"docs/plugins.md:{line}", "exec")
 
 
 def _plugin_blocks():
@@ -87,6 +95,8 @@ def _plugin_blocks():
         # The tutorial shows the example plugin's own hooks: running it again would only
         # re-register the installed plugin's names (checked separately below).
         if "mentor_example" in code:
+            continue
+        if EXCERPT.match(code):  # an excerpt of a plugin's file: checked against the file below
             continue
         yield pytest.param(line, code, id=f"line{line}")
 
@@ -164,3 +174,37 @@ def test_guide_explains_discovery():
     assert f"[project.entry-points.{plugins.ENTRY_POINT_GROUP}]" in pyproject
     if importlib.util.find_spec("mentor_example") is not None:
         assert 'example = "mentor_example.plugin"' in pyproject
+
+
+def test_the_documented_term_explains_itself(plugin, monkeypatch):
+    """register_terms' example has an `explain`: its evidence agrees with its values."""
+    import mentor_dsl
+
+    line, code = next((line, code) for line, code in python_blocks() if "def explain_mentions" in code)
+    module = _exec_block(line, code, monkeypatch)
+    plugin(module.MentionTerms(), name="docs.mentions")
+    reward = mentor_dsl.loads('reward r:\n    mentions(word="therefore")\n')
+    found = reward.explain({"completion": "So, Therefore, 4"})
+    assert found.value == 1.0 and found.notes == []
+    assert found.terms["mentions"].evidence.summary == "'therefore' at character 4"
+    missing = reward.explain({"completion": "4"})
+    assert missing.value == 0.0 and missing.notes == []
+    assert missing.terms["mentions"].evidence.summary == "'therefore' does not occur"
+
+
+def test_domain_chapter_excerpts_are_the_plugins_code():
+    chapter = sections()["A new domain, end to end"]
+    blocks = re.findall(r"^```python\n(.*?)^```", chapter, re.DOTALL | re.MULTILINE)
+    excerpts = [EXCERPT.match(b) for b in blocks]
+    assert sum(m is not None for m in excerpts) >= 4
+    for block, match in zip(blocks, excerpts):
+        if match is None:
+            continue
+        source = (ROOT / match.group(1)).read_text(encoding="utf-8")
+        assert block[match.end():] in source, f"docs/plugins.md shows {match.group(1)} as it no longer is"
+    # The reward shown is the plugin's spec.
+    spec = (DATES / "mentor_dates" / "dates.mdsl").read_text(encoding="utf-8")
+    shown = re.search(r"^```\n(option tools = \"dates\".*?)^```", chapter, re.DOTALL | re.MULTILINE).group(1)
+    assert shown in spec
+    # The chapter's test example is there (test_guide_test_examples_pass runs it).
+    assert re.search(r"^def test_\w+\(plugin\)", chapter, re.MULTILINE)

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 import mentor_dsl
 from mentor_dsl import PluginError, SpecError, plugins
+from mentor_dsl.errors import UnknownName
 from mentor_dsl.cli import cli
 from mentor_dsl.plugins import hookimpl, registry
 from mentor_dsl.terms.base import Term, TermParam
@@ -117,6 +118,84 @@ def test_register_tools_toolset_is_checked_by_the_spec_checker(plugin):
         mentor_dsl.compile('reward r:\n    calls_valid(tools="shoutin")\n')
 
 
+# -- register_examples -------------------------------------------------------------------------
+
+class ShoutExample:
+    """A worked example for the `shout` tool of ShoutTools."""
+
+    @hookimpl
+    def register_examples(self, register):
+        from mentor_dsl.fewshot import Example, ExampleCall
+
+        register(Example("shouting.shout", "Say hello loudly.",
+                         ((ExampleCall("shout", {"text": "hello"}, "HELLO"),),), "\\boxed{HELLO}"))
+
+
+def test_register_examples_example_is_shown_in_prompts_offering_its_tool(plugin):
+    from mentor_dsl.rollouts.layout import ChatLayout
+    from mentor_dsl.toolsets import resolve_tools
+    from mentor_dsl.train.prompts import build_prompt
+
+    plugin(ShoutTools())
+    plugin(ShoutExample())
+    reg = registry()
+    assert reg.get("examples", "shouting.shout").tools == {"shout"}
+    tools = resolve_tools(["shout", "whisper"], reg)
+    hermes_format = reg.get("formats", "hermes")
+    messages = build_prompt("Shout 'go'.", tools, hermes_format)
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+    assert messages[1]["content"] == "Say hello loudly."
+    assert messages[2]["content"] == (hermes("shout", text="hello") + "<tool_response>\nHELLO\n</tool_response>\n"
+                                      "\\boxed{HELLO}")
+    # The native layout: tool_calls and a tool message, rendered by the model's template.
+    native = ChatLayout(None, hermes_format, True, frozenset({0})).messages("Shout 'go'.", tools)
+    assert native[2]["tool_calls"][0]["function"] == {"name": "shout", "arguments": {"text": "hello"}}
+    assert native[3] == {"role": "tool", "tool_call_id": "call00000", "name": "shout", "content": "HELLO"}
+    # A task without the tool gets no example of it (the math one, for `add`).
+    plain = build_prompt("Add 1 and 2.", resolve_tools(["add"], reg), hermes_format)
+    assert "Say hello loudly." not in json.dumps(plain) and "12 + 30" in json.dumps(plain)
+
+
+# -- register_splits ---------------------------------------------------------------------------
+
+def _shout_task(rng):
+    from mentor_dsl.data.oracle import Draft, Plan
+
+    word = "".join(rng.choice("abcdefgh") for _ in range(6))
+    plan = Plan()
+    plan("shout", text=word)
+    return Draft(f"Shout the word {word}.", word.upper(), plan, "shout", domain="shouting", toolsets=("shouting",))
+
+
+class ShoutSplits:
+    @hookimpl
+    def register_splits(self, register):
+        from mentor_dsl.data.splits import SplitSpec
+
+        register(SplitSpec("shout_train", 30, 7, [(_shout_task, 1.0)], ("shouting",), "words to shout",
+                           requires=("shouting",), exclude_from=None, answer_text=str, judge="exact"))
+
+
+def test_register_splits_split_is_generated_checked_and_resolved_as_builtin(plugin):
+    from mentor_dsl.data import clear_cache, list_splits, load_split, resolve_data
+
+    plugin(ShoutTools())
+    plugin(ShoutSplits())
+    try:
+        records = resolve_data("builtin:shout_train")
+        assert len(records) == 30 and records == load_split("shout_train")
+        first = records[0]
+        assert first["judge"] == "exact" and first["tools"] == ["shout", "whisper"]
+        assert first["answer"] == first["teacher"]["tool_calls"][0]["arguments"]["text"].upper()
+        assert "shout_train" in {i.name for i in list_splits()}
+        # The oracle's trajectory scores as right under the split's judge.
+        assert mentor_dsl.loads("reward r:\n    answer_correct\n").score(records).rewards.tolist() == [1.0] * 30
+        result = invoke("data", "list")
+        assert result.exit_code == 0 and "shout_train" in result.output
+    finally:
+        clear_cache()
+
+
 # -- register_terms ----------------------------------------------------------------------------
 
 class LengthTerms:
@@ -189,6 +268,56 @@ def test_register_formats_format_is_selected_with_option_call_format(plugin):
     assert default.score([{"completion": text, "format": "bang"}]).rewards.tolist() == [11.0]
     fmt = registry().get("formats", "bang")
     assert fmt.render(fmt.parse(text)) == "!add a=1 b=2"
+
+
+def test_register_formats_optional_members_default_to_the_protocol(plugin):
+    """A format that names none of CallFormat's optional members is read with the
+    protocol's defaults: no stop text (so no inline layout), no end tokens, mentor's own
+    response block, no call block."""
+    from mentor_dsl.hookspecs import CallFormat
+    from mentor_dsl.rollouts.layout import stop_text
+    from mentor_dsl.views import call_tags, response_tags
+
+    plugin(BangPlugin())
+    fmt = registry().get("formats", "bang")
+    assert CallFormat not in type(fmt).__mro__
+    assert stop_text(fmt) is None and call_tags(fmt) is None
+    assert response_tags(fmt) == ("<tool_response>", "</tool_response>") == CallFormat.response_tags
+
+
+def test_register_formats_optional_members_are_checked(plugin):
+    from mentor_dsl.hookspecs import CallFormat
+
+    def with_member(attr, value):
+        return type(f"Bad_{attr}", (BangFormat,), {attr: value, "name": f"bad_{attr}"})()
+
+    cases = {"stop_text": ("", "a non-empty string or None"),
+             "end_tokens": (["<|eot_id|>"], "a tuple of non-empty strings"),
+             "call_tags": (("<c>",), "an (open, close) tuple of non-empty strings, or None"),
+             "response_tags": (("<r>", 1), "an (open, close) tuple of non-empty strings, or None")}
+    def bad_plugin(attr, value):
+        def register_formats(self, register):
+            register(with_member(attr, value))
+
+        return type(f"Bad_{attr}", (), {"register_formats": hookimpl(register_formats)})()
+
+    for attr, (value, what) in cases.items():
+        plugin(bad_plugin(attr, value))
+        assert error_of(f"test.Bad_{attr}") == f"register_formats: a call format's {attr!r} must be {what}"
+
+    class Good(CallFormat, BangFormat):
+        name = "good"
+        stop_text = "\n"
+        end_tokens = ("<|eom_id|>",)
+        call_tags = None
+
+    class GoodPlugin:
+        @hookimpl
+        def register_formats(self, register):
+            register(Good())
+
+    plugin(GoodPlugin())
+    assert error_of("test.GoodPlugin") is None and registry().get("formats", "good").stop_text == "\n"
 
 
 def test_register_formats_unknown_format_is_a_spec_error(plugin):
@@ -660,6 +789,23 @@ def test_a_spec_naming_what_a_failed_plugin_would_add_says_the_plugin_failed(plu
         mentor_dsl.loads("reward r:\n    licensed_term\n")
     assert "unknown name 'licensed_term'" in info.value.message
     assert "note: plugin 'test.FailingTerm' failed to load; see `mentor plugins`" in str(info.value)
+    assert isinstance(info.value, UnknownName) and (info.value.what, info.value.name) == ("name", "licensed_term")
+
+
+def test_a_failed_plugin_is_not_blamed_for_what_no_plugin_can_add(plugin):
+    """Options and operators come from the language, never from a plugin: an unknown one
+    gets no note about a plugin that failed (the note was decided by the message's first
+    word, "unknown ", before UnknownName)."""
+    class FailingTerm:
+        @hookimpl
+        def register_terms(self, register):
+            raise RuntimeError("no licence")
+
+    plugin(FailingTerm())
+    with pytest.raises(SpecError) as info:
+        mentor_dsl.loads('option colour = "red"\nreward r:\n    1\n')
+    assert "unknown option 'colour'" in info.value.message
+    assert not isinstance(info.value, UnknownName) and info.value.notes == []
 
 
 @needs_installed

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mentor_dsl.calls import Call
-from mentor_dsl.formats.pythonic import MAX_INPUT_CHARS, PYTHONIC, parse_call_list, render_value
+from mentor_dsl.formats.pythonic import MAX_INPUT_CHARS, PYTHONIC, parse_call_list, python_literal
 
 
 def parse(text):
@@ -121,7 +121,7 @@ def test_render():
     assert PYTHONIC.render(calls) == "[f(a=1, b='x'), g(c=[1, 2.5], d={'k': None}, e=(1,), t=True)]"
     assert PYTHONIC.render([]) == "[]"
     assert PYTHONIC.render([Call(None, None, "junk", "bad")]) == "[]"
-    assert render_value(float("inf")) == "1e999" and render_value(-math.inf) == "-1e999"
+    assert python_literal(float("inf")) == "1e999" and python_literal(-math.inf) == "-1e999"
 
 
 def test_round_trip():

@@ -57,6 +57,8 @@ BAD = {
     "finished": "no",
     "format": 5,
     "model_segments": [1, 2],
+    "examples": {"user": "not a list"},
+    "judge": 3,
 }
 
 
@@ -71,7 +73,9 @@ def test_a_bad_field_is_named_by_every_reader(name):
         check_record(record, record_id="r1")
     assert raised.value.field.split(".")[0] == name
     assert f"'{name}" in raised.value.message  # the message itself names it too
-    if name not in ("id", "prompt"):  # scoring reads neither: a bad id is shown as given
+    # Scoring reads none of these: a bad id is shown as given, and the judge a record names is
+    # checked when `answer_correct` picks it (tests/test_judge_selection.py).
+    if name not in ("id", "prompt", "examples", "judge"):
         with pytest.raises(RecordError) as parsed:
             Trajectory.from_record(record)
         assert parsed.value.field.split(".")[0] == name and f"'{name}" in parsed.value.message

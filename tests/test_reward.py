@@ -86,6 +86,8 @@ def test_a_record_with_an_unknown_format_is_named_once():
     result = mentor_dsl.load("mentor").score(records, on_error="skip")
     assert result.rewards[0].item() == pytest.approx(1.1)
     assert str(result.errors[1]) == "record 'odd': unknown call format 'nosuch'"
+    # The record's id travels as a field of the error, not as a prefix of its text.
+    assert (result.errors[1].record_id, result.errors[1].message) == ("odd", "unknown call format 'nosuch'")
 
 
 def test_an_empty_answer_list_accepts_nothing():

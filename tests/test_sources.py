@@ -191,6 +191,12 @@ def test_a_hub_dataset_by_its_id_offline(hub):
         resolve_data("acme/tasks")
 
 
+def test_a_hub_dataset_without_the_split_names_its_splits(hub):
+    """Decided from the dataset's split names, not from the words of datasets' ValueError."""
+    with pytest.raises(DataError, match=r"^acme/tasks:tset: no split 'tset'; did you mean 'test'\? \(splits: train, test\)$"):
+        resolve_data("acme/tasks:tset")
+
+
 def test_a_hub_dataset_not_in_the_cache_offline_says_how_to_fetch_it(hub):
     with pytest.raises(DataError) as info:
         resolve_data("acme/elsewhere:train")
@@ -282,7 +288,8 @@ def test_eval_cli_passes_data_and_runs_only_it(tmp_path, monkeypatch):
     from test_evaluation import fake_result
 
     calls = []
-    monkeypatch.setattr(evaluation, "evaluate", lambda model, **kw: calls.append(kw) or fake_result())
+    monkeypatch.setattr(evaluation, "evaluate",
+                        lambda model, **kw: calls.append(kw) or evaluation.EvalResult.from_json(fake_result()))
     path = tmp_path / "tasks.jsonl"
     save_jsonl(load_split("test", 2), path)
     assert run("eval", "-q", "--data", path, "-o", tmp_path / "e.json").exit_code == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import subprocess
 import sys
@@ -45,7 +46,10 @@ def oracle_records(tasks, executor):
 
 def test_builtin_teachers_are_registered():
     assert set(BUILTIN_TEACHERS) <= set(registry().names("teachers"))
-    assert registry().get("teachers", "oracle") is OracleTeacher
+    factory = registry().get("teachers", "oracle")
+    # Registered lazily (teachers/__init__.py): the class is imported when it is first used.
+    assert factory.__wrapped__ is OracleTeacher and isinstance(factory(), OracleTeacher)
+    assert list(inspect.signature(factory).parameters) == list(inspect.signature(OracleTeacher).parameters)
 
 
 # -- oracle ---------------------------------------------------------------------------------------
@@ -136,6 +140,9 @@ def test_verify_rejects_a_hallucinated_tool(check):
     offered = {**record, "tools": ["multiply"], "teacher": {"tool_calls": calls},
                "completion": _call_text("add", {"a": 1, "b": 0}) + "\\boxed{1}" + EOS}
     assert check(offered).reason == "hallucinated_tool: call 1: 'add' is not offered by the task"
+    verdict = check(offered)
+    assert (verdict.ok, verdict.kind, verdict.detail) == (False, "hallucinated_tool", "call 1: 'add' is not offered by the task")
+    assert tuple(verdict) == (False, verdict.reason)
 
 
 def test_verify_rejects_a_failing_call(check):

@@ -1,4 +1,4 @@
-"""Built-in terms (DESIGN §4), on hand-written cases and generated ones."""
+"""Built-in terms (docs/terms.md), on hand-written cases and generated ones."""
 
 import json
 

@@ -55,8 +55,9 @@ trl:
 """)
     from mentor_dsl.cli import cli
 
+    # A progress line at every step, not every 10 seconds: the console test reads it.
     result = CliRunner().invoke(cli, ["train", "--config", str(root / "run.yaml"), "--report-to", "tensorboard",
-                                      "--run-name", "dense-kl"])
+                                      "--run-name", "dense-kl"], env={"MENTOR_PROGRESS_INTERVAL": "0"})
     assert result.exit_code == 0, result.output
     out = root / "run"
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
@@ -103,6 +104,6 @@ def test_a_reference_model_with_the_shared_prefix_forward(run):
 
 def test_the_console_shows_loss_kl_entropy_and_grad_norm_with_the_terms(run):
     _, _, result = run
-    line = next(line for line in result.stderr.splitlines() if line.startswith("step 1/1"))
+    line = next(line for line in result.stderr.splitlines() if line.startswith("training: 1/1 "))
     for word in ("reward", "loss", "kl", "entropy", "grad_norm", "finished", "tool_match"):
         assert f" {word} " in line, line

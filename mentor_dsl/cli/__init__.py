@@ -1,7 +1,9 @@
 """The `mentor` command: a click group with one module per command.
 
-Errors reach users as one clean message and a distinct exit code (see docs/cli.md), never
-a traceback; set MENTOR_DEBUG=1 to see tracebacks of unexpected errors.
+Errors reach users as one clean message and a distinct exit code (the table in README's
+"Command line"), never a traceback; set MENTOR_DEBUG=1 to see tracebacks of unexpected errors.
+docs/cli.md is the reference of every command and option, generated from these click
+commands (`python -m mentor_dsl.reference cli`).
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ class MentorGroup(click.Group):
         return sorted(self._registered())
 
     def get_command(self, ctx, name):
-        return self._registered().get(name)
+        from .lazy import resolve
+
+        return resolve(self._registered().get(name))
 
     def invoke(self, ctx):
         with warnings.catch_warnings():

@@ -9,7 +9,6 @@ from typing import Any
 import click
 
 from ..errors import DataError, RecordError
-from .options import table
 
 EXIT_SKIPPED = 1
 
@@ -20,15 +19,25 @@ def data_command() -> None:
 
 
 @data_command.command("list")
-def list_command() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per split) instead of a table.")
+def list_command(as_json: bool) -> None:
     """List the built-in splits: name, size, domains and description."""
-    from ..data import list_splits
+    from dataclasses import asdict
 
+    from ..data import list_splits
+    from ..display import echo, table
+
+    splits = list_splits()
+    if as_json:
+        import json
+
+        click.echo(json.dumps([{**asdict(info), "domains": list(info.domains)} for info in splits], indent=2))
+        return
     rows = []
-    for info in list_splits():
+    for info in splits:
         note = "" if info.available else f" [needs {info.requires}: not installed]"
-        rows.append([info.name, str(info.size), ",".join(info.domains), info.description + note])
-    click.echo(table(rows, ["split", "size", "domains", "description"], indent=0))
+        rows.append([info.name, str(info.size), ", ".join(info.domains), info.description + note])
+    echo(table(["split", "size", "domains", "description"], rows))
 
 
 @data_command.command("export")
@@ -96,8 +105,12 @@ def import_command(source: str, output: Path, bfcl_path: str | None, n: int | No
     kept: list[dict[str, Any]] = []
     ids: set[str] = set()
     skipped = 0
+    unprovided: dict[str, list[str]] = {}  # tool name -> ids of the records that list it
     stem = _stem(source)
-    with claim([output], inputs=records.paths):
+    from ..display import progress
+
+    total = records.total if n is None or records.total is None else min(n, records.total)
+    with claim([output], inputs=records.paths), progress("importing", total, unit="record") as bar:
         for where, value in records:
             if n is not None and len(kept) + skipped >= n:
                 break
@@ -115,14 +128,36 @@ def import_command(source: str, output: Path, bfcl_path: str | None, n: int | No
                 skipped += 1
                 message = exc.render() if isinstance(exc, RecordError) else str(exc)
                 click.echo(f"{where}: {message}", err=True)
+                bar.advance(1, note=f"{skipped} skipped")
                 continue
             ids.add(rid)
             kept.append(value)
+            for name in _unprovided(value):
+                unprovided.setdefault(name, []).append(rid)
+            bar.advance(1, note=f"{skipped} skipped" if skipped else None)
         save_jsonl(kept, output)
     click.echo(f"imported {len(kept)} record{'s' if len(kept) != 1 else ''} to {output}"
                + (f", skipped {skipped}" if skipped else ""), err=True)
+    for name, listed_by in sorted(unprovided.items()):
+        # Kept: a score only needs the name. Training, evaluation and teaching need the tool.
+        click.echo(f"warning: tool {name!r}, listed by {len(listed_by)} record{'s' if len(listed_by) != 1 else ''} "
+                   f"(first: {listed_by[0]!r}), is provided by no installed plugin: `mentor train`, `eval` and "
+                   "`teach` will refuse those records (see `mentor plugins`)", err=True)
     if skipped:
         raise SystemExit(EXIT_SKIPPED)
+
+
+def _unprovided(record: dict[str, Any]) -> tuple[str, ...]:
+    """The tools a record lists by a name that no plugin registers (`toolsets.offered`)."""
+    from ..plugins import registry
+    from ..toolsets import offered
+
+    if record.get("tools") is None:
+        return ()
+    try:
+        return offered(record["tools"], registry()).missing
+    except DataError:  # a malformed `tools` was already refused by check_task
+        return ()
 
 
 def _stem(source: str) -> str:

@@ -17,9 +17,14 @@ def _pairs(values: tuple[str, ...], hint: str) -> dict[str, Any]:
     return out
 
 
-def parse_set(values: tuple[str, ...]) -> dict[str, Any]:
+def parse_set(values: tuple[str, ...], hint: str = "--set") -> dict[str, Any]:
     """`--set name=value` pairs; the checker converts each value to its parameter's type."""
-    return _pairs(values, "--set")
+    return _pairs(values, hint)
+
+
+def parse_trainer_options(values: tuple[str, ...]) -> dict[str, Any]:
+    """`--trainer-option name=value` pairs, as text: the trainer's declaration converts them."""
+    return _pairs(values, "--trainer-option")
 
 
 def parse_trl(values: tuple[str, ...]) -> dict[str, Any]:
@@ -77,21 +82,6 @@ def tool_executor(values: tuple[str, ...]):
     executor = Executor(registry().tools, limits=ToolLimits.from_mapping(parse_tool_limits(values)))
     click.get_current_context().call_on_close(executor.close)
     return executor
-
-
-def table(rows: list[list[str]], header: list[str] | None = None, indent: int = 2) -> str:
-    """A plain aligned text table: stable output for pipes and golden tests."""
-    data = ([header] if header else []) + rows
-    if not data:
-        return ""
-    widths = [max(len(r[i]) for r in data) for i in range(len(data[0]))]
-    lines = []
-    for n, row in enumerate(data):
-        cells = [c.ljust(w) for c, w in zip(row, widths)]
-        lines.append(" " * indent + "  ".join(cells).rstrip())
-        if header and n == 0:
-            lines.append(" " * indent + "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def fmt(x: float | None) -> str:

@@ -1,15 +1,16 @@
 """`mentor plugins`: what each plugin registered, one row per plugin and hook.
 
-    plugin          version   hook        registered
-    --------------  --------  ----------  ---------------------------------------------
-    example         0.1.0     tools       [text] word_count, reverse_string
-                              terms       brevity
-    broken          1.0       ERROR       register_tools: tool 'x': invalid parameters ...
-    copycat         0.2       shadowed    tool 'word_count' (plugin 'example' wins)
-    mentor.judges   built-in  judges      math, exact, f1
+    plugin          version    hook       registered
+    ─────────────────────────────────────────────────────────────────────────────────
+    example         0.1.0      tools      [text] word_count, reverse_string
+                               terms      brevity
+    broken          1.0        ERROR      register_tools: tool 'x': invalid parameters ...
+    copycat         0.2        shadowed   tool 'word_count' (plugin 'example' wins)
+    mentor.judges   built-in   judges     math, exact, f1
 
-Installed plugins come first, then the built-ins, each sorted by name. Long lists wrap at
-$COLUMNS (100 when it is not set), so the output does not depend on the terminal.
+Installed plugins come first, then the built-ins, each sorted by name. The table is the
+shared one (mentor_dsl/display.py): long lists wrap at the terminal's width, or at $COLUMNS
+(100 when it is not set) without a terminal, so piped output does not depend on one.
 `--json` prints the same information as a list of objects. The exit status is 5 (a plugin
 error) when a plugin failed to load; a shadowed name alone is not a failure.
 """
@@ -17,23 +18,13 @@ error) when a plugin failed to load; a shadowed name alone is not a failure.
 from __future__ import annotations
 
 import json
-import os
-import textwrap
 
 import click
 
 from ..errors import PluginError
 from ..plugins import HOOKS, PluginInfo, registry
 
-DEFAULT_WIDTH = 100
 _HEADER = ["plugin", "version", "hook", "registered"]
-
-
-def _width() -> int:
-    try:
-        return max(60, int(os.environ.get("COLUMNS", "")))
-    except ValueError:
-        return DEFAULT_WIDTH
 
 
 def _toolsets(info: PluginInfo, reg) -> dict[str | None, list[str]]:
@@ -66,26 +57,17 @@ def _rows(info: PluginInfo, reg=None) -> list[tuple[str, str]]:
     return rows or [("-", "registers nothing")]
 
 
-def render_table(infos: list[PluginInfo], width: int = DEFAULT_WIDTH, reg=None) -> str:
-    """The table `mentor plugins` prints; `reg` (the registry) adds the tools' toolsets."""
+def render_table(infos: list[PluginInfo], reg=None):
+    """The table `mentor plugins` prints (display.echo); `reg` (the registry) adds the
+    tools' toolsets."""
+    from ..display import table
+
     lines: list[list[str]] = []
     for info in infos:
         version = info.version or ("built-in" if info.builtin else "-")
         for i, (hook, text) in enumerate(_rows(info, reg)):
             lines.append([info.name if i == 0 else "", version if i == 0 else "", hook, text])
-    if not lines:
-        return ""
-    widths = [max(len(_HEADER[c]), *(len(r[c]) for r in lines)) for c in range(3)]
-    indent = sum(widths) + 2 * 3
-    wrap = max(20, width - indent)
-    out = ["  ".join(h.ljust(w) for h, w in zip(_HEADER, widths + [0])).rstrip(),
-           "  ".join("-" * w for w in widths + [min(wrap, max(len(r[3]) for r in lines))])]
-    for row in lines:
-        chunks = textwrap.wrap(row[3], wrap, break_long_words=False, break_on_hyphens=False) or [""]
-        first = "  ".join(c.ljust(w) for c, w in zip(row[:3], widths))
-        out.append(f"{first}  {chunks[0]}".rstrip())
-        out.extend(" " * indent + chunk for chunk in chunks[1:])
-    return "\n".join(out)
+    return table(_HEADER, lines, justify=["left"] * len(_HEADER))
 
 
 def plugin_json(info: PluginInfo, reg=None) -> dict:
@@ -109,7 +91,9 @@ def plugins_command(as_json: bool) -> None:
         if broken:
             raise SystemExit(PluginError.exit_code)
         return
-    click.echo(render_table(infos, _width(), reg))
+    from ..display import echo
+
+    echo(render_table(infos, reg))
     builtin = sum(1 for p in infos if p.builtin)
     summary = f"{len(infos)} plugins ({builtin} built-in)"
     if broken:

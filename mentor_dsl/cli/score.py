@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 import click
 
-from ..errors import RecordError
-from .options import fmt, parse_set, set_option, spec_file, table, tool_executor, tool_limit_option
+from ..errors import RecordError, UncomputedReward
+from .options import fmt, parse_set, set_option, spec_file, tool_executor, tool_limit_option
 
 if TYPE_CHECKING:  # the reward imports torch: only when a command runs
     from ..data.sources import Position
@@ -20,19 +19,21 @@ if TYPE_CHECKING:  # the reward imports torch: only when a command runs
 EXIT_SKIPPED = 1
 
 
-def _json_value(x: float | None):
-    return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
-
-
 class _Summary:
     def __init__(self) -> None:
         self.sums: dict[str, float] = {}
         self.counts: dict[str, int] = {}
         self.rewards: list[float] = []
         self.skipped = 0
+        self.uncomputed = 0  # skipped because a term or the reward gave NaN, inf or an out-of-range value
+        self.failed: dict[str, list] = {}  # kind -> [count, an example]
 
     def add(self, row: dict) -> None:
         self.rewards.append(row["reward"])
+        for call in row.get("failed_calls", ()):
+            entry = self.failed.setdefault(call["kind"], [0, f"record {row['id']!r}, call {call['call']} "
+                                                            f"({call['name']}): {call['error']}"])
+            entry[0] += 1
         for k, v in row["terms"].items():
             self.sums.setdefault(k, 0.0)
             self.counts.setdefault(k, 0)
@@ -40,17 +41,26 @@ class _Summary:
                 self.sums[k] += v
                 self.counts[k] += 1
 
-    def render(self, reward: Reward) -> str:
+    def render(self, reward: Reward) -> list:
+        """The summary: a headline, the reward's range, the per-term table (display.echo prints it)."""
+        from ..display import table
+
         n = len(self.rewards)
-        lines = [f"scored {n} record{'s' if n != 1 else ''} with {reward.name!r}"
-                 + (f", skipped {self.skipped}" if self.skipped else "")]
+        out: list = [f"scored {n} record{'s' if n != 1 else ''} with {reward.name!r}"
+                     + (f", skipped {self.skipped}" if self.skipped else "")]
         if n:
             mean = sum(self.rewards) / n
-            lines.append(f"  reward: mean {fmt(mean)}, min {fmt(min(self.rewards))}, max {fmt(max(self.rewards))}")
+            out.append(f"reward: mean {fmt(mean)}, min {fmt(min(self.rewards))}, max {fmt(max(self.rewards))}")
             rows = [[k, fmt(self.sums[k] / self.counts[k]) if self.counts[k] else "-", str(self.counts[k])]
                     for k in self.sums]
-            lines.append(table(rows, ["term", "mean", "computed"]))
-        return "\n".join(lines)
+            out.append(table(["term", "mean", "computed"], rows))
+        if self.failed:
+            total = sum(n for n, _ in self.failed.values())
+            out.append(f"failed calls: {total} (each record's \"failed_calls\" says why)")
+            out.append(table(["why", "calls", "example"],
+                             [[kind, str(n), example if len(example) <= 100 else example[:97] + "..."]
+                              for kind, (n, example) in sorted(self.failed.items(), key=lambda kv: -kv[1][0])]))
+        return out
 
 
 def _batches(items: Iterator, size: int) -> Iterator[list]:
@@ -62,15 +72,6 @@ def _batches(items: Iterator, size: int) -> Iterator[list]:
             batch = []
     if batch:
         yield batch
-
-
-def _progress(total_hint: int | None):
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    return Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=True, disable=not console.is_terminal)
 
 
 @click.command("score")
@@ -87,12 +88,14 @@ def _progress(total_hint: int | None):
 def score_command(spec: str, data: str, output: Path | None, eos: str | None, batch_size: int,
                   overrides: tuple[str, ...], tool_limits: tuple[str, ...]) -> None:
     """Score trajectory records with a reward spec. Writes {"id", "reward", "terms"} per
-    record and a summary table on stderr. Bad records are reported and skipped.
+    record (and "failed_calls", with why each failed, when the spec ran its calls) and a
+    summary table on stderr. Bad records are reported and skipped.
 
     A record without an id is known by its line (JSON Lines) or row number. -o is
     written to a temporary file and renamed into place at the end: on an error or Ctrl-C
     the previous file is left as it was."""
     from ..data.sources import open_source
+    from ..display import echo, progress
     from ..outputs import json_line, open_output
     from ..reward import load
 
@@ -102,8 +105,7 @@ def score_command(spec: str, data: str, output: Path | None, eos: str | None, ba
     summary = _Summary()
     writer = (open_output(output, inputs=[*source.paths, spec_file(spec)]) if output
               else contextlib.nullcontext(sys.stdout))
-    with writer as out, _progress(None) as progress:
-        task = progress.add_task("score", total=source.total)
+    with writer as out, progress("scoring", source.total, unit="record") as bar:
         for batch in _batches(iter(source), batch_size):
             good: list[tuple[Position, dict]] = [(w, r) for w, r in batch if not isinstance(r, RecordError)]
             result = reward.score([r for _, r in good], on_error="skip",
@@ -118,14 +120,17 @@ def score_command(spec: str, data: str, output: Path | None, eos: str | None, ba
                 if error is not None:
                     _report(where, error)
                     summary.skipped += 1
+                    summary.uncomputed += isinstance(error, UncomputedReward)
                     continue
                 row = next(rows)
                 summary.add(row)
                 out.write(json_line(row))
-            progress.advance(task, len(batch))
+            bar.advance(len(batch), note=f"{summary.skipped} skipped" if summary.skipped else None)
         if not output:
             out.flush()
-    click.echo(summary.render(reward), err=True)
+    echo(*summary.render(reward), err=True)
+    if summary.uncomputed:
+        raise SystemExit(UncomputedReward.exit_code)
     if summary.skipped:
         raise SystemExit(EXIT_SKIPPED)
 

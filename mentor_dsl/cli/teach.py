@@ -8,11 +8,13 @@
 
 Tasks go to the teacher in batches of `--batch-size`; every trajectory it returns is
 verified (teachers/verify.py: valid calls that really succeed, real tool responses, a
-finished completion whose `\\boxed{}` answer the math judge accepts) and only verified
+finished completion whose `\\boxed{}` answer the task's judge accepts: `--judge`, else the
+task's `judge` field, else math) and only verified
 ones are written, as they come, to OUTPUT.partial, which replaces OUTPUT when the run
 completes. An interrupted run leaves OUTPUT as it was and keeps its work in the
 partial file; `--resume` goes on from it. A summary on stderr counts generated, verified and failed tasks, failures
-by reason; a progress bar shows on a terminal.
+by reason. Progress shows as a bar on a terminal, and as a line at most every 10 seconds
+(MENTOR_PROGRESS_INTERVAL) in a log.
 
 Exit status, as `mentor score`: 0 when every task gave a verified trajectory; 1 when
 some did not (the others are written; the summary says why); 8 when the teacher cannot
@@ -39,7 +41,6 @@ from ..teachers.base import Failure, TeacherError
 from ..teachers.records import task_id
 from ..teachers.verify import Verifier
 from ..trajectory import DEFAULT_EOS
-from .options import table
 
 EXIT_INCOMPLETE = 1
 _EXAMPLES = 1  # examples shown per failure reason
@@ -120,29 +121,22 @@ class Tally:
     def failed(self) -> int:
         return sum(self.teacher.values()) + sum(self.rejected.values())
 
-    def render(self, teacher: str, output: Path) -> str:
-        lines = [f"teacher {teacher!r}: {self.tasks} task{'s' if self.tasks != 1 else ''}"
-                 + (f" ({self.skipped} already in {output}, skipped)" if self.skipped else "")
-                 + f", {self.generated} generated, {self.verified} verified, {self.failed} failed",
-                 f"  wrote {self.verified} trajector{'y' if self.verified == 1 else 'ies'} to {output}"]
+    def render(self, teacher: str, output: Path) -> list:
+        """The summary: two lines and a table of failures by reason (display.echo prints it)."""
+        from ..display import table
+
+        out: list = [f"teacher {teacher!r}: {self.tasks} task{'s' if self.tasks != 1 else ''}"
+                     + (f" ({self.skipped} already in {output}, skipped)" if self.skipped else "")
+                     + f", {self.generated} generated, {self.verified} verified, {self.failed} failed",
+                     f"wrote {self.verified} trajector{'y' if self.verified == 1 else 'ies'} to {output}"]
         rows = []
         for stage, counts in (("teacher", self.teacher), ("verify", self.rejected)):
             for kind, count in counts.most_common():
                 example = (self.examples.get((stage, kind)) or [""])[0]
                 rows.append([stage, kind, str(count), example[:100] + ("..." if len(example) > 100 else "")])
         if rows:
-            lines.append(table(rows, ["stage", "reason", "tasks", "example"]))
-        return "\n".join(lines)
-
-
-def _progress():
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    return Progress(TextColumn("teaching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TextColumn("{task.description}"), console=console, transient=True,
-                    disable=not console.is_terminal)
+            out.append(table(["stage", "reason", "tasks", "example"], rows))
+        return out
 
 
 def _done_ids(path: Path) -> set[str]:
@@ -178,8 +172,13 @@ def _done_ids(path: Path) -> set[str]:
                                           "replaces it with the student's own end of turn.")
 @click.option("--resume", is_flag=True,
               help="Go on from an interrupted run's OUTPUT.partial (or from OUTPUT), skipping tasks whose id is in it.")
+@click.option("--judge", help="The judge that checks every answer [default: each task's `judge` field, else math].")
+@click.option("--tools", "toolset", metavar="TOOLSET",
+              help="The tools of tasks without a `tools` field, as a spec's `option tools` gives them to "
+                   "score, train and eval [default: every registered tool].")
 def teach_command(teacher_name: str, tasks: str, output: Path, options: tuple[str, ...], limit: int | None,
-                  batch_size: int, rejected: Path | None, allow_no_calls: bool, resume: bool, eos: str | None) -> None:
+                  batch_size: int, rejected: Path | None, allow_no_calls: bool, resume: bool, eos: str | None,
+                  judge: str | None, toolset: str | None) -> None:
     """Generate teacher trajectories for TASKS, verify them and write the correct ones.
 
     \b
@@ -196,6 +195,15 @@ def teach_command(teacher_name: str, tasks: str, output: Path, options: tuple[st
     interruption, run the same command with --resume."""
     from ..outputs import claim, partial_of
 
+    reg = registry()
+    if judge is not None and reg.get("judges", judge) is None:
+        names = reg.names("judges")
+        raise click.BadParameter(f"unknown judge {judge!r}{did_you_mean(judge, names)} (judges: {', '.join(names)})",
+                                 param_hint="--judge")
+    if toolset is not None and reg.toolset(toolset) is None:
+        names = reg.toolsets()
+        raise click.BadParameter(f"unknown toolset {toolset!r}{did_you_mean(toolset, names)} "
+                                 f"(toolsets: {', '.join(names)})", param_hint="--tools")
     outputs = [p for p in (output, rejected) if p is not None]
     # Checked and locked before a teacher (a model, an endpoint) is set up.
     with claim(outputs, inputs=[tasks]):
@@ -209,20 +217,36 @@ def teach_command(teacher_name: str, tasks: str, output: Path, options: tuple[st
         teacher = build_teacher(teacher_name, given)
         try:
             _run(teacher, teacher_name, tasks, output, limit, batch_size, rejected, allow_no_calls, resume,
-                 eos or DEFAULT_EOS)
+                 eos or DEFAULT_EOS, judge, toolset)
         finally:
             close = getattr(teacher, "close", None)
             if callable(close):
                 close()
 
 
+def offer_tools(tasks: list[dict[str, Any]], toolset: str | None) -> list[dict[str, Any]]:
+    """Tasks without `tools` get the `--tools` toolset's names, by the rule of every command
+    (`toolsets.offered`), so the teacher, the verifier and the written records (which
+    `mentor train` reads) all see the one tool set."""
+    if toolset is None:
+        return tasks
+    from ..teachers.records import tool_names
+
+    reg = registry()
+    return [task if task.get("tools") is not None else {**task, "tools": tool_names(task, reg, default=toolset)}
+            for task in tasks]
+
+
 def _run(teacher, teacher_name: str, tasks_spec: str, output: Path, limit: int | None, batch_size: int,
-         rejected: Path | None, allow_no_calls: bool, resume: bool, eos: str) -> None:
+         rejected: Path | None, allow_no_calls: bool, resume: bool, eos: str, judge: str | None = None,
+         toolset: str | None = None) -> None:
+    from ..display import echo, progress
     from ..outputs import open_output, partial_of
 
     tasks = resolve_data(tasks_spec, None, default_ids=True)
     if limit is not None:
         tasks = tasks[:limit]
+    tasks = offer_tools(tasks, toolset)
     tally = Tally()
     done = _done_ids(output) if resume else set()
     if done:
@@ -236,19 +260,18 @@ def _run(teacher, teacher_name: str, tasks_spec: str, output: Path, limit: int |
         with open_output(output, partial=True, resume=resume) as out, \
                 (open_output(rejected, partial=True, resume=resume) if rejected
                  else contextlib.nullcontext()) as bad, \
-                Verifier(require_calls=not allow_no_calls, eos=eos) as check, _progress() as progress:
-            bar = progress.add_task("", total=len(tasks))
+                Verifier(require_calls=not allow_no_calls, eos=eos, judge=judge) as check, \
+                progress("teaching", len(tasks), unit="task") as bar:
             for start in range(0, len(tasks), batch_size):
                 batch = tasks[start:start + batch_size]
                 _teach_batch(teacher, batch, start, check, tally, out, bad)
-                progress.update(bar, advance=len(batch),
-                                description=f"{tally.verified} verified, {tally.failed} failed")
+                bar.advance(len(batch), note=f"{tally.verified} verified, {tally.failed} failed")
     except BaseException:
         if partial_of(output).exists():  # kept only when it holds work
             click.echo(f"stopped: the verified trajectories so far are in {partial_of(output)}, and {output} "
                        "is unchanged; run the same command with --resume to go on", err=True)
         raise
-    click.echo(tally.render(teacher_name, output), err=True)
+    echo(*tally.render(teacher_name, output), err=True)
     if tally.failed:
         raise SystemExit(EXIT_INCOMPLETE)
 
@@ -276,8 +299,7 @@ def _teach_batch(teacher, batch: list[dict[str, Any]], offset: int, check: Verif
             out.write(json_line(record, default=str))
             tally.verified += 1
             continue
-        detail = verdict.reason.partition(": ")[2]
-        tally.fail("verify", verdict.kind, rid, detail)
+        tally.fail("verify", verdict.kind, rid, verdict.detail)
         if bad is not None and isinstance(record, dict):
             bad.write(json_line({**record, "rejected": verdict.reason}, default=str))
     reported: set[str] = set()

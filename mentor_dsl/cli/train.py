@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
 
 import click
 from click.core import ParameterSource
 
-from ..errors import ConfigError, TrainingError, did_you_mean
+from ..errors import ConfigError, MentorError, TrainingError, did_you_mean
 from ..plugins import registry
 from ..train.config import TrainConfig, read_config_file
-from .options import parse_set, parse_tool_limits, parse_trl, set_option, tool_limit_option
+from ..train.options import resolve as resolve_options
+from .options import parse_set, parse_tool_limits, parse_trainer_options, parse_trl, set_option, tool_limit_option
 
 
 @click.command("train")
-@click.option("--reward", help="Reward spec: a file, a library name, or FILE::REWARD [default: mentor].")
+@click.option("--reward", help="Reward spec: a file, a library name, or FILE::REWARD [default: the spec a plugin's "
+                               "built-in split names (builtin:dates_train: mentor-dates' dates.mdsl), else mentor].")
 @click.option("--model", help="'default' (the embedded SmolLM2-135M-Instruct), a model directory, a training run, "
                               "or a Hub id org/name[@revision].")
 @click.option("--dtype", type=click.Choice(["auto", "bfloat16", "float16", "float32"]),
               help="Weights' dtype [default: auto: bfloat16 on a GPU that supports it, else float32].")
+@click.option("--mixed-precision", type=click.Choice(["auto", "bf16", "fp16", "no"]),
+              help="Autocast for the forward, backward and generation [default: auto: bf16 on a GPU that has it, "
+                   "none on a CPU].")
 @click.option("--attn-implementation", help="transformers' attention kernel: sdpa, eager, flash_attention_2, ...")
 @click.option("--call-format", help="Tool-call format [default: the spec's option call_format, else the chat "
                                     "template's: hermes, llama_json, mistral].")
@@ -42,6 +48,9 @@ from .options import parse_set, parse_tool_limits, parse_trl, set_option, tool_l
 @click.option("--shared-prefix/--no-shared-prefix", default=None,
               help="Compute a batch's shared prompt once in the log-prob forwards [default: on; off with gradient "
                    "checkpointing].")
+@click.option("--save-rollouts", type=click.IntRange(0), metavar="N",
+              help="Write the rollouts of step 1 and every Nth step after it (prompt, completion, calls, tool "
+                   "results, reward and terms) to OUTPUT_DIR/rollouts.jsonl [default: 0, none].")
 @click.option("--resume", is_flag=True, default=None, help="Continue from the latest checkpoint in --output-dir.")
 @click.option("--overwrite", is_flag=True, default=None, help="Replace a previous run in --output-dir.")
 @click.option("--report-to", metavar="TRACKERS",
@@ -56,12 +65,14 @@ from .options import parse_set, parse_tool_limits, parse_trl, set_option, tool_l
 @click.option("--print-config", is_flag=True,
               help="Print the resolved configuration, mentor's options and TRL's, as YAML and exit without training.")
 @click.option("--json", "as_json", is_flag=True, help="With --print-config: print JSON instead of YAML.")
+@click.option("--trainer-option", "trainer_options", multiple=True, metavar="NAME=VALUE",
+              help="An option the --trainer declares (repeatable); see its documentation.")
 @set_option
 @tool_limit_option
 @click.pass_context
 def train_command(ctx: click.Context, config_file: str | None, overrides: tuple[str, ...],
-                  tool_limits: tuple[str, ...], trl_pairs: tuple[str, ...], print_config: bool, as_json: bool,
-                  **flags) -> None:
+                  tool_limits: tuple[str, ...], trl_pairs: tuple[str, ...], trainer_options: tuple[str, ...],
+                  print_config: bool, as_json: bool, **flags) -> None:
     """Train a student with GRPO (or another registered trainer) and a compiled reward spec.
 
     With no options it trains the embedded student on the built-in tasks with CPU-sized
@@ -82,6 +93,14 @@ def train_command(ctx: click.Context, config_file: str | None, overrides: tuple[
         values["tool_limits"] = {**_table(values, "tool_limits"), **parse_tool_limits(tool_limits)}
     if trl_pairs:
         values["trl"] = {**_table(values, "trl"), **parse_trl(trl_pairs)}
+    if trainer_options:
+        values["trainer_options"] = {**_table(values, "trainer_options"), **parse_trainer_options(trainer_options)}
+    if values.get("reward") is None:  # a plugin's split names the reward of its domain
+        from ..data.splits import default_reward
+
+        data = values.get("data")
+        values["reward"] = (default_reward(data) if isinstance(data, str) else None) \
+            or TrainConfig.model_fields["reward"].default
     name = values.get("trainer", TrainConfig.model_fields["trainer"].default)
     trainers = registry()
     run = trainers.get("trainers", name) if isinstance(name, str) else None
@@ -93,12 +112,29 @@ def train_command(ctx: click.Context, config_file: str | None, overrides: tuple[
     # The `trl` section is checked, and the trainer's TRL configuration built, now (no
     # weights are read): a bad value fails before any data, model or reward is loaded.
     config = checked(config, run)
+    config = config.model_copy(update={"trainer_options": resolve_options(config.trainer, run, config.trainer_options)})
     shown = resolved(config, run)
     if print_config:
         click.echo(json.dumps(shown, indent=2) if as_json else _yaml(shown), nl=as_json)
         return
-    out = run(config)
+    out = run_trainer(config.trainer, run, config, trainers.items["trainers"][config.trainer].plugin)
     click.echo(f"done: {out}")
+
+
+def run_trainer(name: str, run, config: TrainConfig, plugin: str):
+    """Run a registered trainer. A plugin trainer's unexpected exception is its plugin's
+    failure, reported naming it (exit 7), not a bug in mentor (70)."""
+    from ..plugins import BUILTIN_PLUGINS
+
+    try:
+        return run(config)
+    except (MentorError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if plugin in BUILTIN_PLUGINS or os.environ.get("MENTOR_DEBUG"):
+            raise
+        raise TrainingError(f"trainer {name!r} of plugin {plugin!r} failed: {type(exc).__name__}: {exc} "
+                            "(a bug in the plugin; MENTOR_DEBUG=1 shows the traceback)") from exc
 
 
 def _table(values: dict, key: str) -> dict:

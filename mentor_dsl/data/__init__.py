@@ -1,7 +1,7 @@
 """The built-in task sets and task-record I/O.
 
 A procedurally generated, executable tool-use benchmark with a programmatic oracle
-teacher (DESIGN §8): every task's reference trajectory is executed with the registered
+teacher (docs/design.md, "Training, evaluation, teachers, data"): every task's reference trajectory is executed with the registered
 tools and checked against an independently computed answer before it is kept.
 
     from mentor_dsl.data import list_splits, load_split, resolve_data
@@ -17,7 +17,8 @@ exported split scores the oracle, and SFT can train on it directly.
 
 from .io import from_dataset, iter_jsonl, load_jsonl, resolve_data, save_dataset, save_jsonl, to_dataset
 from .numbers import format_answer
-from .oracle import Draft, OracleFailure, Plan, Ref, render_completion, signature
+from ..deprecated import renamed
+from .oracle import CallPlan, Draft, OracleFailure, Ref, render_completion, signature
 from .splits import (
     SPLITS,
     GenerationReport,
@@ -31,8 +32,11 @@ from .splits import (
 from .validate import check_task
 
 __all__ = [
-    "SPLITS", "Draft", "GenerationReport", "OracleFailure", "Plan", "Ref", "SplitInfo", "check_task",
+    "SPLITS", "CallPlan", "Draft", "GenerationReport", "OracleFailure", "Ref", "SplitInfo", "check_task",
     "clear_cache", "format_answer", "from_dataset", "generation_report", "iter_jsonl", "list_splits",
     "load_jsonl", "load_split", "render_completion", "resolve_data", "save_dataset", "save_jsonl",
     "signature", "split_lines", "to_dataset",
 ]
+
+#: `Plan` was also the name of a compiled spec (`mentor_dsl.Plan`).
+__getattr__ = renamed(__name__, {"Plan": "CallPlan"})

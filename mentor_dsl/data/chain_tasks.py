@@ -15,7 +15,7 @@ from fractions import Fraction
 from . import words
 from .math_tasks import TRIPLES, Family, _listing
 from .numbers import arg, dsqrt, money, round_half_up, show, show_money
-from .oracle import Draft, Plan
+from .oracle import Draft, CallPlan
 
 
 def _step_choices(value: Fraction, previous: str | None) -> list[str]:
@@ -41,7 +41,7 @@ def _step_choices(value: Fraction, previous: str | None) -> list[str]:
 def instructions(rng: random.Random) -> Draft:
     start = rng.randint(10, 99)
     value, handle = Fraction(start), start
-    p = Plan()
+    p = CallPlan()
     said: list[str] = []
     previous = None
     for _ in range(rng.randint(4, 6)):
@@ -84,7 +84,7 @@ def split_change(rng: random.Random) -> Draft:
     spent = n1 * p1 + n2 * p2
     bill = next(b for b in (50, 100, 200, 500) if b > spent)
     k = rng.randint(2, 6)
-    p = Plan()
+    p = CallPlan()
     a = p("multiply", a=n1, b=arg(p1))
     b = p("multiply", a=n2, b=arg(p2))
     both = p("add", a=a, b=b)
@@ -106,7 +106,7 @@ def point_distance(rng: random.Random) -> Draft:
         dx, dy = dy, dx
     x1, y1 = rng.randint(-20, 40), rng.randint(-20, 40)
     x2, y2 = x1 + dx, y1 + dy
-    p = Plan()
+    p = CallPlan()
     ddx = p("subtract", a=x2, b=x1)
     ddy = p("subtract", a=y2, b=y1)
     sx = p("power", base=ddx, exponent=2)
@@ -122,7 +122,7 @@ def compound_interest(rng: random.Random) -> Draft:
     pct = rng.choice([2, 3, 4, 5, 6, 8, 10])
     years = rng.choice([2, 3, 4])
     growth = 1 + Decimal(pct) / 100
-    p = Plan()
+    p = CallPlan()
     factor = p("power", base=arg(growth), exponent=years)
     final = p("multiply", a=principal, b=factor)
     interest = p("subtract", a=final, b=principal)
@@ -138,7 +138,7 @@ def distance_from_mean(rng: random.Random) -> Draft:
     values = [rng.randint(40, 100) for _ in range(n)]
     x = rng.randint(30, 100)
     mean = Fraction(sum(values), n)
-    p = Plan()
+    p = CallPlan()
     s = p("sum_numbers", numbers=values)
     m = p("divide", a=s, b=n)
     d = p("subtract", a=x, b=m)
@@ -153,7 +153,7 @@ def tiling(rng: random.Random) -> Draft:
     width = Decimal(rng.randint(20, 60)) / 10
     cover = rng.choice([Decimal("1.5"), Decimal(2), Decimal("2.5"), Decimal(3)])
     price = money(rng, 12, 60, 50)
-    p = Plan()
+    p = CallPlan()
     area = p("multiply", a=arg(length), b=arg(width))
     boxes = p("divide", a=area, b=arg(cover))
     whole = p("ceil", x=boxes)
@@ -169,7 +169,7 @@ def fuel_cost(rng: random.Random) -> Draft:
     km = rng.randint(40, 400)
     usage = Decimal(rng.randint(10, 24)) / 2
     price = money(rng, 1.2, 2.5, 1)
-    p = Plan()
+    p = CallPlan()
     both = p("multiply", a=km, b=2)
     hundreds = p("divide", a=both, b=100)
     litres = p("multiply", a=hundreds, b=arg(usage))
@@ -183,7 +183,7 @@ def fuel_cost(rng: random.Random) -> Draft:
 
 def remainder_of_squares(rng: random.Random) -> Draft:
     a, b, m = rng.randint(10, 60), rng.randint(10, 60), rng.randint(7, 50)
-    p = Plan()
+    p = CallPlan()
     a2 = p("power", base=a, exponent=2)
     b2 = p("power", base=b, exponent=2)
     s = p("add", a=a2, b=b2)
@@ -196,7 +196,7 @@ def average_speed(rng: random.Random) -> Draft:
     vehicle = rng.choice(words.VEHICLES)
     d1, d2 = rng.randint(20, 250), rng.randint(20, 250)
     t1, t2 = Decimal(rng.randint(2, 10)) / 2, Decimal(rng.randint(2, 10)) / 2
-    p = Plan()
+    p = CallPlan()
     dist = p("add", a=d1, b=d2)
     time = p("add", a=arg(t1), b=arg(t2))
     speed = p("divide", a=dist, b=time)

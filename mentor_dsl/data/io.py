@@ -311,14 +311,14 @@ def resolve_data(spec: str | Path, n: int | None = None, *, bfcl_path: str | Pat
     `default_ids`: a record without an `id` gets its line (or row) number as one, so its
     results can be joined back to it."""
     from .sources import open_source
-    from .splits import SPLITS, load_split
+    from .splits import is_split, load_split
 
     text = str(spec)
     if n is not None and n < 0:
         raise DataError(f"n must not be negative, got {n}")
     if text.startswith("builtin:"):
         return load_split(text[len("builtin:"):], n)  # says so when n is larger than the split
-    if text in SPLITS and not Path(text).expanduser().exists():
+    if is_split(text) and not Path(text).expanduser().exists():
         return load_split(text, n)
     if text.startswith("bfcl:"):  # the records BFCL's grader cannot use are left out, as BFCL does
         from .bfcl import bfcl_tasks

@@ -17,7 +17,7 @@ from typing import Callable
 
 from . import words
 from .numbers import arg, decimal_between, dsqrt, money, round_half_up, show, show_money
-from .oracle import Draft, Plan, Ref
+from .oracle import Draft, CallPlan, Ref
 
 Family = Callable[[random.Random], Draft]
 
@@ -35,7 +35,7 @@ def shopping(rng: random.Random) -> Draft:
     n = rng.randint(2, 15)
     price = money(rng, lo, hi)
     extra, extra_price = rng.choice(words.EXTRAS), money(rng, 1, 20, 25)
-    p = Plan()
+    p = CallPlan()
     items = p("multiply", a=n, b=arg(price))
     p("add", a=items, b=arg(extra_price))
     q = (f"{who} buys {n} {plural} at {show_money(price)} each and {extra} for {show_money(extra_price)}. "
@@ -51,7 +51,7 @@ def change(rng: random.Random) -> Draft:
     n = rng.randint(2, max(2, min(12, int(bill / price) - 1)))
     if n * price >= bill:
         bill = 100 if n * price < 100 else 200
-    p = Plan()
+    p = CallPlan()
     cost = p("multiply", a=n, b=arg(price))
     p("subtract", a=bill, b=cost)
     q = (f"{who} buys {n} {plural} at {show_money(price)} each and pays with a ${bill} bill. "
@@ -60,7 +60,7 @@ def change(rng: random.Random) -> Draft:
 
 
 def sharing(rng: random.Random) -> Draft:
-    p = Plan()
+    p = CallPlan()
     if rng.random() < 0.6:
         k, each = rng.randint(2, 12), rng.randint(3, 60)
         things, people = rng.choice(words.SHARED), rng.choice(words.SHARERS)
@@ -81,7 +81,7 @@ def leftover(rng: random.Random) -> Draft:
     k = rng.randint(3, 24)
     n = k * rng.randint(3, 40) + rng.randint(1, k - 1)
     who = rng.choice(words.NAMES)
-    p = Plan()
+    p = CallPlan()
     p("modulo", a=n, b=k)
     q = (f"{who} packs {n} {things} into {boxes} of {k}. How many {things} are left over after filling "
          f"as many {boxes} as possible?")
@@ -92,7 +92,7 @@ def containers_needed(rng: random.Random) -> Draft:
     people, one, many = rng.choice(words.GROUPS)
     k = rng.randint(4, 60)
     n = k * rng.randint(2, 15) + rng.randint(1, k - 1)
-    p = Plan()
+    p = CallPlan()
     ratio = p("divide", a=n, b=k)
     p("ceil", x=ratio)
     q = f"{n} {people} need transport and each {one} holds {k}. How many {many} are needed (rounded up)?"
@@ -103,7 +103,7 @@ def full_containers(rng: random.Random) -> Draft:
     things, one, many = rng.choice(words.PACKING)
     k = rng.randint(4, 36)
     n = k * rng.randint(2, 30) + rng.randint(1, k - 1)
-    p = Plan()
+    p = CallPlan()
     ratio = p("divide", a=n, b=k)
     p("floor", x=ratio)
     q = f"There are {n} {things} and each {one} takes {k}. How many {many} can be completely filled (rounded down)?"
@@ -111,7 +111,7 @@ def full_containers(rng: random.Random) -> Draft:
 
 
 def rate(rng: random.Random) -> Draft:
-    p = Plan()
+    p = CallPlan()
     kind = rng.randrange(4)
     if kind == 0:
         vehicle, speed = rng.choice(words.VEHICLES), rng.randint(12, 120)
@@ -146,7 +146,7 @@ def unit_price(rng: random.Random) -> Draft:
     _, plural, lo, hi = rng.choice(words.ITEMS)
     n = rng.randint(3, 24)
     total = money(rng, max(2, lo * n * 0.8), max(3, hi * n * 0.6), 1)
-    p = Plan()
+    p = CallPlan()
     each = p("divide", a=arg(total), b=n)
     p("round_number", x=each, decimals=2)
     q = (f"A pack of {n} {plural} costs {show_money(total)}. What is the price of one, in dollars, "
@@ -158,7 +158,7 @@ def discount(rng: random.Random) -> Draft:
     item = rng.choice(words.CLOTHES)
     # Whole-dollar prices keep every percentage of them to at most two decimals.
     price = Decimal(rng.randint(12, 400))
-    p = Plan()
+    p = CallPlan()
     if rng.random() < 0.65:
         pct = rng.choice([5, 10, 15, 20, 25, 30, 35, 40, 50, 60, 75])
         rate_ = Decimal(pct) / 100
@@ -183,7 +183,7 @@ def budget(rng: random.Random) -> Draft:
         n -= 1
     earned = money(rng, 5, 80, 25)
     job = rng.choice(words.JOBS)
-    p = Plan()
+    p = CallPlan()
     cost = p("multiply", a=n, b=arg(price))
     left = p("subtract", a=arg(start), b=cost)
     p("add", a=left, b=arg(earned))
@@ -196,7 +196,7 @@ def total(rng: random.Random) -> Draft:
     things = rng.choice(words.SALES)
     days = rng.randint(3, 7)
     counts = [rng.randint(8, 160) for _ in range(days)]
-    p = Plan()
+    p = CallPlan()
     p("sum_numbers", numbers=counts)
     q = (f"A shop sold {_listing(counts)} {things} on {days} consecutive days. "
          f"How many {things} did it sell in total?")
@@ -211,7 +211,7 @@ def average(rng: random.Random) -> Draft:
     # Thirds and sixths never terminate: nudge the last value so the mean has a short form.
     while Fraction(sum(values), n).denominator not in (1, 2, 4, 5, 10, 20, 25, 50, 100):
         values[-1] += 1
-    p = Plan()
+    p = CallPlan()
     s = p("sum_numbers", numbers=values)
     p("divide", a=s, b=n)
     q = f"{who} recorded these {noun}: {_listing(values)} {unit}. What is their average (mean)?"
@@ -223,7 +223,7 @@ def rounded_average(rng: random.Random) -> Draft:
     n = rng.choice([3, 6, 7])
     values = [rng.randint(10, 99) for _ in range(n)]
     places = rng.choice([0, 1, 1, 2])
-    p = Plan()
+    p = CallPlan()
     s = p("sum_numbers", numbers=values)
     mean = p("divide", a=s, b=n)
     p("round_number", x=mean, decimals=places)
@@ -236,7 +236,7 @@ def abs_difference(rng: random.Random) -> Draft:
     a, b = rng.randint(-60, 150), rng.randint(-60, 150)
     while a >= b:
         a, b = rng.randint(-60, 150), rng.randint(-60, 150)
-    p = Plan()
+    p = CallPlan()
     d = p("subtract", a=a, b=b)
     p("abs_value", x=d)
     q = rng.choice([
@@ -251,7 +251,7 @@ def temperature_change(rng: random.Random) -> Draft:
     first, second = rng.randint(-25, 20), rng.randint(-30, 35)
     while first == second:
         second = rng.randint(-30, 35)
-    p = Plan()
+    p = CallPlan()
     d = p("subtract", a=second, b=first)
     p("abs_value", x=d)
     q = (f"In {city} the temperature was {first} degrees in the morning and {second} degrees at night. "
@@ -277,7 +277,7 @@ def _leaf(n: int) -> _Expr:
     return _Expr(Fraction(n), f"({n})" if n < 0 else str(n), None, n)
 
 
-def _combine(p: Plan, op: str, left: _Expr, right: _Expr) -> _Expr:
+def _combine(p: CallPlan, op: str, left: _Expr, right: _Expr) -> _Expr:
     ltext = f"({left.text})" if left.op and _PREC[left.op] < _PREC[op] else left.text
     # A compound right operand always gets parentheses: the plan evaluates it as a unit.
     rtext = f"({right.text})" if right.op else right.text
@@ -299,7 +299,7 @@ def _operand(rng: random.Random, op: str, left: Fraction) -> int | None:
 
 def expression(rng: random.Random) -> Draft:
     steps = rng.choice([2, 2, 3, 3, 4])
-    p = Plan()
+    p = CallPlan()
     if steps == 3 and rng.random() < 0.4:
         # (a op b) op (c op d): the plan computes both halves before combining them.
         halves = []
@@ -327,7 +327,7 @@ def expression(rng: random.Random) -> Draft:
 
 
 def rounding(rng: random.Random) -> Draft:
-    p = Plan()
+    p = CallPlan()
     places = rng.choice([2, 1, 1, 0, 0, -1, -2])
     if places >= 0:
         # One or two more decimals than are kept, so the rounding matters.
@@ -347,7 +347,7 @@ def floor_ceil(rng: random.Random) -> Draft:
     x = decimal_between(rng, 1, 500, rng.choice([1, 1, 2]))
     if rng.random() < 0.2:
         x = -x
-    p = Plan()
+    p = CallPlan()
     if rng.random() < 0.5:
         p("floor", x=arg(x))
         q = f"What is {show(x)} rounded down to an integer (its floor)?"
@@ -359,14 +359,14 @@ def floor_ceil(rng: random.Random) -> Draft:
 
 def remainder(rng: random.Random) -> Draft:
     a, b = rng.randint(100, 999), rng.randint(3, 40)
-    p = Plan()
+    p = CallPlan()
     p("modulo", a=a, b=b)
     q = rng.choice([f"What is the remainder when {a} is divided by {b}?", f"What is {a} modulo {b}?"])
     return Draft(q, a % b, p, "remainder")
 
 
 def powers(rng: random.Random) -> Draft:
-    p = Plan()
+    p = CallPlan()
     e = rng.choice([2, 2, 2, 3, 3, 4, 5])
     top = {2: 99, 3: 30, 4: 12, 5: 9}[e]
     if rng.random() < 0.15 and e <= 3:
@@ -381,7 +381,7 @@ def powers(rng: random.Random) -> Draft:
 
 
 def square_root(rng: random.Random) -> Draft:
-    p = Plan()
+    p = CallPlan()
     if rng.random() < 0.7:
         k = rng.randint(2, 120)
         p("sqrt", x=k * k)
@@ -410,7 +410,7 @@ def hypotenuse(rng: random.Random) -> Draft:
     a, b = a * k, b * k
     if rng.random() < 0.5:
         a, b = b, a
-    p = Plan()
+    p = CallPlan()
     a2 = p("power", base=a, exponent=2)
     b2 = p("power", base=b, exponent=2)
     s = p("add", a=a2, b=b2)

@@ -1,10 +1,10 @@
 """The programmatic oracle teacher: plans of tool calls, executed with the real tools.
 
-A task generator writes a `Plan`: tool calls whose arguments may be `Ref`s to earlier
+A task generator writes a `CallPlan`: tool calls whose arguments may be `Ref`s to earlier
 calls' outputs, exactly as a teacher model would reuse a result it was shown. `realise`
 runs the plan with the registered tools, substitutes each output into later calls, and
 checks that the last output prints as the generator's own reference answer. Only then is
-the task turned into a record (DESIGN §5) whose `completion` is the oracle's rendered
+the task turned into a record (docs/records.md) whose `completion` is the oracle's rendered
 trajectory.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ..calls import Call, canonical_json
 from ..formats.hermes import HERMES
@@ -32,7 +32,7 @@ class Ref:
     step: int
 
 
-class Plan:
+class CallPlan:
     """An ordered list of tool calls; calling the plan appends one and returns its `Ref`."""
 
     def __init__(self) -> None:
@@ -72,7 +72,7 @@ class Draft:
 
     question: str
     expected: Any
-    plan: Plan
+    plan: CallPlan
     family: str
     domain: str = "math"
     toolsets: tuple[str, ...] = (MATH_TOOLSET,)
@@ -93,7 +93,7 @@ def _substitute(value: Any, outputs: list[Any]) -> Any:
     return value
 
 
-def execute(plan: Plan, tools: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[Any]]:
+def run_plan(plan: CallPlan, tools: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[Any]]:
     """Run a plan with the tools' implementations: (concrete calls, outputs).
 
     Arguments are not validated against the tools' JSON Schemas here (jsonschema would
@@ -114,21 +114,23 @@ def execute(plan: Plan, tools: Mapping[str, Any]) -> tuple[list[dict[str, Any]],
     return calls, outputs
 
 
-def check(draft: Draft, tools: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[Any], str]:
-    """Execute the draft's plan and compare its final output with the reference answer.
+def realise(draft: Draft, tools: Mapping[str, Any], answer_text: Callable[[Any], str] = format_answer
+          ) -> tuple[list[dict[str, Any]], list[Any], str]:
+    """Execute the draft's plan and compare its final output with the reference answer,
+    both written by `answer_text` (numbers in canonical form by default).
 
     Returns (calls, outputs, answer text); raises OracleFailure on any mismatch."""
     if not draft.plan.steps:
         raise OracleFailure("the plan has no calls")
     try:
-        answer = format_answer(draft.expected)
+        answer = answer_text(draft.expected)
     except (ValueError, TypeError) as exc:
         raise OracleFailure(f"reference answer has no canonical form: {exc}") from None
-    calls, outputs = execute(draft.plan, tools)
+    calls, outputs = run_plan(draft.plan, tools)
     try:
-        got = format_answer(outputs[-1])
+        got = answer_text(outputs[-1])
     except (ValueError, TypeError) as exc:
-        raise OracleFailure(f"final output {outputs[-1]!r} is not a number: {exc}") from None
+        raise OracleFailure(f"final output {outputs[-1]!r} has no canonical form: {exc}") from None
     if got != answer:
         raise OracleFailure(f"oracle gives {got}, reference is {answer}")
     return calls, outputs, answer

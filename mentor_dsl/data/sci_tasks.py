@@ -16,13 +16,13 @@ from fractions import Fraction
 from . import words
 from .math_tasks import TRIPLES, Family, _listing
 from .numbers import PI, arg, dmul, dsqrt, round_half_up, show
-from .oracle import MATH_TOOLSET, Draft, Plan
+from .oracle import MATH_TOOLSET, Draft, CallPlan
 
 #: The plugin's toolsets, as `registry().toolset(...)` names them.
 SCI_TOOLSETS = ("geometry", "physics", "statistics", "number_theory", "units")
 
 
-def _draft(question: str, expected, plan: Plan, family: str, domain: str, *toolsets: str) -> Draft:
+def _draft(question: str, expected, plan: CallPlan, family: str, domain: str, *toolsets: str) -> Draft:
     return Draft(question, expected, plan, family, domain, (*(toolsets or (domain,)), MATH_TOOLSET))
 
 
@@ -39,7 +39,7 @@ def _length(rng: random.Random, low: int, high: int) -> Decimal:
 def rectangle(rng: random.Random) -> Draft:
     length, width = _length(rng, 3, 60), _length(rng, 2, 40)
     place = rng.choice(["garden", "room", "field", "poster", "car park", "swimming pool"])
-    p = Plan()
+    p = CallPlan()
     if rng.random() < 0.5:
         p("rectangle_area", length=arg(length), width=arg(width))
         q = (f"A rectangular {place} is {show(length)} m long and {show(width)} m wide. "
@@ -52,7 +52,7 @@ def rectangle(rng: random.Random) -> Draft:
 
 def triangle(rng: random.Random) -> Draft:
     base, height = _length(rng, 2, 50), _length(rng, 2, 40)
-    p = Plan()
+    p = CallPlan()
     p("triangle_area", base=arg(base), height=arg(height))
     q = f"A triangle has a base of {show(base)} cm and a height of {show(height)} cm. What is its area, in square cm?"
     return _draft(q, base * height / 2, p, "triangle", "geometry")
@@ -69,7 +69,7 @@ def heron(rng: random.Random) -> Draft:
     s = Fraction(a + b + c, 2)
     square = s * (s - a) * (s - b) * (s - c)
     area = math.isqrt(int(square))
-    p = Plan()
+    p = CallPlan()
     p("triangle_area_heron", a=a, b=b, c=c)
     q = f"A triangle has sides of {a} m, {b} m and {c} m. What is its area, in square metres?"
     return _draft(q, area, p, "heron", "geometry")
@@ -79,7 +79,7 @@ def circle(rng: random.Random) -> Draft:
     r = _length(rng, 1, 30)
     places = rng.choice([1, 2])
     word = {1: "one decimal place", 2: "two decimal places"}[places]
-    p = Plan()
+    p = CallPlan()
     kind = rng.randrange(4)
     if kind == 0:
         out = p("circle_area", radius=arg(r))
@@ -102,7 +102,7 @@ def circle(rng: random.Random) -> Draft:
 
 
 def right_triangle(rng: random.Random) -> Draft:
-    p = Plan()
+    p = CallPlan()
     if rng.random() < 0.5:
         a, b = rng.choice(TRIPLES)
         k = rng.randint(1, max(1, 200 // (a + b)))
@@ -125,7 +125,7 @@ def points(rng: random.Random) -> Draft:
     k = rng.randint(1, max(1, 50 // (a + b)))
     x1, y1 = rng.randint(-20, 30), rng.randint(-20, 30)
     x2, y2 = x1 + a * k * rng.choice([1, -1]), y1 + b * k * rng.choice([1, -1])
-    p = Plan()
+    p = CallPlan()
     p("distance_2d", x1=x1, y1=y1, x2=x2, y2=y2)
     q = f"How far apart are the points ({x1}, {y1}) and ({x2}, {y2})?"
     return _draft(q, dsqrt((x2 - x1) ** 2 + (y2 - y1) ** 2), p, "points", "geometry")
@@ -135,7 +135,7 @@ def points(rng: random.Random) -> Draft:
 
 
 def mechanics(rng: random.Random) -> Draft:
-    p = Plan()
+    p = CallPlan()
     m = rng.randint(1, 120)
     kind = rng.randrange(6)
     if kind == 0:
@@ -174,7 +174,7 @@ def mechanics(rng: random.Random) -> Draft:
 
 
 def energy_chain(rng: random.Random) -> Draft:
-    p = Plan()
+    p = CallPlan()
     m = rng.randint(2, 80)
     if rng.random() < 0.5:
         a, d = rng.randint(1, 10), rng.randint(2, 60)
@@ -193,7 +193,7 @@ def energy_chain(rng: random.Random) -> Draft:
 
 
 def materials(rng: random.Random) -> Draft:
-    p = Plan()
+    p = CallPlan()
     if rng.random() < 0.5:
         volume = rng.choice([2, 4, 5, 8, 10, 20, 25, 40, 50])
         mass = rng.randint(5, 900)
@@ -222,7 +222,7 @@ def _data(rng: random.Random, n: int) -> list[int]:
 
 def center(rng: random.Random) -> Draft:
     noun, unit = rng.choice(words.MEASURES)
-    p = Plan()
+    p = CallPlan()
     if rng.random() < 0.5:
         n = rng.choice([4, 5, 8])
         xs = _data(rng, n)
@@ -243,7 +243,7 @@ def spread(rng: random.Random) -> Draft:
     xs = _data(rng, n)
     mean = Fraction(sum(xs), n)
     var = sum((x - mean) ** 2 for x in xs) / n
-    p = Plan()
+    p = CallPlan()
     if rng.random() < 0.5:
         p("variance", numbers=xs)
         q = f"What is the population variance of {_listing(xs)}?"
@@ -263,7 +263,7 @@ def percentile(rng: random.Random) -> Draft:
     low = math.floor(rank)
     high = min(low + 1, n - 1)
     value = ys[low] + (ys[high] - ys[low]) * (rank - low)
-    p = Plan()
+    p = CallPlan()
     p("percentile", numbers=xs, p=pct)
     q = (f"Using linear interpolation between ranks, what is the {pct}th percentile of "
          f"{_listing(xs)}?")
@@ -305,7 +305,7 @@ def conversion(rng: random.Random) -> Draft:
     (src, src_word, src_f), (dst, dst_word, dst_f) = rng.sample(table, 2)
     value = rng.randint(2, 500) if rng.random() < 0.8 else Decimal(rng.randint(11, 999)) / 10
     exact = Fraction(value) * src_f / dst_f
-    p = Plan()
+    p = CallPlan()
     out = p(tool, value=arg(value), from_unit=src, to_unit=dst)
     if _short(exact):
         q = f"How many {dst_word} are in {show(value)} {src_word}?"
@@ -316,7 +316,7 @@ def conversion(rng: random.Random) -> Draft:
 
 
 def temperature(rng: random.Random) -> Draft:
-    p = Plan()
+    p = CallPlan()
     kind = rng.randrange(3)
     if kind == 0:
         c = rng.randint(-40, 120)
@@ -336,7 +336,7 @@ def temperature(rng: random.Random) -> Draft:
 
 def field_area(rng: random.Random) -> Draft:
     length, width = rng.randint(20, 400), rng.randint(20, 300)
-    p = Plan()
+    p = CallPlan()
     area = p("rectangle_area", length=length, width=width)
     out = p("convert_area", value=area, from_unit="m2", to_unit="acre")
     p("round_number", x=out, decimals=2)
@@ -351,7 +351,7 @@ def field_area(rng: random.Random) -> Draft:
 
 
 def divisibility(rng: random.Random) -> Draft:
-    p = Plan()
+    p = CallPlan()
     common = rng.randint(2, 15)
     a, b = common * rng.randint(2, 20), common * rng.randint(2, 20)
     if rng.random() < 0.5:
@@ -365,7 +365,7 @@ def divisibility(rng: random.Random) -> Draft:
 
 
 def counting(rng: random.Random) -> Draft:
-    p = Plan()
+    p = CallPlan()
     kind = rng.randrange(3)
     if kind == 0:
         n = rng.randint(3, 10)

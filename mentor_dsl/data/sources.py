@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ..errors import DataError, RecordError
+from ..errors import DataError, RecordError, did_you_mean
 from .io import _BOM, InvalidJSON, from_dataset, iter_json_lines, open_lines, written_by_mentor
 
 #: The forms `open_source` takes, for error messages.
@@ -302,24 +302,38 @@ def _hub(name: str, repo: str, revision: str | None, split: str | None) -> Sourc
     try:
         loaded = datasets.load_dataset(repo, split=split, revision=revision)
     except Exception as exc:  # datasets raises ConnectionError, FileNotFoundError, ValueError, its own ...
-        raise DataError(_hub_failure(name, repo, exc)) from None
+        raise DataError(_hub_failure(name, repo, revision, split, exc)) from None
     loaded = _one_split(loaded, name, split, f"{repo}:SPLIT")
     return _records_source(name, from_dataset(loaded, split), exact=written_by_mentor(loaded))
 
 
-def _hub_failure(name: str, repo: str, exc: Exception) -> str:
+def _hub_failure(name: str, repo: str, revision: str | None, split: str | None, exc: Exception) -> str:
     import datasets
+    from datasets.exceptions import DatasetNotFoundError
 
     if datasets.config.HF_HUB_OFFLINE and isinstance(exc, (ConnectionError, FileNotFoundError)):
         cache = datasets.config.HF_DATASETS_CACHE
         return (f"{name}: no such local path, and the Hub dataset {repo!r} is not in the local cache ({cache}), "
                 "and HF_HUB_OFFLINE is set, so it cannot be downloaded. Fetch it once with network access: "
                 f"python -c \"import datasets; datasets.load_dataset('{repo}')\" (or unset HF_HUB_OFFLINE)")
-    if type(exc).__name__ == "DatasetNotFoundError":
+    if isinstance(exc, DatasetNotFoundError):
         return f"{name}: no such local path, nor a dataset on the Hugging Face Hub that this login can see ({exc})"
-    if isinstance(exc, ValueError) and "split" in str(exc).lower():
-        return f"{name}: {exc}"
+    if split is not None:
+        # datasets says "Unknown split" only in a ValueError's text: ask for the names instead.
+        splits = _split_names(repo, revision)
+        if splits and split not in splits:
+            return f"{name}: no split {split!r}{did_you_mean(split, splits)} (splits: {', '.join(splits)})"
     return f"{name}: cannot load the Hub dataset {repo!r}: {type(exc).__name__}: {exc}"
+
+
+def _split_names(repo: str, revision: str | None) -> list[str]:
+    """The dataset's split names, or [] when they cannot be found either."""
+    import datasets
+
+    try:
+        return list(datasets.get_dataset_split_names(repo, revision=revision))
+    except Exception:  # the reason the dataset failed to load is reported instead
+        return []
 
 
 # -- one entry point -------------------------------------------------------------------------------
@@ -346,7 +360,7 @@ def open_source(spec: str | Path, *, bfcl_path: str | Path | None = None) -> Sou
     """The records of `spec` in any of the forms above. A source that cannot be read at
     all (missing, unknown suffix, not a dataset, offline and not cached) is a DataError
     now; a record that cannot be read comes as a RecordError in its place."""
-    from .splits import SPLITS, load_split
+    from .splits import is_split, load_split
 
     text = str(spec)
     if text == "-":
@@ -371,7 +385,7 @@ def open_source(spec: str | Path, *, bfcl_path: str | Path | None = None) -> Sou
     head, sep, split = text.rpartition(":")
     if sep and head and Path(head).expanduser().is_dir():
         return _saved(Path(head).expanduser(), text, split)
-    if text in SPLITS:
+    if is_split(text):
         return _records_source(f"builtin:{text}", load_split(text), exact=True)
     hub = _HUB_ID.fullmatch(text)
     if hub is not None and Path(hub["repo"]).suffix.lower() not in _FILE_SUFFIXES:

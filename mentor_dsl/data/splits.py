@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 import time
 import zlib
@@ -33,9 +34,12 @@ from typing import Any, Callable, Mapping, Sequence
 from ..errors import DataError, did_you_mean
 from ..tools.math import MENTOR_MATH_TOOLS
 from . import chain_tasks, math_tasks, sci_tasks
-from .oracle import MATH_TOOLSET, Draft, OracleFailure, check, render_completion, signature
+from ..plugins import hookimpl
+from .numbers import format_answer
+from .oracle import MATH_TOOLSET, Draft, OracleFailure, realise, render_completion, signature
 
 _BUCKETS = 10
+_SPLIT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _INSTALL_HINT = ("install the plugin with `pip install -e plugins/mentor-scitools` (from a mentor checkout; add "
                  "--no-deps --no-build-isolation in an environment that already has mentor), and make sure "
                  "MENTOR_PLUGINS does not exclude it (`mentor plugins` lists it as 'scitools')")
@@ -43,7 +47,18 @@ _INSTALL_HINT = ("install the plugin with `pip install -e plugins/mentor-scitool
 
 @dataclass(frozen=True)
 class SplitSpec:
-    """How a split is generated."""
+    """How a split is generated. Plugins register their own through `register_splits`.
+
+    `families` are (draw, weight) pairs: `draw(rng)` returns a `Draft`. `bucket` keeps the
+    drafts whose plan hashes into the chosen buckets (of ten), so splits of one generator
+    never share a parameter combination. `exclude_from` names the split whose questions and
+    call signatures this one must avoid (its training split); `None` avoids nothing.
+    `answer_text` writes the reference and the oracle's last output the same way, so they
+    can be compared (numbers by default; a date domain's `str`). `judge` is written into
+    every record (`"judge": "date"`), so each command grades the tasks with it.
+    `requires` are toolsets that must be registered, `provided_by` the distribution that
+    registers them (for the error message). `reward` is the spec training on the split
+    uses by default (`default_reward`)."""
 
     name: str
     size: int
@@ -53,8 +68,26 @@ class SplitSpec:
     description: str
     bucket: Callable[[int], bool] | None = None
     requires: tuple[str, ...] = ()       # registry toolsets that must exist
-    novel_names: bool = False            # reject tool-name sequences seen in train
+    novel_names: bool = False            # reject tool-name sequences seen in `exclude_from`
     distractors: tuple[int, int] | None = None  # (min, max) extra tools from `requires`
+    exclude_from: str | None = "train"
+    answer_text: Callable[[Any], str] = format_answer
+    judge: str | None = None
+    provided_by: str | None = None
+    #: The reward spec (a library name or a path) `mentor train --data builtin:NAME` uses
+    #: when no --reward is given; None: mentor's default (`mentor`, the math reward).
+    reward: str | None = None
+    plugin: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _SPLIT_NAME.match(self.name):
+            raise DataError(f"split name {self.name!r} must be a lower-case identifier")
+        if not isinstance(self.size, int) or self.size < 1:
+            raise DataError(f"split {self.name!r}: size must be a positive integer")
+        if not self.families or not all(callable(f) for f, _ in self.families):
+            raise DataError(f"split {self.name!r}: families must be (draw, weight) pairs")
+        if self.exclude_from == self.name:
+            raise DataError(f"split {self.name!r} cannot exclude its own tasks")
 
 
 @dataclass(frozen=True)
@@ -86,24 +119,31 @@ class GenerationReport:
 SPLITS: dict[str, SplitSpec] = {spec.name: spec for spec in (
     SplitSpec("train", 2000, 20251021, math_tasks.FAMILIES, ("math",),
               "in-domain word problems and expressions over the 12 math tools (1-4 calls)",
-              bucket=lambda b: b >= 2),
+              bucket=lambda b: b >= 2, exclude_from=None),
     SplitSpec("test", 200, 20251022, math_tasks.FAMILIES, ("math",),
               "held-out in-domain tasks, same families as train, disjoint parameters",
               bucket=lambda b: b == 0),
     SplitSpec("ood_sci", 200, 20251023, sci_tasks.FAMILIES,
               ("geometry", "physics", "statistics", "units", "number_theory"),
               "geometry, physics, statistics, unit and number-theory tools from mentor-scitools",
-              requires=sci_tasks.SCI_TOOLSETS),
+              requires=sci_tasks.SCI_TOOLSETS, provided_by="mentor-scitools"),
     SplitSpec("ood_chain", 200, 20251024, chain_tasks.FAMILIES, ("math",),
               "math tools in longer unseen compositions (4-6 calls)", novel_names=True),
     SplitSpec("ood_distractor", 200, 20251025, math_tasks.FAMILIES, ("math",),
               "in-domain tasks with 3-6 irrelevant scitools tools added to the tool list",
-              bucket=lambda b: b == 1, requires=sci_tasks.SCI_TOOLSETS, distractors=(3, 6)),
+              bucket=lambda b: b == 1, requires=sci_tasks.SCI_TOOLSETS, distractors=(3, 6),
+              provided_by="mentor-scitools"),
 )}
+
+
+@hookimpl
+def register_splits(register):
+    for spec in SPLITS.values():
+        register(spec)
 
 _lock = threading.RLock()
 _cache: dict[str, tuple[tuple[str, ...], GenerationReport]] = {}
-_exclusions: list["_Exclusions"] = []
+_exclusions: dict[str, "_Exclusions"] = {}
 
 
 def _registry():
@@ -113,13 +153,41 @@ def _registry():
     return plugins.registry()
 
 
+def registered() -> dict[str, SplitSpec]:
+    """Every split: the built-in ones and those plugins register (`register_splits`)."""
+    from .. import plugins
+
+    return {name: entry.value for name, entry in plugins.registry().items["splits"].items()}
+
+
+def is_split(name: str) -> bool:
+    return name in registered()
+
+
+def default_reward(data: str | None) -> str | None:
+    """The reward spec a built-in split names for training on it (`SplitSpec.reward`), or
+    None when `data` is not such a split."""
+    if not isinstance(data, str):
+        return None
+    name = data[len("builtin:"):] if data.startswith("builtin:") else data
+    spec = registered().get(name)
+    return spec.reward if spec is not None and (data.startswith("builtin:") or not _exists(data)) else None
+
+
+def _exists(path: str) -> bool:
+    from pathlib import Path
+
+    return Path(path).expanduser().exists()
+
+
 def _spec(name: str) -> SplitSpec:
     if name.startswith("builtin:"):
         name = name[len("builtin:"):]
-    spec = SPLITS.get(name)
+    specs = registered()
+    spec = specs.get(name)
     if spec is None:
-        raise DataError(f"unknown split {name!r} (built-in splits: {', '.join(SPLITS)})"
-                        f"{did_you_mean(name, SPLITS)}")
+        raise DataError(f"unknown split {name!r} (built-in splits: {', '.join(specs)})"
+                        f"{did_you_mean(name, specs)}")
     return spec
 
 
@@ -130,9 +198,11 @@ def _missing(spec: SplitSpec, reg) -> list[str]:
 def _require(spec: SplitSpec, reg) -> None:
     missing = _missing(spec, reg)
     if missing:
-        raise DataError(f"split {spec.name!r} needs the tools of the mentor-scitools plugin "
+        whose = f"the tools of the {spec.provided_by} plugin" if spec.provided_by else "tools"
+        hint = _INSTALL_HINT if spec.provided_by == "mentor-scitools" else "see `mentor plugins`"
+        raise DataError(f"split {spec.name!r} needs {whose} "
                         f"(toolset{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                        f"{'are' if len(missing) > 1 else 'is'} not registered); {_INSTALL_HINT}")
+                        f"{'are' if len(missing) > 1 else 'is'} not registered); {hint}")
 
 
 def _bucket(draft: Draft) -> int:
@@ -157,15 +227,18 @@ class _Exclusions:
     name_sequences: frozenset[tuple[str, ...]] = frozenset()
 
 
-def _train_exclusions() -> _Exclusions:
-    if not _exclusions:
-        records = [json.loads(line) for line in _generated("train")[0]]
-        _exclusions.append(_Exclusions(
+def _exclusions_of(name: str | None) -> _Exclusions:
+    """What a split must avoid: the questions, signatures and name sequences of `name`."""
+    if name is None:
+        return _Exclusions()
+    if name not in _exclusions:
+        records = [json.loads(line) for line in _generated(name)[0]]
+        _exclusions[name] = _Exclusions(
             frozenset(r["prompt"][0]["content"] for r in records),
             frozenset(signature(r["teacher"]["tool_calls"]) for r in records),
             frozenset(tuple(c["name"] for c in r["teacher"]["tool_calls"]) for r in records),
-        ))
-    return _exclusions[0]
+        )
+    return _exclusions[name]
 
 
 def _generate(spec: SplitSpec, reg) -> tuple[tuple[str, ...], GenerationReport]:
@@ -174,7 +247,7 @@ def _generate(spec: SplitSpec, reg) -> tuple[tuple[str, ...], GenerationReport]:
     families = [f for f, _ in spec.families]
     weights = [w for _, w in spec.families]
     tools: Mapping[str, Any] = reg.tools
-    exclude = _train_exclusions() if spec.name != "train" else _Exclusions()
+    exclude = _exclusions_of(spec.exclude_from)
     pool = sorted({n for ts in spec.requires for n in reg.toolset(ts)}) if spec.distractors else []
     questions: set[str] = set()
     signatures: set[str] = set()
@@ -197,7 +270,7 @@ def _generate(spec: SplitSpec, reg) -> tuple[tuple[str, ...], GenerationReport]:
             report.rejected["composition"] += 1
             continue
         try:
-            calls, outputs, answer = check(draft, tools)
+            calls, outputs, answer = realise(draft, tools, spec.answer_text)
         except OracleFailure as exc:
             report.dropped.append((draft.family, str(exc)))
             continue
@@ -224,6 +297,8 @@ def _generate(spec: SplitSpec, reg) -> tuple[tuple[str, ...], GenerationReport]:
             "teacher": {"tool_calls": calls, "answer": answer},
             "completion": render_completion(calls, outputs, answer),
         }
+        if spec.judge is not None:
+            record["judge"] = spec.judge
         report.families[draft.family] += 1
         lines.append(json.dumps(record, ensure_ascii=False))
     report.seconds = time.perf_counter() - start
@@ -244,7 +319,8 @@ def load_split(name: str, n: int | None = None) -> list[dict[str, Any]]:
     """The records of a built-in split (fresh copies; the first `n` when given).
 
     Raises DataError for an unknown split, an `n` larger than the split, or a split whose
-    tools are not registered (ood_sci and ood_distractor need mentor-scitools)."""
+    tools are not registered (ood_sci and ood_distractor need mentor-scitools). Plugin
+    splits (`register_splits`) load the same way."""
     return [json.loads(line) for line in split_lines(name, n)]
 
 
@@ -269,9 +345,9 @@ def list_splits() -> list[SplitInfo]:
     """Every built-in split, with whether its tools are registered here."""
     reg = _registry()
     out = []
-    for spec in SPLITS.values():
+    for spec in registered().values():
         out.append(SplitInfo(spec.name, spec.size, spec.domains, spec.description, spec.seed,
-                             "mentor-scitools" if spec.requires else None, not _missing(spec, reg)))
+                             spec.provided_by if spec.requires else None, not _missing(spec, reg)))
     return out
 
 

@@ -1,6 +1,6 @@
 """The evaluation metrics, computed from trajectory rows (no model needed).
 
-A *row* is one evaluated task: a trajectory record (DESIGN §5) plus what the runner
+A *row* is one evaluated task: a trajectory record (docs/records.md) plus what the runner
 measured on it. The fields the metrics read:
 
     split            "in_domain" | "ood" | "bfcl" (the group it is reported under)
@@ -19,6 +19,8 @@ measured on it. The fields the metrics read:
 Definitions, per group of rows (see `aggregate`):
 
     accuracy             mean of `correct`
+    accuracy_ci          the 95% Wilson score interval of `accuracy` over the n tasks,
+                         [low, high]; None without tasks (see `wilson_interval`)
     call_validity        sum(n_valid) / sum(n_blocks); None when no row has a block
     calls_valid_rate     fraction of rows whose every block is valid (the `calls_valid`
                          term: a row without blocks counts as valid)
@@ -123,7 +125,7 @@ def call_stats(calls: Sequence[Call], available: Collection[str], check: SchemaC
 
 
 def teacher_names(teacher: Any) -> list[str]:
-    """Tool names of a record's `teacher` (bare names or call objects, as in DESIGN §5)."""
+    """Tool names of a record's `teacher` (bare names or call objects, docs/records.md)."""
     if isinstance(teacher, list):
         teacher = {"tool_calls": teacher}
     if not isinstance(teacher, Mapping):
@@ -140,6 +142,30 @@ def teacher_names(teacher: Any) -> list[str]:
     return out
 
 
+# -- confidence intervals --------------------------------------------------------------------
+
+#: The normal quantile of a two-sided 95% interval.
+Z95 = 1.959963984540054
+
+
+def wilson_interval(accuracy: float | None, n: int, z: float = Z95) -> tuple[float, float] | None:
+    """The Wilson score interval of a proportion `accuracy` observed over `n` tasks.
+
+    Chosen over the normal (Wald) interval because it stays inside [0, 1] and is not of
+    zero width at 0% or 100%, which small evaluation splits often hit; over a bootstrap
+    because an evaluation is greedy (one outcome per task: no seeds to resample) and the
+    interval must be reproducible from eval.json's `accuracy` and `n` alone."""
+    if accuracy is None or n <= 0:
+        return None
+    p = min(1.0, max(0.0, float(accuracy)))
+    z2 = z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    # Exactly, the interval holds p (its ends are p at 0 and 1); rounding can leave an end a
+    # hair past it (2.8e-17 for 0 of 7), so the ends are clamped to p as well as to [0, 1].
+    return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
+
+
 # -- aggregation -----------------------------------------------------------------------------
 
 def _mean(values: Iterable[float | None]) -> float | None:
@@ -151,8 +177,11 @@ def _ratio(num: float, den: float) -> float | None:
     return num / den if den else None
 
 
-def aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The metrics of a group of rows (definitions in the module docstring)."""
+def group_values(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The fields of `results.GroupMetrics` for a group of rows (definitions in the module
+    docstring)."""
+    from .results import RewardMeans
+
     n = len(rows)
     blocks = sum(int(r.get("n_blocks", 0)) for r in rows)
     calls = sum(int(r.get("n_calls", 0)) for r in rows)
@@ -160,9 +189,11 @@ def aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     taught = [r for r in rows if r.get("teacher_names") is not None]
     teacher = [name for r in taught for name in r["teacher_names"]]
     student_taught = [name for r in taught for name in r.get("tool_names", ())]
+    accuracy = _mean(r.get("correct") for r in rows)
     out: dict[str, Any] = {
         "n": n,
-        "accuracy": _mean(r.get("correct") for r in rows),
+        "accuracy": accuracy,
+        "accuracy_ci": wilson_interval(accuracy, sum(1 for r in rows if r.get("correct") is not None)),
         "finished_rate": _mean(float(bool(r.get("finished"))) for r in rows),
         "call_validity": _ratio(sum(int(r.get("n_valid", 0)) for r in rows), blocks),
         "calls_valid_rate": _mean(float(int(r.get("n_valid", 0)) == int(r.get("n_blocks", 0))) for r in rows),
@@ -172,17 +203,18 @@ def aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "teacher_similarity": js_similarity(student_taught, teacher) if taught else None,
         "tool_distribution": dict(Counter(student).most_common()),
         "teacher_distribution": dict(Counter(teacher).most_common()),
+        "reward": None,
     }
-    scored = [r for r in rows if r.get("reward") is not None]
     if any("reward" in r for r in rows):
-        out["reward"] = _mean(r["reward"] for r in scored)
-        out["reward_n"] = len(scored)
+        scored = [r for r in rows if r.get("reward") is not None]
         keys = list(dict.fromkeys(k for r in scored for k in (r.get("reward_terms") or {})))
-        out["reward_terms"] = {k: _mean(r["reward_terms"].get(k) for r in scored) for k in keys}
+        out["reward"] = RewardMeans(_mean(r["reward"] for r in scored), len(scored),
+                                    {k: _mean(r["reward_terms"].get(k) for r in scored) for k in keys})
     return out
 
 
-def _groups(rows: Sequence[Mapping[str, Any]], key: str) -> dict[str, list[Mapping[str, Any]]]:
+def groups(rows: Sequence[Mapping[str, Any]], key: str) -> dict[str, list[Mapping[str, Any]]]:
+    """Rows by their value of `key`, in order of first appearance; rows without one are left out."""
     out: dict[str, list[Mapping[str, Any]]] = {}
     for r in rows:
         value = r.get(key)
@@ -191,19 +223,18 @@ def _groups(rows: Sequence[Mapping[str, Any]], key: str) -> dict[str, list[Mappi
     return out
 
 
+def aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The metrics of a group of rows in eval.json's form (`results.GroupMetrics.of` is
+    the typed record)."""
+    from .results import GroupMetrics
+
+    return GroupMetrics.of(rows).to_json()
+
+
 def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """`{"overall": metrics, "splits": {split: metrics + "sources"/"domains"/"families"}}`;
-    families only for splits whose rows have one."""
-    splits = _groups(rows, "split")
-    ordered = [s for s in SPLIT_ORDER if s in splits] + sorted(s for s in splits if s not in SPLIT_ORDER)
-    out: dict[str, Any] = {"overall": aggregate(rows), "splits": {}}
-    for name in ordered:
-        group = splits[name]
-        entry = aggregate(group)
-        entry["sources"] = {k: aggregate(v) for k, v in _groups(group, "source").items()}
-        entry["domains"] = {k: aggregate(v) for k, v in sorted(_groups(group, "domain").items())}
-        families = _groups(group, "family")
-        if families:
-            entry["families"] = {k: aggregate(v) for k, v in sorted(families.items())}
-        out["splits"][name] = entry
-    return out
+    """`{"overall": metrics, "splits": {split: metrics + "sources"/"domains"/"families"}}`,
+    eval.json's `metrics` (`results.Summary.of` is the typed record); families only for
+    splits whose rows have one."""
+    from .results import Summary
+
+    return Summary.of(rows).to_json()

@@ -1,8 +1,8 @@
 """Rollouts into trajectory rows, and their accuracy.
 
-A row is a trajectory record (DESIGN §5: `mentor score --data rollouts.jsonl` reads it)
+A row is a trajectory record (docs/records.md: `mentor score --data rollouts.jsonl` reads it)
 plus the measurements `metrics.aggregate` reads. Accuracy is computed by reward specs, so
-it is by definition the `answer_correct(judge="math")` and `bfcl_match` terms.
+it is by definition the `answer_correct` (the task's `judge`, else math) and `bfcl_match` terms.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from .metrics import call_stats, teacher_names
 from .tasks import EvalTask, available_tools, schema_check
 
-TASK_ACCURACY = 'reward accuracy:\n    answer_correct(judge="math")\n'
+TASK_ACCURACY = "reward accuracy:\n    answer_correct\n"
 BFCL_ACCURACY = "reward accuracy:\n    bfcl_match\n"
 
 # BFCL fields the `bfcl_match` term grades against; kept so the rows can be re-scored.
@@ -50,6 +50,8 @@ def build_row(task: EvalTask, rollout, layout, registry) -> dict[str, Any]:
         row.update((k, record[k]) for k in _BFCL_FIELDS if k in record)
     else:
         row["answer"] = record.get("answer")
+        if record.get("judge") is not None:  # the task's own judge grades its accuracy
+            row["judge"] = record["judge"]
     try:
         calls = fmt.parse(text)
     except Exception:  # a plugin format failing on odd text: the completion has no calls
@@ -106,3 +108,26 @@ def score_reward(rows: Sequence[dict[str, Any]], reward) -> None:
         row["reward"] = value if math.isfinite(value) else None
         row["reward_terms"] = {k: (float(v[i]) if math.isfinite(float(v[i])) else None)
                                for k, v in result.terms.items()}
+
+
+#: Example trajectories kept per split group in eval.json, for the report.
+EXAMPLES_PER_SPLIT = 3
+_EXAMPLE_FIELDS = ("id", "split", "source", "prompt", "completion", "finished", "correct", "accuracy_error",
+                   "reward", "reward_terms", "tool_names", "teacher_names")
+
+
+def pick_examples(rows: Sequence[dict[str, Any]], per_split: int = EXAMPLES_PER_SPLIT) -> dict[str, list[dict]]:
+    """A few trajectories per split group, as eval.json keeps them (the rows themselves are
+    not kept): the first correct one and the first wrong one, then the next in task
+    order, so a report shows both outcomes where there are both."""
+    out: dict[str, list[dict]] = {}
+    for split in dict.fromkeys(r.get("split") for r in rows):
+        group = [r for r in rows if r.get("split") == split]
+        right = [r for r in group if r.get("correct")]
+        wrong = [r for r in group if not r.get("correct")]
+        chosen = right[:1] + wrong[:1]
+        chosen += [r for r in group if not any(r is c for c in chosen)][:max(0, per_split - len(chosen))]
+        order = {id(r): i for i, r in enumerate(group)}
+        chosen.sort(key=lambda r: order[id(r)])
+        out[str(split)] = [{k: r[k] for k in _EXAMPLE_FIELDS if k in r} for r in chosen[:per_split]]
+    return out

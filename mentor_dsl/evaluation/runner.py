@@ -18,14 +18,14 @@ import platform
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
+from ..display import Progress
 from ..errors import DataError, MentorError
 from ..rollouts.loop import greedy_config
 from .generation import single_turn
-from .metrics import summarize
-from .progress import EvalProgress
-from .records import build_row, score_accuracy, score_reward
+from .records import build_row, pick_examples, score_accuracy, score_reward
+from .results import EvalConfig, EvalResult, Summary, as_json
 from .tasks import EvalTask, load_tasks, resolve_splits, task_prompt, task_tools, tools_key
 
 FORMAT = "mentor-eval"
@@ -70,8 +70,9 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
              max_completion_length: int = 128, call_format: str | None = None, *,
              params: dict[str, Any] | None = None, bfcl_path: str | None = None, name: str | None = None,
              device: str = "auto", dtype: str = "auto", attn_implementation: str | None = None,
-             progress: bool | EvalProgress = True, data: Sequence[str] = ()) -> dict[str, Any]:
-    """Evaluate a student; returns the eval.json object plus `"rows"` (one per task).
+             progress: bool | Progress = True, data: Sequence[str] = ()) -> EvalResult:
+    """Evaluate a student; returns an `EvalResult` (results.py): eval.json's content and
+    the rows (one trajectory record per task).
 
     `splits`: "in_domain", "ood", "bfcl", "all" or a list of them (may be empty when
     `data` is given). `data`: the user's own task sources, in any form `--data` takes
@@ -79,7 +80,8 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
     group "data". `limit` caps the tasks of each source (None: all). `reward`: a spec whose mean value (and per-term
     means) is reported too; `params` override its parameters. `device`: "auto" (CUDA when
     available, else CPU), "cpu", "cuda", ... `progress`: show progress on stderr (a bar on
-    a terminal, lines otherwise).
+    a terminal, a line at most every 10 seconds otherwise: `mentor_dsl.display`), or a
+    `display.Progress` to report to.
     """
     from ..plugins import registry as get_registry
 
@@ -101,16 +103,22 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
     from ..models import resolve_model
 
     # Bad data fails before the model loads (or is converted, the first time).
-    tasks, skipped = load_tasks(groups, limit, bfcl_path=bfcl_path, data=data)
+    tasks, skipped = load_tasks(groups, limit, bfcl_path=bfcl_path, data=data,
+                                default_tools=spec.plan.option("tools") if spec is not None else None)
     ref = resolve_model(model)
     target = _device(device)
-    display = progress if isinstance(progress, EvalProgress) else EvalProgress(len(tasks), enabled=bool(progress))
+    display = progress if isinstance(progress, Progress) else Progress("eval", len(tasks), unit="task",
+                                                                       enabled=bool(progress))
     display.total = len(tasks)
     for source, reason in skipped.items():
         display.note(f"warning: skipping {source}: {reason}")
     if not tasks:
         raise DataError("nothing to evaluate: " + ("; ".join(f"{s}: {r}" for s, r in skipped.items())
                                                    or "the splits have no tasks"))
+    # Said at once: loading a model and its first batch can take minutes before any progress.
+    sources = list(dict.fromkeys(t.source for t in tasks))
+    display.note(f"eval: {len(tasks)} task{'s' if len(tasks) != 1 else ''} from {len(sources)} "
+                 f"source{'s' if len(sources) != 1 else ''} ({', '.join(sources)}); loading {ref.location} on {target}")
 
     from transformers import set_seed
 
@@ -165,35 +173,44 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
     finally:
         executor.close()
 
-    return {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "name": name or run_name(model),
-        "config": {
-            "model": str(model),
-            "model_path": ref.location + (f"@{ref.revision}" if ref.revision else ""),
-            "splits": groups + (["data"] if data else []),
-            "data": data,
-            "sources": list(dict.fromkeys(t.source for t in tasks)),
-            "limit": limit,
-            "seed": seed,
-            "batch_size": batch_size,
-            "max_turns": max_turns,
-            "max_completion_length": max_completion_length,
-            "call_format": fmt.name,
-            "chat_layout": "native" if layout.native else "inline",
-            "device": str(target),
-            "decoding": "greedy",
-            "reward": None if spec is None else {"spec": str(reward), "name": spec.name, "params": params or {}},
-            "versions": versions(),
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        },
-        "skipped": skipped,
-        "seconds": round(time.perf_counter() - started, 2),
-        "generation_seconds": round(generation_seconds, 2),
-        "metrics": summarize(rows),
-        "rows": rows,
-    }
+    return EvalResult(
+        format=FORMAT,
+        format_version=FORMAT_VERSION,
+        name=name or run_name(model),
+        config=EvalConfig(
+            model=str(model),
+            model_path=ref.location + (f"@{ref.revision}" if ref.revision else ""),
+            run_dir=_run_dir(ref),
+            splits=groups + (["data"] if data else []),
+            data=data,
+            sources=sources,
+            limit=limit,
+            seed=seed,
+            batch_size=batch_size,
+            max_turns=max_turns,
+            max_completion_length=max_completion_length,
+            call_format=fmt.name,
+            chat_layout="native" if layout.native else "inline",
+            device=str(target),
+            decoding="greedy",
+            reward=None if spec is None else {"spec": str(reward), "name": spec.name, "params": params or {}},
+            versions=versions(),
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        ),
+        skipped=skipped,
+        seconds=round(time.perf_counter() - started, 2),
+        generation_seconds=round(generation_seconds, 2),
+        metrics=Summary.of(rows),
+        examples=pick_examples(rows),
+        rows=rows,
+    )
+
+
+def _run_dir(ref) -> str | None:
+    from ..models import run_folder
+
+    found = None if ref.is_hub else run_folder(ref.location)
+    return str(found) if found else None
 
 
 def _device(name: str):
@@ -259,12 +276,17 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def save_eval(result: dict[str, Any], path: str | os.PathLike) -> Path:
-    """Write eval.json (atomically): everything `evaluate` returned except the per-task rows."""
+def eval_json(result: EvalResult | Mapping[str, Any]) -> str:
+    """The eval.json text: everything `evaluate` returned except the per-task rows (an
+    `EvalResult`, or the same in its JSON form)."""
+    return json.dumps(_clean(as_json(result, rows=False)), indent=2, ensure_ascii=False) + "\n"
+
+
+def save_eval(result: EvalResult | Mapping[str, Any], path: str | os.PathLike) -> Path:
+    """Write eval.json (atomically): `eval_json`."""
     from ..outputs import write_text
 
-    body = {k: v for k, v in result.items() if k != "rows"}
-    return write_text(path, json.dumps(_clean(body), indent=2, ensure_ascii=False) + "\n")
+    return write_text(path, eval_json(result))
 
 
 def save_rollouts(rows: Sequence[dict[str, Any]], path: str | os.PathLike) -> Path:

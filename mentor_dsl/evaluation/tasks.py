@@ -71,6 +71,8 @@ class EvalTask:
     split: str
     source: str
     record: dict[str, Any]
+    #: The toolset of a record without `tools`: the `--reward` spec's `option tools` (None: all).
+    default_tools: str | None = None
 
     @property
     def kind(self) -> str:
@@ -88,11 +90,12 @@ class EvalTask:
 
 
 def load_tasks(splits: Sequence[str], limit: int | None = None, *, bfcl_path: str | None = None,
-               data: Sequence[str] = ()) -> tuple[list[EvalTask], dict[str, str]]:
+               data: Sequence[str] = (), default_tools: str | None = None) -> tuple[list[EvalTask], dict[str, str]]:
     """(tasks, {source: why it was skipped}). A built-in source whose plugin or data is
     missing is skipped, not fatal, so one missing package does not cost the rest of the
     evaluation. `data`: the user's own task sources (any form `--data` takes), evaluated
-    as the split group `data`; these must load, and every record must be a valid task."""
+    as the split group `data`; these must load, and every record must be a valid task.
+    `default_tools`: the toolset of records without `tools` (a spec's `option tools`)."""
     from ..data import resolve_data
 
     if limit is not None and limit < 0:
@@ -102,7 +105,7 @@ def load_tasks(splits: Sequence[str], limit: int | None = None, *, bfcl_path: st
     for spec in data:
         records = resolve_data(spec, bfcl_path=bfcl_path, default_ids=True)[:limit]
         _check_tasks(spec, records)
-        tasks.extend(EvalTask(DATA_SPLIT, spec, dict(r)) for r in records)
+        tasks.extend(EvalTask(DATA_SPLIT, spec, dict(r), default_tools) for r in records)
     for split in splits:
         for source in SOURCES[split]:
             spec = source if source.startswith("bfcl:") else f"builtin:{source}"
@@ -113,7 +116,7 @@ def load_tasks(splits: Sequence[str], limit: int | None = None, *, bfcl_path: st
             except DataError as exc:
                 skipped[source] = str(exc)
                 continue
-            tasks.extend(EvalTask(split, source, dict(r)) for r in records)
+            tasks.extend(EvalTask(split, source, dict(r), default_tools) for r in records)
     return tasks, skipped
 
 
@@ -154,7 +157,13 @@ def task_prompt(task: EvalTask, registry, layout) -> str:
     """The prompt text the student sees: training's prompt for task splits (so evaluation
     measures what training optimised), a BFCL variant without the boxed-answer line."""
     if task.kind != "bfcl":
-        return layout.prompt_text(task.record["prompt"], task_tools(task, registry))
+        from ..fewshot import record_examples
+
+        try:
+            examples = record_examples(task.record)
+        except DataError as exc:
+            raise DataError(f"task {task.id!r} of {task.source}: 'examples': {exc}") from None
+        return layout.prompt_text(task.record["prompt"], task_tools(task, registry), examples=examples)
     if layout.native:  # the template shows the functions its own way
         messages = task_messages(task.record.get("prompt") or [])
         system = BFCL_NATIVE_SYSTEM
@@ -174,19 +183,12 @@ def bfcl_prompt(messages: Any, functions: Sequence[FunctionDoc], fmt) -> list[di
     return [{"role": "system", "content": system}, *messages]
 
 
-def _tool_names(task: EvalTask, registry) -> list[str]:
-    """The task's `tools` by name (names, or OpenAI tool objects), else every registered tool."""
-    from ..teachers.records import tool_names
-
-    return tool_names(task.record, registry) if task.record.get("tools") else sorted(registry.tools)
-
-
 def task_tools(task: EvalTask, registry) -> list:
     """The task's tools, by the rule `score`, `train` and `teach` use (`toolsets`)."""
     from ..toolsets import resolve_tools
 
     try:
-        return resolve_tools(task.record.get("tools"), registry)
+        return resolve_tools(task.record.get("tools"), registry, default=task.default_tools)
     except DataError as exc:
         raise DataError(f"task {task.id!r} of {task.source}: {exc}") from None
 

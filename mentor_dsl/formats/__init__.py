@@ -8,6 +8,7 @@ from .json_blocks import JSON_LINES, JSON_LIST
 from .llama import LLAMA_JSON
 from .mistral import MISTRAL
 from .openai import OPENAI
+from .pythonic import PYTHONIC
 
 DEFAULT_FORMAT = "hermes"
 
@@ -20,8 +21,4 @@ def register_formats(register):
     register(JSON_LIST)
     register(LLAMA_JSON)
     register(MISTRAL)
-    try:
-        from .pythonic import PYTHONIC
-    except ImportError:  # pragma: no cover - the module ships with the package
-        return
     register(PYTHONIC)

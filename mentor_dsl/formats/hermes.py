@@ -22,6 +22,7 @@ import re
 from typing import Sequence
 
 from ..calls import Call, decode_arguments
+from ..hookspecs import CallFormat
 from .responses import RESPONSE_TAGS
 
 CALL_TAGS = ("<tool_call>", "</tool_call>")
@@ -63,7 +64,7 @@ def _as_name(value) -> str | None:
         return repr(value)
 
 
-class HermesFormat:
+class HermesFormat(CallFormat):
     name = "hermes"
     #: Where a call ends: multi-turn rollouts stop generating here and run the tools.
     stop_text = CALL_TAGS[1]

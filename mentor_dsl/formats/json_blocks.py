@@ -14,6 +14,7 @@ import json
 from typing import Any, Sequence
 
 from ..calls import Call, decode_arguments
+from ..hookspecs import CallFormat
 from .hermes import BLOCK as _BLOCK
 from .hermes import CALL_TAGS
 from .responses import RESPONSE_TAGS
@@ -35,7 +36,7 @@ def _call(obj: Any, raw: str) -> Call:
     return Call(name, arguments, raw, error)
 
 
-class JsonLinesFormat:
+class JsonLinesFormat(CallFormat):
     name = "json_lines"
     #: Where a call ends: multi-turn rollouts stop generating here and run the tools.
     stop_text = CALL_TAGS[1]
@@ -69,7 +70,7 @@ class JsonLinesFormat:
                 'one JSON object per line: {"name": "<tool-name>", "parameters": {<arguments>}}.')
 
 
-class JsonListFormat:
+class JsonListFormat(CallFormat):
     name = "json_list"
     #: Where a call ends: multi-turn rollouts stop generating here and run the tools.
     stop_text = CALL_TAGS[1]

@@ -17,12 +17,13 @@ import json
 from typing import Sequence
 
 from ..calls import Call, decode_arguments
+from ..hookspecs import CallFormat
 from .scan import json_objects
 
 _PYTHON_TAG = "<|python_tag|>"
 
 
-class LlamaJsonFormat:
+class LlamaJsonFormat(CallFormat):
     name = "llama_json"
     #: No closing tag: a call ends with the model's turn (native chat layout only).
     stop_text = None

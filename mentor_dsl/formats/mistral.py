@@ -14,12 +14,13 @@ import json
 from typing import Sequence
 
 from ..calls import Call, decode_arguments
+from ..hookspecs import CallFormat
 from .scan import json_values
 
 MARKER = "[TOOL_CALLS]"
 
 
-class MistralFormat:
+class MistralFormat(CallFormat):
     name = "mistral"
     #: No closing tag: a call ends with the model's turn (native chat layout only).
     stop_text = None

@@ -11,6 +11,7 @@ import json
 from typing import Any, Iterable, Sequence
 
 from ..calls import Call, decode_arguments
+from ..hookspecs import CallFormat
 
 
 def call_from_entry(entry: Any) -> Call:
@@ -46,7 +47,7 @@ def _dump(value: Any) -> str:
         return repr(value)[:1000]
 
 
-class OpenAIFormat:
+class OpenAIFormat(CallFormat):
     name = "openai"
 
     def parse(self, text: str) -> list[Call]:

@@ -29,13 +29,15 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 from ..calls import Call
+from ..deprecated import renamed
+from ..hookspecs import CallFormat
 
 __all__ = [
     "PYTHONIC",
     "PythonicFormat",
     "parse_calls",
     "parse_call_list",
-    "render_value",
+    "python_literal",
     "MAX_INPUT_CHARS",
     "MAX_DEPTH",
     "MAX_NODES",
@@ -124,14 +126,14 @@ def _literal(node: ast.AST, depth: int = 0) -> Any:
         return tuple(_literal(e, depth + 1) for e in node.elts)
     if isinstance(node, ast.Dict):
         out: dict[Any, Any] = {}
-        for key, value in zip(node.keys, node.values):
+        for key, item in zip(node.keys, node.values):
             if key is None:
                 raise _Reject("'**' unpacking is not accepted")
             k = _literal(key, depth + 1)
             if isinstance(k, (list, dict)):
                 raise _Reject("dict keys must be literals of a hashable type")
             try:
-                out[k] = _literal(value, depth + 1)
+                out[k] = _literal(item, depth + 1)
             except TypeError:  # e.g. a tuple key holding a list
                 raise _Reject("dict keys must be hashable") from None
         return out
@@ -458,7 +460,7 @@ def parse_calls(text: str) -> list[Call]:
 # Rendering
 
 
-def render_value(value: Any) -> str:
+def python_literal(value: Any) -> str:
     """Python source for a JSON-like value (the inverse of the literal walk)."""
     if value is None or isinstance(value, bool):
         return repr(value)
@@ -473,22 +475,22 @@ def render_value(value: Any) -> str:
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, list):
-        return "[" + ", ".join(render_value(v) for v in value) + "]"
+        return "[" + ", ".join(python_literal(v) for v in value) + "]"
     if isinstance(value, tuple):
-        inner = ", ".join(render_value(v) for v in value)
+        inner = ", ".join(python_literal(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{render_value(k)}: {render_value(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{python_literal(k)}: {python_literal(v)}" for k, v in value.items()) + "}"
     return repr(str(value))
 
 
 def _render_call(call: Call) -> str:
     args = call.arguments if isinstance(call.arguments, dict) else {}
-    inner = ", ".join(f"{k}={render_value(v)}" for k, v in args.items())
+    inner = ", ".join(f"{k}={python_literal(v)}" for k, v in args.items())
     return f"{call.name}({inner})"
 
 
-class PythonicFormat:
+class PythonicFormat(CallFormat):
     """Calls as a Python list: `[f(a=1), g(b='x')]`."""
 
     name = "pythonic"
@@ -514,3 +516,7 @@ class PythonicFormat:
 
 
 PYTHONIC = PythonicFormat()
+
+
+#: `render_value` was also the name of formats.responses.render_value (a tool result as text).
+__getattr__ = renamed(__name__, {"render_value": "python_literal"})

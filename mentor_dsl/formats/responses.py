@@ -16,11 +16,11 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from ..calls import RESPONSE_TAGS
+
 if TYPE_CHECKING:
     from ..tools.base import ToolResult
 
-#: The block a tool result is rendered into, and that readers cut out of a completion.
-RESPONSE_TAGS = ("<tool_response>", "</tool_response>")
 
 # `<` of `<tool_response` or `</tool_response`, whatever follows (`>`, a space, a
 # newline): a reader with looser rules than ours could still take those for the tag.

@@ -27,6 +27,7 @@ from typing import Any, Mapping, Sequence
 from ..calls import Call
 from ..errors import MentorError
 from ..formats.responses import render_response, render_value
+from ..hookspecs import CallFormat
 from ..tools.base import ToolResult
 
 #: Which call format a chat template writes, by a marker its text contains. The first
@@ -74,6 +75,11 @@ def end_token_ids(tokenizer, generation_config=None) -> set[int]:
     return ids
 
 
+def stop_text(fmt: CallFormat) -> str | None:
+    """The text that closes a call of this format (None: the call ends with the turn)."""
+    return getattr(fmt, "stop_text", CallFormat.stop_text)
+
+
 def tool_schema(tool) -> dict[str, Any]:
     """A tool as chat templates take it: OpenAI's function-tool object (compact schema)."""
     from ..train.prompts import compact_schema
@@ -87,7 +93,7 @@ class ChatLayout:
     """What a rollout, SFT and evaluation need to write one student's conversations."""
 
     tokenizer: Any
-    format: Any  # the CallFormat
+    format: CallFormat
     native: bool
     end_ids: frozenset[int]
 
@@ -101,14 +107,14 @@ class ChatLayout:
         if fmt is None:
             raise LayoutError(f"unknown call format {name!r} (formats: {', '.join(registry.names('formats'))})")
         native = own is not None and name == own
-        if not native and getattr(fmt, "stop_text", None) is None:
+        if not native and stop_text(fmt) is None:
             why = ("the model's chat template writes " + repr(own)) if own else "the model's chat template has no tool support"
             raise LayoutError(f"call format {name!r} ends a call with the model's turn, so it needs a chat template "
                               f"written for it; {why}. Use --call-format {own or 'hermes'}")
         ends = end_token_ids(tokenizer, generation_config)
         if native:  # end tokens the format itself names, where the tokenizer has them
             vocab = tokenizer.get_vocab()
-            ends |= {vocab[t] for t in getattr(fmt, "end_tokens", ()) if t in vocab}
+            ends |= {vocab[t] for t in getattr(fmt, "end_tokens", CallFormat.end_tokens) if t in vocab}
         if not ends:
             raise LayoutError("the tokenizer has no end-of-sequence token, so a model turn can never end")
         return cls(tokenizer, fmt, native, frozenset(ends))
@@ -118,25 +124,29 @@ class ChatLayout:
     @property
     def stop_text(self) -> str | None:
         """Where a model turn stops besides an end-of-turn token (inline calls only)."""
-        return None if self.native else self.format.stop_text
+        return None if self.native else stop_text(self.format)
 
     @property
     def end_text(self) -> str:
         """The text of the tokenizer's end-of-turn token, as records end a finished turn."""
         return self.tokenizer.eos_token or ""
 
-    def messages(self, task_prompt: Any, tools: Sequence[Any], *, example: bool = True) -> list[dict[str, Any]]:
-        """The conversation a task starts with (the tools themselves go in `render`)."""
-        from ..train.prompts import build_prompt, task_messages, worked_example_messages
+    def messages(self, task_prompt: Any, tools: Sequence[Any], *, example: bool = True,
+                 examples: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        """The conversation a task starts with (the tools themselves go in `render`): the
+        system message, the few-shot exchanges (`fewshot.examples_for`: `examples`, e.g. a
+        record's own, else the registered ones for these tools), the task."""
+        from ..fewshot import examples_for
+        from ..train.prompts import build_prompt, task_messages
 
         if not self.native:
-            return build_prompt(task_prompt, tools, self.format, example=example)
+            return build_prompt(task_prompt, tools, self.format, example=example, examples=examples)
         messages = task_messages(task_prompt)
         system = NATIVE_SYSTEM
         if messages and messages[0].get("role") == "system":
             system = f"{system}\n\n{messages[0]['content']}"
             messages = messages[1:]
-        shots = worked_example_messages() if example and any(t.name == "add" for t in tools) else []
+        shots = [m for e in examples_for(tools, examples) for m in e.native_messages()] if example else []
         return [{"role": "system", "content": system}, *shots, *messages]
 
     def render(self, messages: Sequence[Mapping[str, Any]], tools: Sequence[Any]) -> str:
@@ -145,8 +155,9 @@ class ChatLayout:
         return self.tokenizer.apply_chat_template(list(messages), add_generation_prompt=True, tokenize=False,
                                                   **kwargs)
 
-    def prompt_text(self, task_prompt: Any, tools: Sequence[Any], *, example: bool = True) -> str:
-        return self.render(self.messages(task_prompt, tools, example=example), tools)
+    def prompt_text(self, task_prompt: Any, tools: Sequence[Any], *, example: bool = True,
+                    examples: Sequence[Any] | None = None) -> str:
+        return self.render(self.messages(task_prompt, tools, example=example, examples=examples), tools)
 
     def encode(self, text: str) -> list[int]:
         """Token ids of rendered text (templates write their special tokens as text)."""
@@ -182,7 +193,7 @@ class ChatLayout:
         assistant's end-of-turn token (a newline in ChatML) belongs to it too, since the
         model stopped at that token."""
         ids = [f"call{i:05d}" for i in range(len(outputs))]  # 9 characters: Mistral's rule
-        assistant = {"role": "assistant", "content": "", "tool_calls": [
+        assistant: dict[str, Any] = {"role": "assistant", "content": "", "tool_calls": [
             {"id": ids[i], "type": "function",
              "function": {"name": name, "arguments": json.loads(arguments)}}
             for i, (name, arguments) in enumerate(calls[: len(outputs)])]}

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
 from ..calls import Call
+from ..hookspecs import CallFormat
 from ..tools.base import ToolResult
 from .layout import ChatLayout
 
@@ -127,7 +128,7 @@ class ToolRollout:
         self.stats = RolloutStats()
 
     @property
-    def format(self):
+    def format(self) -> CallFormat:
         return self.layout.format
 
     def run(self, generator: Generator, prompt_ids: Sequence[Sequence[int]], max_completion_length: int,
@@ -232,7 +233,6 @@ def greedy_config(model, tokenizer, end_ids: set[int] | frozenset[int]):
 
 def as_generated(rows: Sequence[Sequence[int]]) -> list[Generated]:
     return [Generated(list(r)) for r in rows]
-
 
 
 def record_text(rollout: Rollout, layout: ChatLayout, end_marker: str) -> str:

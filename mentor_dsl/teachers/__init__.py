@@ -1,4 +1,4 @@
-"""Teachers: where reference trajectories come from (DESIGN §8).
+"""Teachers: where reference trajectories come from (docs/design.md, docs/evaluation.md).
 
 Built in, registered through the same `register_teachers` hook as plugins:
 
@@ -20,22 +20,58 @@ a model is loaded.
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from ..plugins import hookimpl
 from .base import Failure, TaskFailed, Teacher, TeacherError
-from .hf import HFTeacher
-from .openai import OpenAITeacher
-from .oracle import OracleTeacher
 
 BUILTIN_TEACHERS = ("oracle", "hf", "openai")
+
+#: Where each built-in teacher class is. The modules import the data, formats and tools
+#: code, and loading the plugins (which compiling a spec does) needs none of it.
+_CLASSES = {"oracle": ("oracle", "OracleTeacher"), "hf": ("hf", "HFTeacher"), "openai": ("openai", "OpenAITeacher")}
+
+
+class LazyTeacher:
+    """A built-in teacher class, imported when it is first built or inspected.
+    `inspect.signature` follows `__wrapped__` to the class, so `mentor teach` still
+    checks `--option`s against the class's parameters."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    @property
+    def __wrapped__(self) -> type:
+        module, cls = _CLASSES[self.name]
+        return getattr(importlib.import_module(f".{module}", __name__), cls)
+
+    def __call__(self, **options: Any) -> Teacher:
+        return self.__wrapped__(**options)
+
+    def __repr__(self) -> str:
+        return f"<teacher {self.name!r}: {'.'.join(_CLASSES[self.name])}>"
+
+
+#: One stub per teacher, made once: the registry's fingerprint (the compile cache's key)
+#: stays the same when the registry is rebuilt.
+FACTORIES = {name: LazyTeacher(name) for name in BUILTIN_TEACHERS}
 
 
 @hookimpl
 def register_teachers(register):
-    # The classes are the factories: `factory(**options)`; none imports torch until used.
-    register("oracle", OracleTeacher)
-    register("hf", HFTeacher)
-    register("openai", OpenAITeacher)
+    # A factory is called as `factory(**options)`; none imports torch until used.
+    for name, factory in FACTORIES.items():
+        register(name, factory)
 
 
-__all__ = ["BUILTIN_TEACHERS", "Failure", "HFTeacher", "OpenAITeacher", "OracleTeacher", "TaskFailed", "Teacher",
-           "TeacherError", "register_teachers"]
+def __getattr__(name: str) -> Any:
+    """The teacher classes, imported on first use (PEP 562)."""
+    for module, cls in _CLASSES.values():
+        if cls == name:
+            return getattr(importlib.import_module(f".{module}", __name__), cls)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["BUILTIN_TEACHERS", "Failure", "HFTeacher", "LazyTeacher", "OpenAITeacher", "OracleTeacher", "TaskFailed",
+           "Teacher", "TeacherError", "register_teachers"]

@@ -23,7 +23,7 @@ from ..answers import boxed
 from ..errors import MentorError
 from ..trajectory import DEFAULT_EOS
 from .base import Failure, TaskFailed, TeacherError, ToolAccess
-from .records import as_float, as_int, as_str, make_record, prompt_messages, task_id, task_tools
+from .records import as_float, as_int, as_str, make_record, prompt_messages, task_examples, task_id, task_tools
 
 _DTYPES = ("auto", "float32", "bfloat16", "float16")
 
@@ -61,7 +61,6 @@ class HFTeacher(ToolAccess):
     def label(self) -> str:
         """What `teacher.model` says in the records."""
         return f"hf:{self.model_name}"
-
 
 
     def _load(self):
@@ -115,7 +114,7 @@ class HFTeacher(ToolAccess):
         for i, task in enumerate(tasks):
             try:
                 tools = task_tools(task, self.registry)
-                text = layout.prompt_text(prompt_messages(task), tools)
+                text = layout.prompt_text(prompt_messages(task), tools, examples=task_examples(task))
                 ready.append((task, [t.name for t in tools], layout.encode(text)))
             except TaskFailed as exc:
                 self.failures.append(Failure(task_id(task, i), exc.kind, exc.detail))

@@ -59,7 +59,6 @@ class OracleTeacher(ToolAccess):
         self.failures: list[Failure] = []
 
 
-
     def generate(self, tasks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         self.failures = []
         planned: list[tuple[dict[str, Any], list[str], list[Call]]] = []
@@ -88,4 +87,3 @@ class OracleTeacher(ToolAccess):
                                        completion=render_completion(plain, outputs, answer, self.eos),
                                        answer=answer, model=self.name))
         return records
-

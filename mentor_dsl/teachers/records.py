@@ -1,7 +1,7 @@
 """What the built-in teachers share: the tools a task offers, the Hermes text of a
 trajectory, the record a teacher returns, and the parsing of `--option` values.
 
-Every teacher returns records in the form of the built-in task records (DESIGN §5), so
+Every teacher returns records in the form of the built-in task records (docs/records.md), so
 `mentor train` reads them directly (GRPO reads `teacher`, SFT reads `completion`):
 
     {"id", "prompt", "answer", "tools",
@@ -38,33 +38,39 @@ def task_id(task: Mapping[str, Any], index: int | None = None) -> Any:
     return rid if rid is not None else (f"#{index}" if index is not None else None)
 
 
-def tool_names(task: Mapping[str, Any], registry) -> list[str]:
-    """The tool names a task offers: its `tools` (names or OpenAI schemas), else every
+def tool_names(task: Mapping[str, Any], registry, *, default: str | None = None) -> list[str]:
+    """The tool names a task offers, by the rule of every command (`toolsets.offered`):
+    its `tools` (names or OpenAI schemas), else the `default` toolset, else every
     registered tool."""
-    listed = task.get("tools")
-    if listed is None:
-        return sorted(registry.tools)
-    if not isinstance(listed, list):
-        raise TaskFailed("bad_task", "'tools' must be a list of tool names or schemas")
-    names = []
-    for item in listed:
-        fn = item.get("function", item) if isinstance(item, Mapping) else None
-        name = item if isinstance(item, str) else (fn.get("name") if isinstance(fn, Mapping) else None)
-        if not isinstance(name, str):
-            raise TaskFailed("bad_task", f"'tools' holds {item!r:.60}, which is not a tool name")
-        names.append(name)
-    return names
+    from ..errors import DataError
+    from ..toolsets import offered
+
+    try:
+        return list(offered(task.get("tools"), registry, default=default).names)
+    except DataError as exc:
+        raise TaskFailed("bad_task", getattr(exc, "message", None) or str(exc)) from None
 
 
-def task_tools(task: Mapping[str, Any], registry) -> list[Tool]:
+def task_tools(task: Mapping[str, Any], registry, *, default: str | None = None) -> list[Tool]:
     """The registered `Tool`s a task offers; a task naming a tool no plugin provides fails
     (the teacher could not execute it, and the student could not be trained on it)."""
-    names = tool_names(task, registry)
+    names = tool_names(task, registry, default=default)
     missing = [n for n in names if n not in registry.tools]
     if missing:
         raise TaskFailed("unknown_tool", f"the task lists tools that no plugin provides: {', '.join(missing)} "
                                          "(is the plugin installed? see `mentor plugins`)")
     return [registry.tools[n] for n in names]
+
+
+def task_examples(task: Mapping[str, Any]) -> list | None:
+    """The task's own few-shot exchanges (`fewshot.record_examples`), or None."""
+    from ..errors import DataError
+    from ..fewshot import record_examples
+
+    try:
+        return record_examples(task)
+    except DataError as exc:
+        raise TaskFailed("bad_task", f"'examples': {getattr(exc, 'message', None) or exc}") from None
 
 
 def prompt_messages(task: Mapping[str, Any]) -> list[dict[str, Any]]:

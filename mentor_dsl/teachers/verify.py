@@ -23,7 +23,10 @@ A record passes when, in this order (the first failing rule is the reason):
 10. `fabricated_response`: the `<tool_response>` blocks in the completion, if it has any,
     are one per call and show what the tool really returns;
 11. `no_answer` / `wrong_answer`: the completion's final `\\boxed{}` answer exists and the
-    paper's math judge accepts it against the record's `answer`.
+    task's judge accepts it against the record's `answer`: the `judge` the verifier is
+    given (`mentor teach --judge`), else the record's `judge` field, else the paper's
+    math judge (`judges.judge_name`). A record naming a judge that is not registered is
+    `malformed`.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from ..answers import boxed
 from ..calls import canonical_json
 from ..formats.hermes import HERMES
 from ..formats.responses import escape_body, render_value
-from ..judges import math_judge
+from ..judges import judge_name
 from ..tools.base import ToolResult
 from .base import ToolAccess
 from ..trajectory import DEFAULT_EOS
@@ -51,20 +54,25 @@ _SHOWN = 80
 class Verdict:
     """The outcome of verifying one record. Unpacks as `(ok, reason)`.
 
-    `kind` is the rule that failed ("" when ok) and `results` the re-executed calls'
-    results (empty when the record failed before execution)."""
+    `kind` is the rule that failed ("" when ok), `detail` what was wrong, and `results`
+    the re-executed calls' results (empty when the record failed before execution)."""
 
     ok: bool
-    reason: str = ""
     kind: str = ""
+    detail: str = ""
     results: tuple[ToolResult, ...] = field(default=(), compare=False)
+
+    @property
+    def reason(self) -> str:
+        """`kind: detail` ("" when ok), as `--rejected` records carry it."""
+        return f"{self.kind}: {self.detail}" if self.kind else ""
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.ok, self.reason))
 
     @classmethod
     def reject(cls, kind: str, detail: str, results=()) -> "Verdict":
-        return cls(False, f"{kind}: {detail}", kind, tuple(results))
+        return cls(False, kind, detail, tuple(results))
 
 
 def _short(value: Any) -> str:
@@ -86,11 +94,12 @@ class Verifier(ToolAccess):
     records). `eos` is the end-of-sequence text a finished completion ends with."""
 
     def __init__(self, registry=None, executor=None, *, require_calls: bool = True, eos: str = DEFAULT_EOS,
-                 timeout: float = 5.0):
+                 timeout: float = 5.0, judge: str | None = None):
         ToolAccess.__init__(self, tool_timeout=timeout, registry=registry, executor=executor)
         self.require_calls = require_calls
         self.eos = eos
         self.timeout = timeout
+        self.judge = judge  # pinned for every record; None: each record's own, else math
 
     def __call__(self, record: Any) -> Verdict:
         try:
@@ -114,6 +123,13 @@ class Verifier(ToolAccess):
         bad = next((c for c in planned if not c.well_formed), None)
         if bad is not None:
             return Verdict.reject("malformed", f"teacher call {bad.raw!r:.80}: {bad.error}")
+        try:
+            judge = judge_name(self.judge, record)
+        except ValueError as exc:
+            return Verdict.reject("malformed", str(exc))
+        grade = self.registry.get("judges", judge)
+        if grade is None:
+            return Verdict.reject("malformed", f"unknown judge {judge!r} (judges: {', '.join(self.registry.names('judges'))})")
         # 2. a reference
         gold = record.get("answer")
         if gold is None or gold == "" or gold == []:
@@ -171,10 +187,14 @@ class Verifier(ToolAccess):
         if answer is None:
             return Verdict.reject("no_answer", "no final \\boxed{} answer", results)
         reference = _gold(gold)
-        if math_judge(answer, reference) < 1.0:
+        try:
+            score = float(grade(answer, reference))
+        except Exception:  # as in answer_correct: a judge failing on odd input has not shown it right
+            score = 0.0
+        if not score >= 1.0:
             return Verdict.reject("wrong_answer", f"answered {_short(answer)!r}, the reference is "
-                                                  f"{_short(reference)!r}", results)
-        return Verdict(True, "", "", tuple(results))
+                                                  f"{_short(reference)!r} (judge {judge!r})", results)
+        return Verdict(True, results=tuple(results))
 
     def __enter__(self) -> "Verifier":
         return self
@@ -184,8 +204,8 @@ class Verifier(ToolAccess):
 
 
 def verify(record: Any, *, registry=None, executor=None, require_calls: bool = True,
-           eos: str = DEFAULT_EOS) -> Verdict:
+           eos: str = DEFAULT_EOS, judge: str | None = None) -> Verdict:
     """Verify one record; `(ok, reason)` (see the module docstring for the rules). Pass an
     `executor` when verifying many records, or use a `Verifier`."""
-    with Verifier(registry, executor, require_calls=require_calls, eos=eos) as check:
+    with Verifier(registry, executor, require_calls=require_calls, eos=eos, judge=judge) as check:
         return check(record)

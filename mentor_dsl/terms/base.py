@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping, Sequence
@@ -56,6 +55,11 @@ class Term:
     must return a defined value for malformed ones rather than raise.
     `range` is the value interval, or a function of the bound arguments returning one.
     `fields` names the record fields the term reads.
+
+    `explain(trajectory, ctx, **args) -> Evidence` (optional) says why `fn` gave one
+    trajectory its value: the calls, answer, judge verdict and set comparisons it read
+    (terms/evidence.py). Only `mentor explain`, `test` and `diff` call it, on one record
+    after the reward was computed, so it may be slow; it must not change the trajectory.
     """
 
     name: str
@@ -65,12 +69,15 @@ class Term:
     fields: tuple[str, ...] = ("completion",)
     doc: str = ""
     plugin: str | None = field(default=None, compare=False)
+    explain: Callable[..., Any] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
             raise ToolError(f"term name {self.name!r} must be a lower-case identifier")
         if not callable(self.fn):
             raise ToolError(f"term {self.name!r}: fn is not callable")
+        if self.explain is not None and not callable(self.explain):
+            raise ToolError(f"term {self.name!r}: explain is not callable")
         seen = set()
         for p in self.params:
             if not isinstance(p, TermParam):
@@ -90,7 +97,3 @@ class Term:
     def bare_usable(self) -> bool:
         """True when every parameter has a default, so the term can be written without ()."""
         return not any(p.required for p in self.params)
-
-
-def is_finite_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

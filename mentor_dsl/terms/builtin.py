@@ -1,5 +1,6 @@
-"""The built-in reward terms (DESIGN §4). Each returns one float per trajectory and never
-raises on a malformed completion; booleans are 0/1."""
+"""The built-in reward terms (their catalogue, docs/terms.md, is generated from this table).
+Each returns one float per trajectory and never raises on a malformed completion;
+booleans are 0/1."""
 
 from __future__ import annotations
 
@@ -38,14 +39,16 @@ def answer_present(trajs: Trajs, ctx: EvalContext, extractor: str) -> list[float
     return [_flag(ctx.answer(t, extractor, extract) is not None) for t in trajs]
 
 
-def answer_correct(trajs: Trajs, ctx: EvalContext, judge: str, extractor: str) -> list[float]:
-    extract, grade = ctx.extractor(extractor), ctx.judge(judge)
+def answer_correct(trajs: Trajs, ctx: EvalContext, judge: str | None, extractor: str) -> list[float]:
+    # judge=None: each record's own `judge`, else math (judges.judge_name).
+    extract = ctx.extractor(extractor)
     out = []
     for t in trajs:
         prediction = ctx.answer(t, extractor, extract)
         if prediction is None:
             out.append(0.0)
             continue
+        grade = ctx.judge_for(t, judge)
         try:
             value = float(grade(prediction, t.gold))
         except Exception:  # a judge failing on odd input means "not shown correct"
@@ -109,20 +112,63 @@ def calls_well_formed(trajs: Trajs, ctx: EvalContext) -> list[float]:
     return [_flag(all(c.well_formed for c in ctx.calls(t))) for t in trajs]
 
 
+def _rejected(call, registered, available: frozenset[str], check_schema: bool):
+    """Why a call cannot have succeeded without running it (a failed ToolResult), or None.
+    `check_schema`: also check the arguments against the tool's schema (the executor does
+    that itself for the calls it runs)."""
+    from ..tools.base import FailureKind, ToolResult
+
+    if not call.well_formed:
+        return ToolResult.failure(call.error or "not a well-formed call (a name and an object of arguments)",
+                                  FailureKind.SCHEMA)
+    if call.name not in available:
+        return ToolResult.failure(f"tool {call.name!r} is not offered by the task", FailureKind.UNKNOWN_TOOL)
+    tool = registered.get(call.name)
+    if check_schema and tool is not None:
+        problem = tool.validate_arguments(call.arguments)
+        if problem:
+            return ToolResult.failure(problem, FailureKind.SCHEMA)
+    return None
+
+
+def _recorded(t: Trajectory, j: int):
+    """The record's own result for its j-th call. A record's word is taken only for calls
+    that could have run (`_rejected` is checked first)."""
+    from ..tools.base import FailureKind, ToolResult
+
+    if j >= len(t.tool_results):
+        return ToolResult.failure("the record has no result for this call")
+    if t.tool_results[j]:
+        return ToolResult(True, None)
+    raw = t.record.get("tool_results")
+    item = raw[j] if isinstance(raw, list) and j < len(raw) and isinstance(raw[j], dict) else {}
+    try:
+        kind = FailureKind(item.get("kind"))
+    except ValueError:
+        kind = FailureKind.ERROR
+    error = item.get("error")
+    return ToolResult.failure(error if isinstance(error, str) and error else "failed (recorded)", kind)
+
+
 def exec_success(trajs: Trajs, ctx: EvalContext) -> list[float]:
     """Fraction of calls that ran without error: from `tool_results` when the record has
-    them, otherwise by executing the calls (all of the batch's calls at once)."""
+    them, otherwise by executing the calls (all of the batch's calls at once). A call that
+    cannot have run (malformed, a tool the task does not offer, arguments outside the
+    schema) fails whatever the record says. Each call and its result are kept on the
+    trajectory (`exec_results`), so `mentor score` can say why a call failed."""
+    registered = ctx.registry.tools
     pending: list[tuple[int, int, str, dict]] = []
-    outcomes: dict[int, list[bool | None]] = {}
+    outcomes: dict[int, list] = {}
     for i, t in enumerate(trajs):
-        if t.tool_results is not None:
-            continue
-        calls = ctx.named_calls(t)
         valid = ctx.available(t, None)
-        row: list[bool | None] = []
-        for j, call in enumerate(calls):
-            if call.name not in valid or not call.well_formed:
-                row.append(False)
+        recorded = t.tool_results is not None
+        row: list = []
+        for j, call in enumerate(ctx.named_calls(t)):
+            rejected = _rejected(call, registered, valid, check_schema=recorded)
+            if rejected is not None:
+                row.append(rejected)
+            elif recorded:
+                row.append(_recorded(t, j))
             else:
                 row.append(None)
                 pending.append((i, j, call.name, call.arguments))
@@ -131,15 +177,12 @@ def exec_success(trajs: Trajs, ctx: EvalContext) -> list[float]:
         results = ctx.get_executor().run_many([(name, args) for _, _, name, args in pending],
                                               groups=[i for i, _, _, _ in pending])  # the call cap is per record
         for (i, j, _, _), result in zip(pending, results):
-            outcomes[i][j] = result.ok
+            outcomes[i][j] = result
     out = []
     for i, t in enumerate(trajs):
-        if t.tool_results is not None:
-            flags = list(t.tool_results)
-        else:
-            flags = outcomes[i]
-            t.exec_results = flags
-        out.append(sum(1 for f in flags if f) / len(flags) if flags else 0.0)
+        t.exec_results = list(zip(ctx.named_calls(t), outcomes[i]))  # (Call, ToolResult) pairs
+        flags = [r.ok for r in outcomes[i]]
+        out.append(sum(flags) / len(flags) if flags else 0.0)
     return out
 
 
@@ -167,8 +210,9 @@ BUILTIN_TERMS = (
     Term("answer_present", answer_present, (_EXTRACTOR,), (0, 1), ("completion",),
          "1 if a final answer can be extracted."),
     Term("answer_correct", answer_correct,
-         (TermParam("judge", "judge", "math",
-                   doc="'math' (the paper's unified judge), 'math_strict', 'exact', 'f1' or a plugin's"),
+         (TermParam("judge", "judge", None,
+                   doc="'math' (the paper's unified judge), 'math_strict', 'exact', 'f1' or a plugin's; "
+                       "default: the record's `judge`, else 'math'"),
           _EXTRACTOR),
          (0, 1), ("completion", "answer"),
          "1 if the extracted answer matches the reference `answer`."),
@@ -204,7 +248,10 @@ BUILTIN_TERMS = (
 
 @hookimpl
 def register_terms(register):
+    from dataclasses import replace
+
     from .baselines import BASELINE_TERMS
+    from .explanations import EXPLAIN
 
     for term in BUILTIN_TERMS + BASELINE_TERMS:
-        register(term)
+        register(replace(term, explain=EXPLAIN.get(term.name)))

@@ -306,6 +306,20 @@ def register_tools(register: Callable[..., None]) -> None:
         register(tool)
 
 
+def worked_example():
+    """The exchange shown before every task that offers `add`: one call, its result and
+    the boxed answer. A 135M student writes far more well-formed calls after seeing one."""
+    from ..fewshot import Example, ExampleCall
+
+    return Example("math.add", "What is 12 + 30?", ((ExampleCall("add", {"a": 12, "b": 30}, 42),),),
+                   "The answer is \\boxed{42}.")
+
+
+@hookimpl
+def register_examples(register: Callable[..., None]) -> None:
+    register(worked_example())
+
+
 # --- rendering --------------------------------------------------------------------------
 
 

@@ -48,6 +48,8 @@ class TrainConfig(BaseModel):
     """The student: `default` (the embedded SmolLM2-135M-Instruct), a model directory, a training run, or a Hub id org/name[@revision]."""
     dtype: Literal[DTYPES] = "auto"
     """The weights' dtype; `auto` is bfloat16 on a GPU that supports it, else float32."""
+    mixed_precision: Literal["auto", "bf16", "fp16", "no"] = "auto"
+    """Autocast: `auto` follows the weights (bf16 weights compute in bf16, fp16 in fp16) and uses bf16 for float32 weights on a GPU that has it; off on a CPU."""
     attn_implementation: str | None = None
     """transformers' attention kernel (sdpa, eager, flash_attention_2, ...); none: transformers' choice."""
     call_format: str | None = None
@@ -91,6 +93,8 @@ class TrainConfig(BaseModel):
     """How many of the latest checkpoints stay on disk; 0 keeps none (the run cannot resume) and saves only the final model."""
     logging_steps: int = Field(1, ge=1)
     """Log metrics every N steps."""
+    save_rollouts: int = Field(0, ge=0)
+    """Write the rollouts of step 1 and every Nth step after it to rollouts.jsonl; 0: none."""
     temperature: float = Field(0.7, gt=0)  # a 135M student makes far more well-formed calls than at 1.0
     """Sampling temperature of the rollouts."""
     report_to: str | list[str] = "none"
@@ -105,6 +109,8 @@ class TrainConfig(BaseModel):
     """Fields of the trainer's TRL configuration (GRPOConfig for grpo, SFTConfig for sft), checked against that class; they override the values mentor computes (--trl KEY=VALUE)."""
     extra: dict[str, Any] = Field(default_factory=dict)
     """Options of a plugin trainer, passed through unchecked. For a trainer with a TRL configuration, a deprecated spelling of `trl`."""
+    trainer_options: dict[str, Any] = Field(default_factory=dict)
+    """The trainer's own options, as it declares them (--trainer-option NAME=VALUE; train/options.py)."""
 
     @field_validator("report_to", mode="before")
     @classmethod

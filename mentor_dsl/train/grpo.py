@@ -38,19 +38,32 @@ def grpo_args(session: Session):
     return grpo_arguments(session.config, session.model_kwargs)
 
 
+def rollout_log(session: Session):
+    """The `--save-rollouts` log of a run, fed by the rollouts and the reward; None when off."""
+    if not session.config.save_rollouts:
+        return None
+    from .rollout_log import RolloutLog
+
+    log = RolloutLog(session.out, session.config.save_rollouts, session.layout, eos=session.layout.end_text)
+    session.reward.on_score = log.on_score
+    return log
+
+
 def build(config: TrainConfig, trainer_class=None) -> tuple[Session, Any]:
     """The session and the GRPOTrainer for a run, not started (tests wrap the trainer)."""
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
     from trl import GRPOTrainer
 
     from .rollout import TrainerRollout
+    from .rollout_log import RolloutLogWriter
     from .trainer import make_trainer_class
 
     # The prompt computed once per batch in every log-prob forward; every phase timed.
     base = make_trainer_class(trainer_class or GRPOTrainer, shared_prefix_forward=config.shared_prefix)
     session = Session(config)
     args = grpo_args(session)
-    rollout = TrainerRollout(session.executor, session.layout, max_turns=config.max_turns)
+    log = rollout_log(session)
+    rollout = TrainerRollout(session.executor, session.layout, max_turns=config.max_turns, log=log)
     trainer = base(
         model=session.model_id,
         reward_funcs=[session.reward],
@@ -58,7 +71,7 @@ def build(config: TrainConfig, trainer_class=None) -> tuple[Session, Any]:
         train_dataset=session.dataset(),
         processing_class=session.tokenizer,
         rollout_func=rollout,
-        callbacks=session.callbacks(),
+        callbacks=session.callbacks() + ([RolloutLogWriter(log)] if log is not None else []),
         peft_config=session.peft_config(),
     )
     trainer.mentor_rollout = rollout

@@ -28,10 +28,11 @@ class TrainerRollout:
     #: What generates with a transformers model: `generator(model, tokenizer, config, stop)`.
     generator = HFGenerator
 
-    def __init__(self, executor, layout: ChatLayout, *, max_turns: int = 3):
+    def __init__(self, executor, layout: ChatLayout, *, max_turns: int = 3, log=None):
         self.layout = layout
         self.loop = ToolRollout(executor, layout, max_turns=max_turns)
         self.stats = self.loop.stats
+        self.log = log  # a RolloutLog (--save-rollouts), or None
 
     @property
     def stop(self) -> str | None:
@@ -62,9 +63,11 @@ class TrainerRollout:
                 gather_deepspeed3_params=trainer.args.ds3_gather_for_generation,
                 generation_kwargs=trainer.generation_kwargs,
                 gradient_checkpointing_kwargs=trainer.args.gradient_checkpointing_kwargs,
-            ) as model:
+            ) as model, trainer.accelerator.autocast():  # the run's mixed precision, as in training
                 generator = self.generator(model, self.layout.tokenizer, config, self.stop)
                 rollouts = self.loop.run(generator, prompt_ids, limit, ends)
+        if self.log is not None:  # the step these rollouts train is the next one
+            self.log.rollouts(trainer.state.global_step + 1, prompts, rollouts)
         logprobs = [r.logprobs for r in rollouts]
         return {
             "prompt_ids": [r.prompt_ids for r in rollouts],

@@ -18,10 +18,11 @@ from ..errors import MentorError, TrainingError
 from ..plugins import registry
 from ..reward import OPTIONAL_FIELDS, load
 from ..models import RUN_CONFIG
+from ..models import RUN_METRICS as METRICS
 from .checkpoints import latest_checkpoint
 from .config import TrainConfig
 
-METRICS = "metrics.jsonl"
+ROLLOUTS = "rollouts.jsonl"  # --save-rollouts (rollout_log.py)
 
 # TRL 1.x still calls transformers' deprecated gradient-checkpointing names on every step.
 warnings.filterwarnings("ignore", category=FutureWarning, message=r".*(is_)?gradient_checkpointing.*")
@@ -82,6 +83,7 @@ class Session:
             for child in self.out.glob("checkpoint-*"):
                 shutil.rmtree(child)
             (self.out / METRICS).unlink(missing_ok=True)
+            (self.out / ROLLOUTS).unlink(missing_ok=True)
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / RUN_CONFIG).write_text(json.dumps(self.config.to_json(), indent=2, default=str) + "\n")
 
@@ -125,18 +127,27 @@ class Session:
 
     def rows_for(self, records: list[dict], tools: list[list] | None = None) -> list[dict[str, Any]]:
         """One training row per record: the rendered prompt, plus the columns the reward reads."""
+        from ..fewshot import record_examples
+
         rows = []
         for i, record in enumerate(records):
             offered = tools[i] if tools is not None else self.tools_of(record)
+            try:
+                examples = record_examples(record)  # the task file's own few-shot exchanges, if any
+            except MentorError as exc:
+                raise TrainingError(f"record {record.get('id', i)!r} of {self.config.data!r}: 'examples': "
+                                    f"{getattr(exc, 'message', None) or exc}") from None
             rows.append({
                 "id": str(record.get("id", i)),
-                "prompt": self.layout.prompt_text(record["prompt"], offered),
+                "prompt": self.layout.prompt_text(record["prompt"], offered, examples=examples),
                 "answer": _text(record.get("answer")),
                 # Irregular nested objects do not fit Arrow columns; the reward reads JSON text.
                 "teacher": json.dumps(record.get("teacher")),
                 "tools": [t.name for t in offered],
                 # The reward parses calls in the format the student was prompted with.
                 "format": self.layout.format.name,
+                # The task's own judge, for a spec that does not pin one (judges.judge_name).
+                "judge": record.get("judge"),
             })
         return rows
 
@@ -165,7 +176,7 @@ class Session:
         previous = None
         if threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGINT, self._on_interrupt)
-        self.progress = _Progress(self)
+        self.progress = _Progress(self, shown=_is_main(trainer))  # one display per run, not per process
         try:
             with self.progress:
                 trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
@@ -300,6 +311,7 @@ METRICS_FROM_LOG = {
     "tokens/shared_prefix": "tokens/shared_prefix",
     "share/reward": "share/reward",
     "share/tools": "share/tools",
+    "memory/peak_gib": "memory/peak_gib",  # only on a GPU
 }
 
 
@@ -347,40 +359,30 @@ class _Finish(_callback_base()):
 # -- display ------------------------------------------------------------------------------------
 
 class _Progress:
-    """A live line on a terminal; one plain line per step otherwise (CI logs)."""
+    """Training progress through the shared display (mentor_dsl/display.py): a bar on a
+    terminal, a line at most every 10 seconds in a log; the latest step's reward and terms
+    as its note."""
 
-    def __init__(self, session: Session):
-        from rich.console import Console
+    def __init__(self, session: Session, shown: bool = True):
+        from ..display import Progress
 
         self.session = session
-        self.console = Console(stderr=True)
-        self.live = None
+        self.display = Progress("training", session.config.max_steps, unit="step", enabled=shown)
 
     def __enter__(self):
-        if self.console.is_terminal:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.live = Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                 TextColumn("{task.description}"), console=self.console)
-            self.task = self.live.add_task("", total=self.session.config.max_steps)
-            self.live.__enter__()
+        self.display.__enter__()
         return self
 
     def __exit__(self, *exc):
-        if self.live is not None:
-            self.live.__exit__(*exc)
+        self.display.__exit__(*exc)
 
     def update(self, row: dict[str, Any], max_steps: int) -> None:
         main = [k for k in row if k.startswith("reward/")][:4]
         # The optimisation's health beside the reward: loss, KL (only logged when beta > 0),
         # entropy and the gradient norm.
         shown = [k for k in ("reward", "loss", "kl", "entropy", "grad_norm") if k in row]
-        text = "  ".join([f"{k} {_fmt(row[k])}" for k in shown] + [f"{k[7:]} {_fmt(row[k])}" for k in main]) \
-            + f"  {row['time/step']:.1f}s/step"
-        if self.live is not None:
-            self.live.update(self.task, completed=row["step"], description=text)
-        else:
-            self.console.print(f"step {row['step']}/{max_steps}  {text}", highlight=False, soft_wrap=True)
+        text = "  ".join([f"{k} {_fmt(row[k])}" for k in shown] + [f"{k[7:]} {_fmt(row[k])}" for k in main])
+        self.display.update(completed=row["step"], total=max_steps, note=text)
 
 
 def _fmt(x: Any) -> str:
@@ -388,28 +390,26 @@ def _fmt(x: Any) -> str:
 
 
 def _print_summary(session: Session) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from ..display import echo, table
 
     rows = session.metrics
-    console = Console(stderr=True)
     if not rows:
-        console.print("no steps were logged")
+        echo("no steps were logged", err=True)
         return
     keys = ["reward", "loss", "kl", "entropy", "grad_norm"] + [k for k in rows[-1] if k.startswith("reward/")] + \
            ["tools/calls_per_completion", "tools/failure_rate", "finished_rate", "completion_length"]
     name = session.reward.name if session.reward else session.config.trainer
-    table = Table(title=f"{name}: {len(rows)} logged steps, output in {session.out}")
-    for column in ("metric", "first step", "last step", "mean"):
-        table.add_column(column, justify="left" if column == "metric" else "right")
+    lines = []
     for key in keys:
         values = [r.get(key) for r in rows if r.get(key) is not None]
         if values:
-            table.add_row(key, _fmt(values[0]), _fmt(values[-1]), _fmt(sum(values) / len(values)))
-    console.print(table)
+            lines.append([key, _fmt(values[0]), _fmt(values[-1]), _fmt(sum(values) / len(values))])
+    shown: list = [f"{name}: {len(rows)} logged steps, output in {session.out}",
+                   table(["metric", "first step", "last step", "mean"], lines)]
     step = [r["time/step"] for r in rows if r.get("time/step")]
     if step and "time/reward" in rows[-1]:
         share_r = sum(r["time/reward"] for r in rows) / sum(step)
         share_t = sum(r["time/tools"] for r in rows) / sum(step)
-        console.print(f"{sum(step) / len(step):.1f} s/step; reward {100 * share_r:.2f}% and tools "
-                      f"{100 * share_t:.2f}% of step time", highlight=False)
+        shown.append(f"{sum(step) / len(step):.1f} s/step; reward {100 * share_r:.2f}% and tools "
+                     f"{100 * share_t:.2f}% of step time")
+    echo(*shown, err=True)

@@ -170,6 +170,10 @@ def train_sft(config: TrainConfig) -> Path:
     from datasets import Dataset
     from trl import SFTTrainer
 
+    from ..fewshot import record_examples
+
+    if config.save_rollouts:
+        raise TrainingError("--save-rollouts writes the rollouts of GRPO steps; SFT makes none")
     session = Session(config, needs_reward=False)
     layout = session.layout
     examples = []
@@ -178,7 +182,7 @@ def train_sft(config: TrainConfig) -> Path:
         if text is None:
             continue
         fmt = session.registry.get("formats", record.get("format") or "hermes") or HERMES
-        examples.append(tokenize_example(layout, layout.prompt_text(record["prompt"], tools), text, tools=tools,
+        examples.append(tokenize_example(layout, layout.prompt_text(record["prompt"], tools, examples=record_examples(record)), text, tools=tools,
                                          prompt_messages=layout.messages(record["prompt"], tools), call_format=fmt))
     if not examples:
         raise TrainingError(f"no record of {config.data!r} has a teacher completion to imitate "

@@ -76,6 +76,7 @@ def make_trainer_class(base=None, *, shared_prefix_forward: bool = True):
             reward_s, self._mentor_reward_seconds = reward_total - self._mentor_reward_seconds, reward_total
             clock = self.mentor_clock.take()
             step = clock.step
+            memory = {"memory/peak_gib": torch.cuda.max_memory_allocated() / 2**30} if torch.cuda.is_available() else {}
             return {
                 "tools/calls_per_completion": calls / completions if completions else 0.0,
                 "tools/failure_rate": failed / calls if calls else 0.0,
@@ -94,6 +95,7 @@ def make_trainer_class(base=None, *, shared_prefix_forward: bool = True):
                 "tokens/shared_prefix": clock.shared_tokens,
                 "share/reward": reward_s / step if step else 0.0,
                 "share/tools": tool_s / step if step else 0.0,
+                **memory,  # the GPU's peak allocation so far
             }
 
         def training_step(self, model, inputs, num_items_in_batch=None):

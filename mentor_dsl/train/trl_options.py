@@ -5,8 +5,8 @@ the run's `trl` section checked against the class's own fields.
 Three kinds of TRL field:
 - set by a mentor option (`MIRRORED`): `--max-steps` is `max_steps`. The `trl` section may
   not set them, so each setting has one place;
-- computed by mentor (`computed_arguments`: bf16 from the dtype, gradient checkpointing on
-  a GPU, no tracker, ...): the `trl` section overrides them;
+- computed by mentor (`computed_arguments`: bf16 and fp16 from `mixed_precision`, gradient
+  checkpointing on a GPU, no tracker, ...): the `trl` section overrides them;
 - everything else: TRL's default, or the `trl` section's value.
 """
 
@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping
 
 from ..errors import ConfigError, did_you_mean
 from .config import TrainConfig, deprecated_extra
+from .options import attribute
 
 #: TRL field -> the mentor option that sets it (and its flag). `trl:` may not set these.
 MIRRORED = {
@@ -57,7 +58,7 @@ _TRACKER_WORDS = ("none", "all")
 def config_class(trainer: Callable | None) -> type | None:
     """The TRL configuration class a registered trainer declares as `fn.trl_config` (the
     class, or "module:Name"), or None."""
-    declared = getattr(trainer, "trl_config", None)
+    declared = attribute(trainer, "trl_config")
     if declared is None or isinstance(declared, type):
         return declared
     module, _, name = str(declared).partition(":")
@@ -71,22 +72,22 @@ def field_names(config_class: type) -> list[str]:
 def computed_arguments(config: TrainConfig, model_kwargs: Mapping[str, Any], *, cuda: bool | None = None
                        ) -> dict[str, Any]:
     """The TRL arguments every mentor trainer shares. The trainer builds the model itself
-    from `model_init_kwargs` (so DeepSpeed ZeRO-3 shards it at load). On a GPU: bf16 where
-    supported, gradient checkpointing. On a CPU: no gradient checkpointing, which doubles
+    from `model_init_kwargs` (so DeepSpeed ZeRO-3 shards it at load). On a GPU: autocast
+    as `mixed_precision` says, gradient checkpointing. On a CPU: no gradient checkpointing, which doubles
     the backward of a model that fits anyway."""
     import torch
 
     if cuda is None:
         cuda = torch.cuda.is_available()
-    dtype = model_kwargs.get("dtype")
+    mixed = mixed_precision(config.mixed_precision, model_kwargs.get("dtype"), cuda=cuda)
     return dict(
         output_dir=str(config.output_dir),
         max_steps=config.max_steps,
         per_device_train_batch_size=config.per_device_batch_size or config.num_generations,
         learning_rate=config.learning_rate,
         use_cpu=not cuda,
-        bf16=dtype == "bfloat16" or (cuda and dtype == "float32" and torch.cuda.is_bf16_supported()),
-        fp16=dtype == "float16",
+        bf16=mixed == "bf16",
+        fp16=mixed == "fp16",
         gradient_checkpointing=cuda and not config.lora,
         model_init_kwargs=dict(model_kwargs),
         report_to=config.report_to,
@@ -100,6 +101,24 @@ def computed_arguments(config: TrainConfig, model_kwargs: Mapping[str, Any], *, 
         disable_tqdm=True,  # mentor draws its own progress
         dataloader_num_workers=0,
     )
+
+
+def mixed_precision(choice: str, dtype: str | None, *, cuda: bool | None = None) -> str:
+    """The autocast a run uses: `auto` follows the weights (bf16 weights compute in bf16,
+    fp16 in fp16) and uses bf16 for float32 weights on a GPU that has it; on a CPU it is
+    off, since bf16 there is a measured trade (docs/training.md). `TrainConfig` has
+    checked `choice` already."""
+    import torch
+
+    if choice != "auto":
+        return choice
+    if dtype == "bfloat16":
+        return "bf16"
+    if dtype == "float16":
+        return "fp16"
+    if cuda is None:
+        cuda = torch.cuda.is_available()
+    return "bf16" if cuda and torch.cuda.is_bf16_supported() else "no"
 
 
 def trl_arguments(config_class: type, config: TrainConfig, model_kwargs: Mapping[str, Any], *,
@@ -142,7 +161,10 @@ def check_trl(config_class: type, values: Mapping[str, Any], *, section: str = "
     for raw_key, value in values.items():
         key = str(raw_key).replace("-", "_")
         if key not in fields:
-            problems.append(f"{section}: unknown {config_class.__name__} field {raw_key!r}{did_you_mean(key, fields)}")
+            # A trainer's own options have their own section; say so where they are mistaken for TRL's.
+            own = "; a trainer's own options go in `trainer_options` (--trainer-option NAME=VALUE)"
+            problems.append(f"{section}: unknown {config_class.__name__} field {raw_key!r}{did_you_mean(key, fields)}"
+                            + (own if section == "extra" else ""))
         elif key in MIRRORED:
             option = MIRRORED[key]
             problems.append(f"{section}: {key} is set by mentor's `{option}` option (--{option.replace('_', '-')}); "
@@ -244,7 +266,7 @@ def resolved(config: TrainConfig, trainer: Callable | None) -> dict[str, Any]:
     declares `trl_arguments`, the whole TRL configuration it would train with (for one that
     declares only `trl_config`, the checked `trl` section). `config` is `checked` already."""
     out: dict[str, Any] = {"mentor": config.to_json()}
-    build = getattr(trainer, "trl_arguments", None)
+    build = attribute(trainer, "trl_arguments")
     if build is None:
         declared = config_class(trainer)
         if declared is not None:

@@ -214,7 +214,6 @@ def make_audit_hook(scratch: str, read_roots: tuple, read_files: tuple, path_typ
     return hook
 
 
-
 def refuse_processes(event: str, args: tuple) -> None:
     """The executor's pure-tool workers' audit hook. Starting a process from a pure tool
     would leave a copy of the worker (or a stray program) behind the executor's back."""

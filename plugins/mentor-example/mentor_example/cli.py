@@ -47,10 +47,11 @@ def _records(path: str):
 @click.option("--unit", type=click.Choice(UNITS), default="tokens", show_default=True, help="What to count.")
 def lengths_command(data: str, max_tokens: int, window: int | None, unit: str) -> None:
     """Completion lengths and the `brevity` term's value for each record (mentor-example)."""
-    from mentor_dsl.cli.options import fmt, table  # the built-in commands' table helper
+    from mentor_dsl.cli.options import fmt
+    from mentor_dsl.display import echo, table  # the tables every mentor command draws
 
     rows = []
     for traj in _records(data):
         n = length(traj.text, unit)
         rows.append([traj.id, str(n), fmt(brevity_value(n, max_tokens, window))])
-    click.echo(table(rows, ["id", unit, "brevity"], indent=0))
+    echo(table(["id", unit, "brevity"], rows))

@@ -23,6 +23,10 @@ A call format is any object with four members:
 - `render(calls) -> str`: the inverse of `parse`, used to write teacher demonstrations
   and prompts;
 - `instructions() -> str`: a paragraph for the system prompt that teaches the syntax.
+
+Subclassing `mentor_dsl.hookspecs.CallFormat` gives the optional members their defaults.
+This format sets no `stop_text`: a self-closing `<call .../>` has no closing tag to stop
+at, so its calls end with the model's turn.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import re
 from typing import Any, Sequence
 
 from mentor_dsl.calls import Call
+from mentor_dsl.hookspecs import CallFormat
 
 # One call element: <call ...>...</call> or <call .../>. Non-greedy, so two calls on one
 # line are two blocks; a body never spans another <call, so an unclosed <call> is not a
@@ -95,7 +100,7 @@ def _render_value(value: Any) -> str:
     return html.escape(text, quote=False)
 
 
-class XmlFormat:
+class XmlFormat(CallFormat):
     name = "xml"
 
     def parse(self, text: str) -> list[Call]:
