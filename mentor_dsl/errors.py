@@ -304,6 +304,18 @@ class TrainingError(MentorError):
     exit_code = 7
 
 
+class ConfigError(MentorError):
+    """An option that does not exist or a value it cannot take, from the command line or a
+    config file (`mentor train --config`, its `trl` section): a usage error."""
+
+    exit_code = 2
+
+
+class MentorWarning(UserWarning):
+    """Something that works, but perhaps not as meant; the CLI shows it as one
+    `warning: ...` line."""
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """'; did you mean 'x'?' for the closest candidate, or '' when nothing is close."""
     if len(name) > 100:  # no name is that long, and comparing a megabyte string takes seconds

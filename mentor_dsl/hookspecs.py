@@ -143,7 +143,13 @@ def register_trainers(register: Callable[..., None]) -> None:
     training with a `TrainConfig` and returns the output directory; its declared options
     arrive checked, converted and with their defaults in `config.trainer_options`
     (`mentor train --trainer-option NAME=VALUE`). An exception other than a `MentorError`
-    is reported naming the trainer's plugin, with exit status 7."""
+    is reported naming the trainer's plugin, with exit status 7.
+
+    A trainer built on a TRL configuration class may declare it as `fn.trl_config` (the
+    class, or "module:Name"): the run's `trl` section is then checked against that class's
+    fields before the trainer is called. `fn.trl_arguments(config, model_kwargs)`, when
+    declared, returns the TRL configuration the trainer would train with, which
+    `mentor train --print-config` shows."""
 
 
 @hookspec

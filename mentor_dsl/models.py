@@ -86,13 +86,15 @@ def is_hub_id(text: str) -> bool:
     return _HUB_ID.match(text) is not None and not text.startswith((".", "/", "~"))
 
 
-def resolve_model(spec: str | os.PathLike | None) -> ModelRef:
-    """`--model` as written -> where the weights are (see the module docstring)."""
+def resolve_model(spec: str | os.PathLike | None, *, prepare: bool = True) -> ModelRef:
+    """`--model` as written -> where the weights are (see the module docstring).
+    `prepare=False` names where the embedded student goes without converting it there
+    (`mentor train --print-config` reads no weights)."""
     text = "default" if spec in (None, "", "default") else str(spec)
     if text == "default":
-        from .student import default_student_dir
+        from .student import default_student_dir, student_cache_dir
 
-        return ModelRef("default", "default", str(default_student_dir()))
+        return ModelRef("default", "default", str(default_student_dir() if prepare else student_cache_dir()))
     path = Path(text).expanduser()
     if path.is_dir():
         return ModelRef(text, "local", str(_model_dir(path, text)))

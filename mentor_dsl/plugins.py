@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping
 import pluggy
 
 from . import hookspecs
-from .errors import MentorError, PluginError, did_you_mean
+from .errors import MentorError, MentorWarning, PluginError, did_you_mean
 
 hookimpl = pluggy.HookimplMarker("mentor")
 
@@ -63,7 +63,7 @@ class Entry:
     plugin: str
 
 
-class PluginWarning(UserWarning):
+class PluginWarning(MentorWarning):
     """Something about the plugins that works, but perhaps not as meant: a name that two
     plugins register, of which only one can be used."""
 

@@ -27,7 +27,7 @@ def test_training_progress_in_a_log(tmp_path, capsys, monkeypatch):
     lines = capsys.readouterr().err.splitlines()
     assert [line.split()[1] for line in lines] == ["1/3", "2/3", "3/3", "3/3"]
     assert lines[0].startswith("training: 1/3 steps ") and "ETA" in lines[0]
-    assert lines[1].endswith("reward 0.5  finished 1  tool_match 0.25") and "done in" in lines[-1]
+    assert lines[1].endswith("reward 0.5  loss 0.02  finished 1  tool_match 0.25") and "done in" in lines[-1]
 
 
 def test_other_processes_show_no_progress(tmp_path, capsys, monkeypatch):

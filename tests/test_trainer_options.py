@@ -104,7 +104,7 @@ def test_resolve_and_declarations():
 
 def test_an_option_in_extra_that_trl_does_not_know_is_named_not_a_bug(tmp_path):
     """`extra` goes to GRPOConfig: a name it does not have used to be a TypeError there
-    (exit 70, "this is a bug"); it is a training error naming the setting (exit 7)."""
+    (exit 70, "this is a bug"); it is a usage error naming the field (exit 2)."""
     from mentor_dsl.data import load_split, save_jsonl
 
     data = tmp_path / "tasks.jsonl"
@@ -112,6 +112,6 @@ def test_an_option_in_extra_that_trl_does_not_know_is_named_not_a_bug(tmp_path):
     config = tmp_path / "run.toml"
     config.write_text(f'data = "{data}"\noutput_dir = "{tmp_path / "f"}"\n[extra]\nbeams = 2\nlogging_stratgy = "no"\n')
     result = train("--config", str(config))
-    assert result.exit_code == 7, result.output
-    assert "extra: GRPOConfig has no setting 'beams'" in result.stderr and "--trainer-option" in result.stderr
+    assert result.exit_code == 2, result.output
+    assert "extra: unknown GRPOConfig field 'beams'" in result.stderr and "--trainer-option" in result.stderr
     assert "Traceback" not in result.output and "bug" not in result.output

@@ -1,4 +1,4 @@
-"""Trajectory records (DESIGN §5): parsing, defaults and errors."""
+"""Trajectory records (docs/records.md): parsing, defaults and errors."""
 
 import pytest
 

@@ -97,10 +97,10 @@ def test_the_loop_trains_in_segments_evaluates_and_writes_the_best_spec(work, st
     best = json.loads((out / "best.json").read_text())
     # Every trial: two segments of the normal training config, the second resuming the first.
     firsts = [c for c in standin.configs if not c.resume]
-    assert len(firsts) == 6 and all(c.max_steps == 2 and c.extra["overwrite"] for c in firsts)
+    assert len(firsts) == 6 and all(c.max_steps == 2 and c.overwrite for c in firsts)
     for config in standin.configs:
         assert config.trainer == "standin" and config.data == str(out / "data" / "train.jsonl")
-        assert config.extra["lr_scheduler_type"] == "constant" and config.keep_checkpoints == 1
+        assert config.trl["lr_scheduler_type"] == "constant" and config.keep_checkpoints == 1
         assert set(config.params) == {"w_args", "w_tools"}
         assert 0 <= config.params["w_args"] <= 0.5 and 0 <= config.params["w_tools"] <= 0.5
     assert {c.max_steps for c in standin.configs if c.resume} <= {4}

@@ -96,12 +96,12 @@ def _print_version(ctx: click.Context, _param, value: bool) -> None:
 
 
 def _warning_line(fallback):
-    """mentor's own warnings (a plugin shadowed by another) as one `warning: ...` line on
-    stderr, like its errors; any other warning as Python shows it."""
-    from ..plugins import PluginWarning
+    """mentor's own warnings (a plugin shadowed by another, a deprecated option) as one
+    `warning: ...` line on stderr, like its errors; any other warning as Python shows it."""
+    from ..errors import MentorWarning
 
     def show(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, PluginWarning):
+        if issubclass(category, MentorWarning):
             click.echo(f"warning: {message}", err=True)
         else:
             fallback(message, category, filename, lineno, file, line)

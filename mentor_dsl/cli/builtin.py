@@ -22,6 +22,7 @@ COMMANDS = (
     LazyCommand("diff", "mentor_dsl.cli.diff:diff_command"),
     LazyCommand("tune", "mentor_dsl.cli.tune:tune_command"),
     LazyCommand("prompt", "mentor_dsl.cli.prompt:prompt_command"),
+    LazyCommand("schema", "mentor_dsl.cli.schema:schema_command"),
 )
 
 

@@ -27,6 +27,12 @@ def parse_trainer_options(values: tuple[str, ...]) -> dict[str, Any]:
     return _pairs(values, "--trainer-option")
 
 
+def parse_trl(values: tuple[str, ...]) -> dict[str, Any]:
+    """`--trl key=value` pairs; `train/trl_options.py` checks each against the trainer's TRL
+    configuration class and converts its value to the field's type."""
+    return _pairs(values, "--trl")
+
+
 set_option = click.option(
     "--set", "overrides", multiple=True, metavar="NAME=VALUE",
     help="Override a spec parameter (repeatable).",

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import fields
 
 import click
 from click.core import ParameterSource
 
-from ..errors import MentorError, TrainingError, did_you_mean
+from ..errors import ConfigError, MentorError, TrainingError, did_you_mean
 from ..plugins import registry
-from ..train.config import TrainConfig
+from ..train.config import TrainConfig, read_config_file
 from ..train.options import resolve as resolve_options
-from .options import parse_set, parse_tool_limits, parse_trainer_options, set_option, tool_limit_option
+from .options import parse_set, parse_tool_limits, parse_trainer_options, parse_trl, set_option, tool_limit_option
+
 
 @click.command("train")
 @click.option("--reward", help="Reward spec: a file, a library name, or FILE::REWARD [default: the spec a plugin's "
@@ -51,46 +52,71 @@ from .options import parse_set, parse_tool_limits, parse_trainer_options, set_op
               help="Write the rollouts of step 1 and every Nth step after it (prompt, completion, calls, tool "
                    "results, reward and terms) to OUTPUT_DIR/rollouts.jsonl [default: 0, none].")
 @click.option("--resume", is_flag=True, default=None, help="Continue from the latest checkpoint in --output-dir.")
-@click.option("--overwrite", is_flag=True, help="Replace a previous run in --output-dir.")
+@click.option("--overwrite", is_flag=True, default=None, help="Replace a previous run in --output-dir.")
+@click.option("--report-to", metavar="TRACKERS",
+              help="Trackers that get every metric, as transformers names them: none (default), all (the installed "
+                   "ones), or names separated by commas: tensorboard, wandb, trackio, mlflow, ...")
+@click.option("--run-name", help="The run's name in the trackers.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
-              help="A JSON or TOML file of these options; flags override it.")
+              help="A YAML, TOML or JSON file of these options and a `trl` section; flags override it.")
+@click.option("--trl", "trl_pairs", multiple=True, metavar="KEY=VALUE",
+              help="A field of the trainer's TRL configuration (GRPOConfig, SFTConfig), e.g. beta=0.04 "
+                   "(repeatable; VALUE is read as YAML). Overrides the config file's `trl` section.")
+@click.option("--print-config", is_flag=True,
+              help="Print the resolved configuration, mentor's options and TRL's, as YAML and exit without training.")
+@click.option("--json", "as_json", is_flag=True, help="With --print-config: print JSON instead of YAML.")
 @click.option("--trainer-option", "trainer_options", multiple=True, metavar="NAME=VALUE",
               help="An option the --trainer declares (repeatable); see its documentation.")
 @set_option
 @tool_limit_option
 @click.pass_context
-def train_command(ctx: click.Context, config_file: str | None, overrides: tuple[str, ...], overwrite: bool,
-                  tool_limits: tuple[str, ...], trainer_options: tuple[str, ...], **flags) -> None:
+def train_command(ctx: click.Context, config_file: str | None, overrides: tuple[str, ...],
+                  tool_limits: tuple[str, ...], trl_pairs: tuple[str, ...], trainer_options: tuple[str, ...],
+                  print_config: bool, as_json: bool, **flags) -> None:
     """Train a student with GRPO (or another registered trainer) and a compiled reward spec.
 
     With no options it trains the embedded student on the built-in tasks with CPU-sized
     defaults and rewards/mentor.mdsl, writing runs/mentor/."""
-    values = TrainConfig.from_file(config_file) if config_file else {}
+    from ..train.trl_options import checked, config_class, resolved
+
+    if as_json and not print_config:
+        raise click.UsageError("--json goes with --print-config")
+    # Lowest first: TrainConfig's defaults, the config file, the flags.
+    values = read_config_file(config_file) if config_file else {}
     for name, value in flags.items():
         if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE or (value is not None and name not in values):
             if value is not None:
                 values[name] = value
     if overrides:
-        values["params"] = {**values.get("params", {}), **parse_set(overrides)}
+        values["params"] = {**_table(values, "params"), **parse_set(overrides)}
     if tool_limits:
-        values["tool_limits"] = {**values.get("tool_limits", {}), **parse_tool_limits(tool_limits)}
+        values["tool_limits"] = {**_table(values, "tool_limits"), **parse_tool_limits(tool_limits)}
+    if trl_pairs:
+        values["trl"] = {**_table(values, "trl"), **parse_trl(trl_pairs)}
     if trainer_options:
-        values["trainer_options"] = {**values.get("trainer_options", {}), **parse_trainer_options(trainer_options)}
+        values["trainer_options"] = {**_table(values, "trainer_options"), **parse_trainer_options(trainer_options)}
     if values.get("reward") is None:  # a plugin's split names the reward of its domain
         from ..data.splits import default_reward
 
-        values["reward"] = default_reward(values.get("data")) or TrainConfig.reward
-    known = {f.name for f in fields(TrainConfig)}
-    config = TrainConfig(**{k: v for k, v in values.items() if k in known})
-    if overwrite:
-        config.extra["overwrite"] = True
+        data = values.get("data")
+        values["reward"] = (default_reward(data) if isinstance(data, str) else None) \
+            or TrainConfig.model_fields["reward"].default
+    name = values.get("trainer", TrainConfig.model_fields["trainer"].default)
     trainers = registry()
-    run = trainers.get("trainers", config.trainer)
+    run = trainers.get("trainers", name) if isinstance(name, str) else None
     if run is None:
         names = trainers.names("trainers")
-        raise TrainingError(f"unknown trainer {config.trainer!r}{did_you_mean(config.trainer, names)} "
+        raise TrainingError(f"unknown trainer {name!r}{did_you_mean(str(name), names)} "
                             f"(trainers: {', '.join(names)})")
-    config.trainer_options = resolve_options(config.trainer, run, config.trainer_options)
+    config = TrainConfig.from_values(values, source=config_file, trl_config=config_class(run))
+    # The `trl` section is checked, and the trainer's TRL configuration built, now (no
+    # weights are read): a bad value fails before any data, model or reward is loaded.
+    config = checked(config, run)
+    config = config.model_copy(update={"trainer_options": resolve_options(config.trainer, run, config.trainer_options)})
+    shown = resolved(config, run)
+    if print_config:
+        click.echo(json.dumps(shown, indent=2) if as_json else _yaml(shown), nl=as_json)
+        return
     out = run_trainer(config.trainer, run, config, trainers.items["trainers"][config.trainer].plugin)
     click.echo(f"done: {out}")
 
@@ -109,3 +135,17 @@ def run_trainer(name: str, run, config: TrainConfig, plugin: str):
             raise
         raise TrainingError(f"trainer {name!r} of plugin {plugin!r} failed: {type(exc).__name__}: {exc} "
                             "(a bug in the plugin; MENTOR_DEBUG=1 shows the traceback)") from exc
+
+
+def _table(values: dict, key: str) -> dict:
+    """A section of the config file that flags add to."""
+    table = values.get(key, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{key}: expected a table of NAME: VALUE, got {json.dumps(table, default=str)}")
+    return table
+
+
+def _yaml(data: dict) -> str:
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)

@@ -54,7 +54,7 @@ TRAIN_OPTIONS = ("model", "data", "trainer", "num_generations", "per_device_batc
 @click.option("--device", default="auto", show_default=True, help="Where validation runs: auto, cpu, cuda, ...")
 @click.option("--eval-batch-size", type=click.IntRange(1), default=8, show_default=True)
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
-              help="A `mentor train` config file (JSON or TOML): every trial's training options; flags override.")
+              help="A `mentor train` config file (YAML, TOML or JSON): every trial's training options; flags override.")
 @set_option
 def tune_command(reward: str, trials: int, metric: str, output_dir: str, study_name: str, storage: str | None,
                  steps: int, evals: int, eval_limit: int, startup_trials: int, pruner: str, sampler_seed: int | None,
@@ -69,11 +69,11 @@ def tune_command(reward: str, trials: int, metric: str, output_dir: str, study_n
     stopped; --storage lets workers on several machines share it. Writes best.mdsl (the
     spec with the best values), best.json and report.md/.html with charts."""
     from ..display import echo, table
-    from ..train.config import TrainConfig
+    from ..train.config import read_config_file
     from ..tune.report import trial_header, trial_rows
     from ..tune.study import TuneConfig, run
 
-    train = TrainConfig.from_file(config_file) if config_file else {}
+    train = read_config_file(config_file) if config_file else {}
     fixed = {**train.pop("params", {}), **parse_set(overrides)}
     train.pop("output_dir", None)  # each trial has its own
     train.update({k: v for k, v in train_flags.items() if v is not None and k in TRAIN_OPTIONS})

@@ -4,7 +4,7 @@ A task generator writes a `CallPlan`: tool calls whose arguments may be `Ref`s t
 calls' outputs, exactly as a teacher model would reuse a result it was shown. `realise`
 runs the plan with the registered tools, substitutes each output into later calls, and
 checks that the last output prints as the generator's own reference answer. Only then is
-the task turned into a record (DESIGN §5) whose `completion` is the oracle's rendered
+the task turned into a record (docs/records.md) whose `completion` is the oracle's rendered
 trajectory.
 """
 

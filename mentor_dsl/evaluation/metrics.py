@@ -1,6 +1,6 @@
 """The evaluation metrics, computed from trajectory rows (no model needed).
 
-A *row* is one evaluated task: a trajectory record (DESIGN §5) plus what the runner
+A *row* is one evaluated task: a trajectory record (docs/records.md) plus what the runner
 measured on it. The fields the metrics read:
 
     split            "in_domain" | "ood" | "bfcl" (the group it is reported under)
@@ -125,7 +125,7 @@ def call_stats(calls: Sequence[Call], available: Collection[str], check: SchemaC
 
 
 def teacher_names(teacher: Any) -> list[str]:
-    """Tool names of a record's `teacher` (bare names or call objects, as in DESIGN §5)."""
+    """Tool names of a record's `teacher` (bare names or call objects, docs/records.md)."""
     if isinstance(teacher, list):
         teacher = {"tool_calls": teacher}
     if not isinstance(teacher, Mapping):

@@ -1,6 +1,6 @@
 """Rollouts into trajectory rows, and their accuracy.
 
-A row is a trajectory record (DESIGN §5: `mentor score --data rollouts.jsonl` reads it)
+A row is a trajectory record (docs/records.md: `mentor score --data rollouts.jsonl` reads it)
 plus the measurements `metrics.aggregate` reads. Accuracy is computed by reward specs, so
 it is by definition the `answer_correct` (the task's `judge`, else math) and `bfcl_match` terms.
 """

@@ -1,7 +1,7 @@
 """What the built-in teachers share: the tools a task offers, the Hermes text of a
 trajectory, the record a teacher returns, and the parsing of `--option` values.
 
-Every teacher returns records in the form of the built-in task records (DESIGN §5), so
+Every teacher returns records in the form of the built-in task records (docs/records.md), so
 `mentor train` reads them directly (GRPO reads `teacher`, SFT reads `completion`):
 
     {"id", "prompt", "answer", "tools",

@@ -8,27 +8,34 @@ from typing import Any
 
 from ..errors import TrainingError
 from .config import TrainConfig
-from .session import Session, trainer_arguments
+from .session import Session
 
 
-def grpo_args(session: Session):
-    """GRPOConfig for a run: no reference model (beta 0) and TRL's vLLM settings."""
+def grpo_arguments(config: TrainConfig, model_kwargs: dict[str, Any]):
+    """GRPOConfig for a run, from its options and the model's `from_pretrained` arguments
+    alone: no reference model (beta 0) unless the `trl` section sets one."""
     from trl import GRPOConfig
 
-    config = session.config
+    from .trl_options import trl_arguments
+
     batch = config.per_device_batch_size or config.num_generations
     if batch % config.num_generations:
         raise TrainingError(f"the batch size ({batch}) must be a multiple of --num-generations "
                             f"({config.num_generations}): each prompt's completions form one group")
-    return trainer_arguments(
-        GRPOConfig, session,
+    return trl_arguments(
+        GRPOConfig, config, model_kwargs,
         num_generations=config.num_generations,
         max_completion_length=config.max_completion_length,
         temperature=config.temperature,
         beta=0.0,
         use_vllm=config.use_vllm,
-        vllm_mode="colocate",  # the config file's `extra` may choose "server"
+        vllm_mode="colocate",  # `trl: {vllm_mode: server}` chooses a server
     )
+
+
+def grpo_args(session: Session):
+    """GRPOConfig for a session's run (see `grpo_arguments`)."""
+    return grpo_arguments(session.config, session.model_kwargs)
 
 
 def rollout_log(session: Session):
@@ -64,11 +71,10 @@ def build(config: TrainConfig, trainer_class=None) -> tuple[Session, Any]:
         train_dataset=session.dataset(),
         processing_class=session.tokenizer,
         rollout_func=rollout,
-        callbacks=session.callbacks(rollout.stats) + ([RolloutLogWriter(log)] if log is not None else []),
+        callbacks=session.callbacks() + ([RolloutLogWriter(log)] if log is not None else []),
         peft_config=session.peft_config(),
     )
     trainer.mentor_rollout = rollout
-    session.attach(trainer)
     return session, trainer
 
 

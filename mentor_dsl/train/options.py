@@ -109,6 +109,13 @@ def declared(trainer: Any) -> tuple[TrainerOption, ...]:
     return trainer.options if isinstance(trainer, Trainer) else ()
 
 
+def attribute(trainer: Any, name: str) -> Any:
+    """What a registered trainer declares as `fn.<name>` (`evaluate`, `trl_config`,
+    `trl_arguments`): on the `Trainer` itself or on its function; None when neither has it."""
+    found = getattr(trainer, name, None)
+    return found if found is not None else getattr(getattr(trainer, "fn", None), name, None)
+
+
 def resolve(name: str, trainer: Any, given: Mapping[str, Any]) -> dict[str, Any]:
     """The trainer's options: `given`, checked and converted, with the defaults filled in.
     Raises TrainingError naming the trainer and the option."""

@@ -3,7 +3,6 @@ metrics, progress, checkpoints, resume, and a clean stop on Ctrl-C."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import shutil
@@ -15,7 +14,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from ..errors import MentorError, TrainingError, did_you_mean
+from ..errors import MentorError, TrainingError
 from ..plugins import registry
 from ..reward import OPTIONAL_FIELDS, load
 from ..models import RUN_CONFIG
@@ -27,52 +26,6 @@ ROLLOUTS = "rollouts.jsonl"  # --save-rollouts (rollout_log.py)
 
 # TRL 1.x still calls transformers' deprecated gradient-checkpointing names on every step.
 warnings.filterwarnings("ignore", category=FutureWarning, message=r".*(is_)?gradient_checkpointing.*")
-
-
-def trainer_arguments(config_class, session: "Session", **specific: Any):
-    """A TRL config (GRPOConfig, SFTConfig) with the options every mentor trainer shares.
-    The trainer builds the model itself from `model_init_kwargs` (so DeepSpeed ZeRO-3
-    shards it at load). On a GPU: bf16 where supported, gradient checkpointing. On a CPU:
-    no gradient checkpointing, which doubles the backward of a model that fits anyway."""
-    import torch
-
-    cuda = torch.cuda.is_available()
-    config = session.config
-    mixed = mixed_precision(config.mixed_precision, session.model_kwargs["dtype"])
-    shared = dict(
-        output_dir=str(config.output_dir),
-        max_steps=config.max_steps,
-        per_device_train_batch_size=config.per_device_batch_size or config.num_generations,
-        learning_rate=config.learning_rate,
-        use_cpu=not cuda,
-        bf16=mixed == "bf16",
-        fp16=mixed == "fp16",
-        gradient_checkpointing=cuda and not config.lora,
-        model_init_kwargs=dict(session.model_kwargs),
-        report_to="none",
-        logging_steps=config.logging_steps,
-        save_strategy="steps" if config.keep_checkpoints else "no",
-        save_steps=config.save_steps,
-        save_total_limit=config.keep_checkpoints or None,
-        seed=config.seed,
-        data_seed=config.seed,
-        disable_tqdm=True,
-        dataloader_num_workers=0,
-    )
-    shared.update(specific)
-    # `extra` is for the TRL config's own settings; anything else would reach its
-    # constructor as an unexpected keyword (a TypeError, reported as a bug).
-    known = {f.name for f in dataclasses.fields(config_class)} if dataclasses.is_dataclass(config_class) else None
-    unknown = [k for k in config.extra if known is not None and k not in known]
-    if unknown:
-        raise TrainingError(f"extra: {config_class.__name__} has no setting {unknown[0]!r}"
-                            f"{did_you_mean(unknown[0], known)}; `extra` passes TRL settings through, and a "
-                            "trainer's own options go in `trainer_options` (--trainer-option NAME=VALUE)")
-    shared.update(config.extra)
-    with warnings.catch_warnings():
-        # transformers renamed gradient_checkpointing; TRL still sets the old name.
-        warnings.filterwarnings("ignore", category=FutureWarning, message=".*checkpointing.*")
-        return config_class(**shared)
 
 
 class Session:
@@ -124,14 +77,13 @@ class Session:
     def _prepare_output(self) -> None:
         has_state = latest_checkpoint(self.out) is not None or (self.out / METRICS).exists()
         if has_state and not self.config.resume:
-            if not self.config.extra.pop("overwrite", False):
+            if not self.config.overwrite:
                 raise TrainingError(f"{self.out} already holds a run: pass --resume to continue it, "
                                     "--overwrite to start again, or another --output-dir")
             for child in self.out.glob("checkpoint-*"):
                 shutil.rmtree(child)
             (self.out / METRICS).unlink(missing_ok=True)
             (self.out / ROLLOUTS).unlink(missing_ok=True)
-        self.config.extra.pop("overwrite", None)
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / RUN_CONFIG).write_text(json.dumps(self.config.to_json(), indent=2, default=str) + "\n")
 
@@ -204,18 +156,8 @@ class Session:
 
         return Dataset.from_list(self.rows_for(self.records, self.tools))
 
-    def callbacks(self, stats) -> list:
-        from .trainer import optimizer_timer
-
-        self._optimizer_timer = optimizer_timer()
-        return [_Metrics(self, stats), _Finish(self), self._optimizer_timer]
-
-    def attach(self, trainer) -> None:
-        """Read the trainer's phase clock (`trainer.MentorGRPOTrainer`) into the metrics."""
-        self.clock = getattr(trainer, "mentor_clock", None)
-        timer = getattr(self, "_optimizer_timer", None)
-        if timer is not None:
-            timer.clock = self.clock
+    def callbacks(self) -> list:
+        return [_Metrics(self), _Finish(self)]
 
     # -- running ---------------------------------------------------------------------------------
 
@@ -299,45 +241,6 @@ def _is_main(trainer) -> bool:
     return bool(check()) if callable(check) else True
 
 
-def _across_processes(stats) -> tuple[list[float], list[float]]:
-    """The step's rollout counts summed over the processes of an `accelerate launch` run
-    (each generates its share of the batch), and its timings as the slowest process's."""
-    counts = [stats.completions, stats.calls, stats.failed_calls, stats.finished]
-    seconds = [stats.generation_seconds, stats.tool_seconds]
-    from accelerate import PartialState
-
-    state = PartialState()
-    if state.num_processes == 1:
-        return counts, seconds
-    import torch
-    from accelerate.utils import gather
-
-    # float32: NCCL and gloo both reduce it; the values are small counts and seconds.
-    rows = gather(torch.tensor([counts + seconds], dtype=torch.float32, device=state.device))
-    split = len(counts)
-    return rows[:, :split].sum(dim=0).tolist(), rows[:, split:].max(dim=0).values.tolist()
-
-
-MIXED_PRECISION = ("auto", "bf16", "fp16", "no")
-
-
-def mixed_precision(choice: str, dtype: str) -> str:
-    """The autocast a run uses: `auto` follows the weights (bf16 weights compute in bf16,
-    fp16 in fp16) and uses bf16 for float32 weights on a GPU that has it; on a CPU it is
-    off, since bf16 there is a measured trade (docs/training.md)."""
-    import torch
-
-    if choice not in MIXED_PRECISION:
-        raise TrainingError(f"mixed_precision {choice!r}: expected one of {', '.join(MIXED_PRECISION)}")
-    if choice != "auto":
-        return choice
-    if dtype == "bfloat16":
-        return "bf16"
-    if dtype == "float16":
-        return "fp16"
-    return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
-
-
 def _generation_config(ref):
     """The model's generation config (its end-of-turn ids), read without the weights."""
     from transformers import GenerationConfig
@@ -382,53 +285,52 @@ class StepTimer(_callback_base()):
         return seconds
 
 
-class _Metrics(StepTimer):
-    """Writes OUTPUT_DIR/metrics.jsonl: one object per logged step."""
+#: metrics.jsonl's keys, in order, and the trainer log's keys they are read from (besides
+#: `step` and `reward/<term>`). The trainer puts mentor's own metrics into the log
+#: (trainer.py), so the file and every tracker get the same numbers.
+METRICS_FROM_LOG = {
+    "reward": "reward",
+    "reward_std": "reward_std",
+    "tools/calls_per_completion": "tools/calls_per_completion",
+    "tools/failure_rate": "tools/failure_rate",
+    "finished_rate": "finished_rate",
+    "completion_length": "completions/mean_length",
+    "loss": "loss",
+    "kl": "kl",  # only when beta > 0
+    "entropy": "entropy",
+    "grad_norm": "grad_norm",
+    "learning_rate": "learning_rate",
+    "time/step": "time/step",
+    "time/generation": "time/generation",
+    "time/tools": "time/tools",
+    "time/reward": "time/reward",
+    "time/other": "time/other",
+    "time/forward_backward": "time/forward_backward",
+    "time/optimizer": "time/optimizer",
+    "tokens/forward": "tokens/forward",
+    "tokens/shared_prefix": "tokens/shared_prefix",
+    "share/reward": "share/reward",
+    "share/tools": "share/tools",
+    "memory/peak_gib": "memory/peak_gib",  # only on a GPU
+}
 
-    def __init__(self, session: Session, stats):
-        super().__init__()
+
+class _Metrics(_callback_base()):
+    """Writes OUTPUT_DIR/metrics.jsonl from the trainer's logs: one object per logged step."""
+
+    def __init__(self, session: Session):
         self.session = session
-        self.stats = stats
-        self.reward_seconds = 0.0
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not logs or "reward" not in logs:
             return
         session = self.session
         reward = session.reward
-        (completions, calls, failed, finished), (generation_s, tool_s) = _across_processes(self.stats.take())
         row: dict[str, Any] = {"step": state.global_step, "reward": logs["reward"]}
         # Every term and binding, null when no completion of the step needed it.
         for key in reward.term_names:
             row[f"reward/{key}"] = logs.get(f"{reward.name}/{key}")
-        row["reward_std"] = logs.get("reward_std")
-        row["tools/calls_per_completion"] = calls / completions if completions else 0.0
-        row["tools/failure_rate"] = failed / calls if calls else 0.0
-        row["finished_rate"] = finished / completions if completions else 0.0
-        row["completion_length"] = logs.get("completions/mean_length")
-        row["loss"] = logs.get("loss")
-        spent = reward.seconds - self.reward_seconds
-        self.reward_seconds = reward.seconds
-        step = self.take()
-        row["time/step"] = step
-        row["time/generation"] = generation_s
-        row["time/tools"] = tool_s
-        row["time/reward"] = spent
-        clock = session.clock.take() if getattr(session, "clock", None) is not None else None
-        if clock is not None:
-            # Where the step went: the rollouts' generation and tools, the reward, TRL's other
-            # scoring (advantages, old log-probs), the loss's forward and backward, the optimiser.
-            row["time/other"] = max(clock.prepare - generation_s - tool_s - spent, 0.0)
-            row["time/forward_backward"] = clock.train
-            row["time/optimizer"] = clock.optimizer
-            row["tokens/forward"] = clock.forward_tokens
-            row["tokens/shared_prefix"] = clock.shared_tokens
-        row["share/reward"] = spent / step if step else 0.0
-        row["share/tools"] = tool_s / step if step else 0.0
-        import torch
-
-        if torch.cuda.is_available():
-            row["memory/peak_gib"] = torch.cuda.max_memory_allocated() / 2**30
+        row.update({key: logs[source] for key, source in METRICS_FROM_LOG.items() if source in logs})
         row = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
         session.metrics.append(row)
         if not state.is_world_process_zero:  # one metrics file and one display per run
@@ -476,8 +378,10 @@ class _Progress:
 
     def update(self, row: dict[str, Any], max_steps: int) -> None:
         main = [k for k in row if k.startswith("reward/")][:4]
-        head = f"reward {_fmt(row['reward'])}" if "reward" in row else f"loss {_fmt(row.get('loss'))}"
-        text = "  ".join([head] + [f"{k[7:]} {_fmt(row[k])}" for k in main])
+        # The optimisation's health beside the reward: loss, KL (only logged when beta > 0),
+        # entropy and the gradient norm.
+        shown = [k for k in ("reward", "loss", "kl", "entropy", "grad_norm") if k in row]
+        text = "  ".join([f"{k} {_fmt(row[k])}" for k in shown] + [f"{k[7:]} {_fmt(row[k])}" for k in main])
         self.display.update(completed=row["step"], total=max_steps, note=text)
 
 
@@ -492,7 +396,7 @@ def _print_summary(session: Session) -> None:
     if not rows:
         echo("no steps were logged", err=True)
         return
-    keys = ["reward", "loss"] + [k for k in rows[-1] if k.startswith("reward/")] + \
+    keys = ["reward", "loss", "kl", "entropy", "grad_norm"] + [k for k in rows[-1] if k.startswith("reward/")] + \
            ["tools/calls_per_completion", "tools/failure_rate", "finished_rate", "completion_length"]
     name = session.reward.name if session.reward else session.config.trainer
     lines = []

@@ -23,7 +23,7 @@ from ..errors import TrainingError
 from ..formats.hermes import HERMES
 from ..trajectory import DEFAULT_EOS
 from .config import TrainConfig
-from .session import METRICS, Session, StepTimer, _Finish, trainer_arguments
+from .session import METRICS, Session, StepTimer, _Finish
 
 _RESPONSE = re.compile(r"<tool_response>\n?(.*?)\n?</tool_response>\n?", re.DOTALL)
 
@@ -156,9 +156,19 @@ class _LossMetrics(StepTimer):
         self.session.progress.update(row, state.max_steps)
 
 
+def sft_arguments(config: TrainConfig, model_kwargs: dict[str, Any]):
+    """SFTConfig for a run, from its options and the model's `from_pretrained` arguments.
+    The examples are tokenized here, so TRL truncates nothing (`max_length` None)."""
+    from trl import SFTConfig
+
+    from .trl_options import trl_arguments
+
+    return trl_arguments(SFTConfig, config, model_kwargs, max_length=None)
+
+
 def train_sft(config: TrainConfig) -> Path:
     from datasets import Dataset
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTTrainer
 
     from ..fewshot import record_examples
 
@@ -177,7 +187,7 @@ def train_sft(config: TrainConfig) -> Path:
     if not examples:
         raise TrainingError(f"no record of {config.data!r} has a teacher completion to imitate "
                             "(the `completion` field); built-in splits and `mentor teach` output have one")
-    args = trainer_arguments(SFTConfig, session, max_length=None)
+    args = sft_arguments(config, session.model_kwargs)
     trainer = SFTTrainer(
         model=session.model_id,
         args=args,

@@ -1,9 +1,12 @@
-"""mentor's GRPOTrainer: TRL's, with the shared-prefix forward and per-phase timings.
+"""mentor's GRPOTrainer: TRL's, with the shared-prefix forward, per-phase timings and
+mentor's metrics in the trainer's log.
 
-A subclass, not a fork: it overrides TRL's log-prob computation (`prefix.py`) and wraps
-`training_step` and `_prepare_inputs` to time the phases of a step, so that every row of
-`metrics.jsonl` says where its seconds went: generation, tools, reward, the
-forward/backward, the optimiser, and the rest of TRL's scoring.
+A subclass, not a fork: it overrides TRL's log-prob computation (`prefix.py`), wraps
+`training_step` and `_prepare_inputs` to time the phases of a step, and adds mentor's
+metrics (tool calls, failures, the finished rate, where the step's seconds went) to the
+logs before TRL's `log` hands them on. So every tracker (`report_to`) and every callback
+sees one set of numbers, TRL's and mentor's together, and `metrics.jsonl` is written from
+those same logs.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from .prefix import MIN_SHARED, logps_with_shared_prefix, shared_prefix, _base_m
 class PhaseClock:
     """Seconds since the last `take()` in the phases the trainer times itself."""
 
+    step: float = 0.0        # whole optimiser steps (from on_step_begin to on_step_end)
     prepare: float = 0.0     # TRL's _prepare_inputs: rollouts, rewards, advantages
     train: float = 0.0       # forward and backward of the loss
     optimizer: float = 0.0   # the optimiser step (and gradient clipping)
@@ -43,12 +47,56 @@ def make_trainer_class(base=None, *, shared_prefix_forward: bool = True):
     class MentorGRPOTrainer(base):
         shared_prefix_min = MIN_SHARED if shared_prefix_forward else None
 
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.add_callback(PhaseTimer(self.mentor_clock))
+            self._mentor_reward_seconds = 0.0
+
         @property
         def mentor_clock(self) -> PhaseClock:
             clock = self.__dict__.get("_mentor_clock")
             if clock is None:
                 clock = self.__dict__["_mentor_clock"] = PhaseClock()
             return clock
+
+        def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+            # A training step's log (not the end-of-training summary, which has train_loss):
+            # mentor's metrics join it, and TRL adds its own before passing it on.
+            if "loss" in logs and self.model.training:
+                logs.update(self.mentor_metrics())
+            super().log(logs, start_time)
+
+        def mentor_metrics(self) -> dict[str, float]:
+            """mentor's metrics since the last logged step. Every process calls it (the
+            counts are gathered), as every process calls `log`."""
+            stats = getattr(self.rollout_func, "stats", None)
+            totals = stats.take() if stats is not None else None
+            (completions, calls, failed, finished), (generation_s, tool_s) = across_processes(totals)
+            reward_total = sum(getattr(f, "seconds", 0.0) for f in self.reward_funcs)
+            reward_s, self._mentor_reward_seconds = reward_total - self._mentor_reward_seconds, reward_total
+            clock = self.mentor_clock.take()
+            step = clock.step
+            memory = {"memory/peak_gib": torch.cuda.max_memory_allocated() / 2**30} if torch.cuda.is_available() else {}
+            return {
+                "tools/calls_per_completion": calls / completions if completions else 0.0,
+                "tools/failure_rate": failed / calls if calls else 0.0,
+                "finished_rate": finished / completions if completions else 0.0,
+                # Where the step went: the rollouts' generation and tools, the reward, TRL's
+                # other scoring (advantages, old log-probs), the loss's forward and backward,
+                # the optimiser.
+                "time/step": step,
+                "time/generation": generation_s,
+                "time/tools": tool_s,
+                "time/reward": reward_s,
+                "time/other": max(clock.prepare - generation_s - tool_s - reward_s, 0.0),
+                "time/forward_backward": clock.train,
+                "time/optimizer": clock.optimizer,
+                "tokens/forward": clock.forward_tokens,
+                "tokens/shared_prefix": clock.shared_tokens,
+                "share/reward": reward_s / step if step else 0.0,
+                "share/tools": tool_s / step if step else 0.0,
+                **memory,  # the GPU's peak allocation so far
+            }
 
         def training_step(self, model, inputs, num_items_in_batch=None):
             started = time.perf_counter()
@@ -100,20 +148,47 @@ def make_trainer_class(base=None, *, shared_prefix_forward: bool = True):
     return MentorGRPOTrainer
 
 
-def optimizer_timer():
-    """A callback that adds the optimiser step's seconds to the trainer's clock."""
+def across_processes(stats) -> tuple[list[float], list[float]]:
+    """A step's rollout counts (completions, calls, failed calls, finished) summed over the
+    processes of an `accelerate launch` run (each generates its share of the batch), and its
+    timings (generation, tools) as the slowest process's. `stats` None counts nothing."""
+    counts = [stats.completions, stats.calls, stats.failed_calls, stats.finished] if stats else [0, 0, 0, 0]
+    seconds = [stats.generation_seconds, stats.tool_seconds] if stats else [0.0, 0.0]
+    from accelerate import PartialState
+
+    state = PartialState()
+    if state.num_processes == 1:
+        return counts, seconds
+    from accelerate.utils import gather
+
+    # float32: NCCL and gloo both reduce it; the values are small counts and seconds.
+    rows = gather(torch.tensor([counts + seconds], dtype=torch.float32, device=state.device))
+    split = len(counts)
+    return rows[:, :split].sum(dim=0).tolist(), rows[:, split:].max(dim=0).values.tolist()
+
+
+def _callback_base():
     from transformers import TrainerCallback
 
-    class OptimizerTimer(TrainerCallback):
-        def __init__(self):
-            self.clock: PhaseClock | None = None
-            self.started = 0.0
+    return TrainerCallback
 
-        def on_pre_optimizer_step(self, args, state, control, **kwargs):
-            self.started = time.perf_counter()
 
-        def on_optimizer_step(self, args, state, control, **kwargs):
-            if self.clock is not None:
-                self.clock.optimizer += time.perf_counter() - self.started
+class PhaseTimer(_callback_base()):
+    """Adds whole steps' and the optimiser's seconds to a trainer's clock (the optimiser
+    step has no method of the trainer to wrap)."""
 
-    return OptimizerTimer()
+    def __init__(self, clock: PhaseClock):
+        self.clock = clock
+        self.step_started = self.optimizer_started = 0.0
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        self.step_started = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.clock.step += time.perf_counter() - self.step_started
+
+    def on_pre_optimizer_step(self, args, state, control, **kwargs):
+        self.optimizer_started = time.perf_counter()
+
+    def on_optimizer_step(self, args, state, control, **kwargs):
+        self.clock.optimizer += time.perf_counter() - self.optimizer_started

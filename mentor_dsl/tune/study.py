@@ -21,7 +21,7 @@ import shutil
 import sys
 import time
 import warnings
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -191,7 +191,7 @@ def run(config: TuneConfig, echo: Callable[[str], None] | None = None) -> Outcom
         plain = [name for name, value in plan.params if name not in config.params]
         hint = f" (parameters without one: {', '.join(plain)})" if plain else ""
         raise TuneError(f"{shown}: no parameter to search: declare a range, e.g. `param w = 0.2 in [0, 0.5]`{hint}")
-    known = {f.name for f in fields(TrainConfig)}
+    known = set(TrainConfig.model_fields)
     unknown = sorted(set(config.train) - known)
     if unknown:
         raise TuneError(f"unknown training option(s): {', '.join(unknown)}")
@@ -201,9 +201,9 @@ def run(config: TuneConfig, echo: Callable[[str], None] | None = None) -> Outcom
         names = registry().names("trainers")
         raise TuneError(f"unknown trainer {trainer_name!r}{did_you_mean(trainer_name, names)} "
                         f"(trainers: {', '.join(names)})")
-    # A registered trainer is a `Trainer` (train/options.py) around the plugin's function,
-    # which is what may carry the evaluation.
-    evaluate_fn = getattr(getattr(train_fn, "fn", train_fn), "evaluate", None)
+    from ..train.options import attribute
+
+    evaluate_fn = attribute(train_fn, "evaluate")
     if evaluate_fn is None:
         from ..evaluation import evaluate as evaluate_fn
 
@@ -212,7 +212,7 @@ def run(config: TuneConfig, echo: Callable[[str], None] | None = None) -> Outcom
         _clear(out)
     out.mkdir(parents=True, exist_ok=True)
     train_file, validation_files, skipped = validation.prepare(
-        out / "data", config.train.get("data", TrainConfig.data), metric.ood)
+        out / "data", config.train.get("data", TrainConfig.model_fields["data"].default), metric.ood)
     for source, reason in skipped.items():
         echo(f"warning: no {source} validation: {reason}")
     url, storage = _storage(config, out)
@@ -232,7 +232,7 @@ def run(config: TuneConfig, echo: Callable[[str], None] | None = None) -> Outcom
                         f"({', '.join(stray[:5])}): another study's? Use another --output-dir, or --overwrite")
 
     segments = _segments(config.steps, config.evals)
-    base = TrainConfig(**{**config.train, "reward": config.reward, "data": str(train_file)})
+    base = TrainConfig.from_values({**config.train, "reward": config.reward, "data": str(train_file)})
 
     def objective(trial) -> float:
         params = space.suggest(trial)
@@ -241,12 +241,11 @@ def run(config: TuneConfig, echo: Callable[[str], None] | None = None) -> Outcom
         started = time.perf_counter()
         try:
             for k, until in enumerate(segments):
-                extra = {**base.extra, "lr_scheduler_type": "constant"}
-                if k == 0:
-                    extra["overwrite"] = True  # the trial's own folder, fresh by its number
-                cfg = replace(base, params={**config.params, **params}, output_dir=str(trial_dir), max_steps=until,
-                              save_steps=until, resume=k > 0, keep_checkpoints=1 if len(segments) > 1 else 0,
-                              extra=extra)
+                # overwrite: the trial's own folder, fresh by its number.
+                cfg = base.model_copy(update=dict(
+                    params={**config.params, **params}, output_dir=str(trial_dir), max_steps=until, save_steps=until,
+                    resume=k > 0, overwrite=k == 0, keep_checkpoints=1 if len(segments) > 1 else 0,
+                    trl={**base.trl, "lr_scheduler_type": "constant"}))
                 model = train_fn(cfg)
                 result = evaluate_fn(str(model), splits=[], data=[str(f) for f in validation_files],
                                      limit=config.eval_limit, seed=base.seed, batch_size=config.eval_batch_size,
