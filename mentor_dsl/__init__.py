@@ -10,8 +10,16 @@ cached `Plan`, no torch either) -> `plan.bind(device)` (the batched callable).
 """
 
 from .compiler import Plan, compile
-from .errors import (DataError, EvaluationError, MentorError, PluginError, RecordError, SpecError, ToolError,
-                     TrainingError)
+from .errors import (
+    DataError,
+    EvaluationError,
+    MentorError,
+    PluginError,
+    RecordError,
+    SpecError,
+    ToolError,
+    TrainingError,
+)
 from .parser import parse
 
 __version__ = "0.1.0"
@@ -31,6 +39,19 @@ def __getattr__(name):
 
 
 __all__ = [
-    "DataError", "EvaluationError", "MentorError", "Plan", "PluginError", "RecordError", "Reward",
-    "ScoreResult", "SpecError", "ToolError", "TrainingError", "compile", "load", "loads", "parse",
+    "DataError",
+    "EvaluationError",
+    "MentorError",
+    "Plan",
+    "PluginError",
+    "RecordError",
+    "Reward",
+    "ScoreResult",
+    "SpecError",
+    "ToolError",
+    "TrainingError",
+    "compile",
+    "load",
+    "loads",
+    "parse",
 ]

@@ -14,7 +14,7 @@ library rewards must agree with the paper's code:
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from .plugins import hookimpl
 
@@ -47,9 +47,9 @@ def unbox(segment: str) -> str | None:
     """The content of a segment from `last_boxed_segment`; None where the paper's
     `remove_boxed` fails its checks (an `\\fbox`, a `\\boxed` not followed by `{`)."""
     if "\\boxed " in segment:
-        return segment[len("\\boxed "):] if segment.startswith("\\boxed ") else None
+        return segment[len("\\boxed ") :] if segment.startswith("\\boxed ") else None
     if segment.startswith("\\boxed{") and segment.endswith("}"):
-        return segment[len("\\boxed{"):-1]
+        return segment[len("\\boxed{") : -1]
     return None
 
 
@@ -73,7 +73,7 @@ def final_boxed(text: str) -> str | None:
     arguments or printed by a tool does not count. Unlike `boxed`, no paper quirks: the
     `\\boxed x` form and `\\fbox` are not answers."""
     opening = None
-    for opening in _BOX_OPEN.finditer(text):
+    for opening in _BOX_OPEN.finditer(text):  # noqa: B007 (the last match is the one wanted)
         pass
     if opening is None:
         return None
@@ -81,7 +81,7 @@ def final_boxed(text: str) -> str | None:
     for match in _BRACES.finditer(text, opening.end()):
         depth += 1 if match.group() == "{" else -1
         if depth == 0:
-            answer = text[opening.end(): match.start()]
+            answer = text[opening.end() : match.start()]
             return answer if answer.strip() else None
     return None
 

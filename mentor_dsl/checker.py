@@ -14,14 +14,27 @@ of it once (`ir.postorder`), so checking is linear in the size of the spec.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from . import nodes as n
 from . import ops, regexes
-from .errors import SpecError, Span, UnknownName, did_you_mean, shown
+from .errors import Span, SpecError, UnknownName, did_you_mean, shown
 from .intervals import Interval
-from .ir import (IR, BindingIR, CheckedReward, CheckedSpec, Const, GuardIR, Op, ParamRange, ResultIR, TermUse,
-                 TermValue, postorder)
+from .ir import (
+    IR,
+    BindingIR,
+    CheckedReward,
+    CheckedSpec,
+    Const,
+    GuardIR,
+    Op,
+    ParamRange,
+    ResultIR,
+    TermUse,
+    TermValue,
+    postorder,
+)
 from .ops import Operator
 from .terms.base import REFERENCES, Term, TermParam
 
@@ -70,10 +83,18 @@ class _Checker:
             rewards.append(self._reward(decl))
         terms = self._term_uses()
         labels = {t.use: t.key for t in terms}
-        rewards = [CheckedReward(r.name, r.statements, r.bindings, r.range, _weights(r.statements, labels), r.span,
-                                 r.body) for r in rewards]
-        return CheckedSpec(tuple(self.params.items()), tuple(self.options.items()), terms, tuple(rewards),
-                           tuple(self.warnings), tuple(self.ranges.values()))
+        rewards = [
+            CheckedReward(r.name, r.statements, r.bindings, r.range, _weights(r.statements, labels), r.span, r.body)
+            for r in rewards
+        ]
+        return CheckedSpec(
+            tuple(self.params.items()),
+            tuple(self.options.items()),
+            terms,
+            tuple(rewards),
+            tuple(self.warnings),
+            tuple(self.ranges.values()),
+        )
 
     def _reserved(self, name: str, span, what: str) -> None:
         if name in self.terms:
@@ -92,11 +113,15 @@ class _Checker:
         if decl.bounds is not None:
             bounds = self._bounds(decl)
             if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise SpecError(f"parameter {decl.name!r} has a range, so its default must be a number, "
-                                f"not {_type_name(value)}", decl.value.span)
+                raise SpecError(
+                    f"parameter {decl.name!r} has a range, so its default must be a number, not {_type_name(value)}",
+                    decl.value.span,
+                )
             if not bounds.low <= value <= bounds.high:
-                raise SpecError(f"the default of parameter {decl.name!r}, {value:g}, is outside its range "
-                                f"{_show_range(bounds)}", decl.value.span)
+                raise SpecError(
+                    f"the default of parameter {decl.name!r}, {value:g}, is outside its range {_show_range(bounds)}",
+                    decl.value.span,
+                )
             self.ranges[decl.name] = bounds
         self.params[decl.name] = value
         self.param_spans[decl.name] = decl.span
@@ -112,29 +137,40 @@ class _Checker:
             ends.append(float(value))
         low, high = ends
         if not low < high:
-            raise SpecError(f"the range of parameter {decl.name!r} is empty: its low end {low:g} is not below its "
-                            f"high end {high:g}", decl.bounds.span)
+            raise SpecError(
+                f"the range of parameter {decl.name!r} is empty: its low end {low:g} is not below its "
+                f"high end {high:g}",
+                decl.bounds.span,
+            )
         return ParamRange(decl.name, low, high)
 
     def _apply_overrides(self) -> None:
         for name, raw in self.overrides.items():
             if name not in self.params:
                 known = ", ".join(sorted(self.params)) or "none"
-                raise SpecError(f"cannot set unknown parameter {name!r}{did_you_mean(name, self.params)} "
-                                f"(parameters: {known})", filename=self.spec.source.name)
+                raise SpecError(
+                    f"cannot set unknown parameter {name!r}{did_you_mean(name, self.params)} (parameters: {known})",
+                    filename=self.spec.source.name,
+                )
             value = _coerce(name, raw, self.params[name], self.spec.source.name)
             bounds = self.ranges.get(name)
             if bounds is not None and not bounds.low <= value <= bounds.high:
                 line = self.param_spans[name].line if self.param_spans[name] else "?"
-                raise SpecError(f"parameter {name!r} = {value:g} is outside its range {_show_range(bounds)} "
-                                f"(declared on line {line})", filename=self.spec.source.name)
+                raise SpecError(
+                    f"parameter {name!r} = {value:g} is outside its range {_show_range(bounds)} "
+                    f"(declared on line {line})",
+                    filename=self.spec.source.name,
+                )
             self.params[name] = value
 
     def _option(self, decl: n.OptionDecl) -> None:
         kind = OPTIONS.get(decl.name)
         if kind is None:
-            raise SpecError(f"unknown option {decl.name!r}{did_you_mean(decl.name, OPTIONS)}"
-                            f" (options: {', '.join(sorted(OPTIONS))})", decl.span)
+            raise SpecError(
+                f"unknown option {decl.name!r}{did_you_mean(decl.name, OPTIONS)}"
+                f" (options: {', '.join(sorted(OPTIONS))})",
+                decl.span,
+            )
         if decl.name in self.options:
             raise SpecError(f"option {decl.name!r} is set twice", decl.span)
         value = self._const(decl.value, f"option {decl.name!r}")
@@ -142,12 +178,20 @@ class _Checker:
             raise SpecError(f"option {decl.name!r} takes a string", decl.value.span)
         if kind == "format" and self.registry.get("formats", value) is None:
             names = self.registry.names("formats")
-            raise UnknownName("call format", value, f"unknown call format {shown(value)}{did_you_mean(value, names)} "
-                              f"(formats: {', '.join(names)})", decl.value.span)
+            raise UnknownName(
+                "call format",
+                value,
+                f"unknown call format {shown(value)}{did_you_mean(value, names)} (formats: {', '.join(names)})",
+                decl.value.span,
+            )
         if kind == "tools" and self.registry.toolset(value) is None:
             sets = self.registry.toolsets()
-            raise UnknownName("toolset", value, f"unknown toolset {shown(value)}{did_you_mean(value, sets)} "
-                              f"(toolsets: {', '.join(sets)})", decl.value.span)
+            raise UnknownName(
+                "toolset",
+                value,
+                f"unknown toolset {shown(value)}{did_you_mean(value, sets)} (toolsets: {', '.join(sets)})",
+                decl.value.span,
+            )
         self.options[decl.name] = value
 
     # -- rewards ---------------------------------------------------------------------------
@@ -170,13 +214,15 @@ class _Checker:
                 lines[stmt.name] = stmt.span.line if stmt.span else 0
                 steps.append(BindingIR(stmt.name, env[stmt.name], stmt.span))
             elif isinstance(stmt, n.Guard):
-                statements.append(GuardIR(self._num(stmt.cond, env, used), self._num(stmt.otherwise, env, used),
-                                          stmt.span))
+                statements.append(
+                    GuardIR(self._num(stmt.cond, env, used), self._num(stmt.otherwise, env, used), stmt.span)
+                )
                 steps.append(statements[-1])
             else:
                 if i != len(body) - 1:
-                    raise SpecError("only the last statement can be a bare expression: it is the reward's value",
-                                    stmt.span)
+                    raise SpecError(
+                        "only the last statement can be a bare expression: it is the reward's value", stmt.span
+                    )
                 statements.append(ResultIR(self._num(stmt.value, env, used), stmt.span))
                 steps.append(statements[-1])
         if not body or not isinstance(body[-1], n.Result):
@@ -190,7 +236,9 @@ class _Checker:
         for value in values:
             r = self._range_of[id(value)]
             result_range = r if result_range is None else result_range.hull(r)
-        return CheckedReward(decl.name, tuple(statements), tuple(env.items()), result_range, (), decl.span, tuple(steps))
+        return CheckedReward(
+            decl.name, tuple(statements), tuple(env.items()), result_range, (), decl.span, tuple(steps)
+        )
 
     # -- expressions -------------------------------------------------------------------------
 
@@ -259,8 +307,10 @@ class _Checker:
         if name in ops.FUNCTIONS:
             raise SpecError(f"{name!r} is a function; call it, e.g. {name}(x)", node.span)
         if name in REFERENCES:
-            raise SpecError(f"{name!r} is the reference trajectory, not a number; pass it to a term, "
-                            f"e.g. tool_match({name})", node.span)
+            raise SpecError(
+                f"{name!r} is the reference trajectory, not a number; pass it to a term, e.g. tool_match({name})",
+                node.span,
+            )
         visible = [*env, *self.params, *(t for t, v in self.terms.items() if v.bare_usable)]
         raise UnknownName("name", name, f"unknown name {name!r}{did_you_mean(name, visible)}", node.span)
 
@@ -288,8 +338,11 @@ class _Checker:
             extra = node.args[len(term.params)]
             if not term.params:
                 raise SpecError(f"{term.name} takes no arguments; write it without parentheses", extra.span)
-            raise SpecError(f"{term.name}() takes at most {len(term.params)} positional argument"
-                            f"{'s' if len(term.params) != 1 else ''}", extra.span)
+            raise SpecError(
+                f"{term.name}() takes at most {len(term.params)} positional argument"
+                f"{'s' if len(term.params) != 1 else ''}",
+                extra.span,
+            )
         given: dict[str, tuple[n.Expr, Span | None]] = {}
         for param, arg in zip(term.params, node.args):
             given[param.name] = (arg, arg.span)
@@ -297,8 +350,10 @@ class _Checker:
             if term.param(kw.name) is None:
                 names = [p.name for p in term.params]
                 listed = ", ".join(names) if names else "none"
-                raise SpecError(f"{term.name}() has no argument {kw.name!r}{did_you_mean(kw.name, names)} "
-                                f"(arguments: {listed})", kw.span)
+                raise SpecError(
+                    f"{term.name}() has no argument {kw.name!r}{did_you_mean(kw.name, names)} (arguments: {listed})",
+                    kw.span,
+                )
             if kw.name in given:
                 raise SpecError(f"argument {kw.name!r} is given twice", kw.span)
             given[kw.name] = (kw.value, kw.span)
@@ -441,8 +496,11 @@ def _check_arg(registry, where: str, param: TermParam, value: Any, span) -> Any:
     if not isinstance(value, str):
         raise SpecError(f"{where} must be a string, not {_type_name(value)}", span)
     if kind == "string" and param.choices is not None and value not in param.choices:
-        raise SpecError(f"{where} must be one of {', '.join(repr(c) for c in param.choices)}, not {shown(value)}"
-                        f"{did_you_mean(value, param.choices)}", span)
+        raise SpecError(
+            f"{where} must be one of {', '.join(repr(c) for c in param.choices)}, not {shown(value)}"
+            f"{did_you_mean(value, param.choices)}",
+            span,
+        )
     if kind == "regex":
         try:
             regexes.check(value)
@@ -452,19 +510,31 @@ def _check_arg(registry, where: str, param: TermParam, value: Any, span) -> Any:
             raise SpecError(f"{where} is not a valid regular expression: {exc}", span) from None
     if kind == "judge" and registry.get("judges", value) is None:
         names = registry.names("judges")
-        raise UnknownName("judge", value, f"unknown judge {shown(value)}{did_you_mean(value, names)} "
-                                          f"(judges: {', '.join(names)})", span)
+        raise UnknownName(
+            "judge",
+            value,
+            f"unknown judge {shown(value)}{did_you_mean(value, names)} (judges: {', '.join(names)})",
+            span,
+        )
     if kind == "extractor":
         from .answers import resolve
 
         if resolve(value, lambda x: registry.get("extractors", x)) is None:
             names = registry.names("extractors") + ["tag:NAME"]
-            raise UnknownName("extractor", value, f"unknown extractor {shown(value)}{did_you_mean(value, names)} "
-                                                  f"(extractors: {', '.join(names)})", span)
+            raise UnknownName(
+                "extractor",
+                value,
+                f"unknown extractor {shown(value)}{did_you_mean(value, names)} (extractors: {', '.join(names)})",
+                span,
+            )
     if kind == "tools" and registry.toolset(value) is None:
         sets = registry.toolsets()
-        raise UnknownName("toolset", value, f"unknown toolset {shown(value)}{did_you_mean(value, sets)} "
-                                            f"(toolsets: {', '.join(sets)})", span)
+        raise UnknownName(
+            "toolset",
+            value,
+            f"unknown toolset {shown(value)}{did_you_mean(value, sets)} (toolsets: {', '.join(sets)})",
+            span,
+        )
     return value
 
 
@@ -481,6 +551,7 @@ def _type_name(value: Any) -> str:
 def _coerce(name: str, raw: Any, default: Any, filename: str) -> Any:
     """An override from `--set` (text) or keyword arguments (Python values), converted to
     the default's type. Both go through here, so they get the same checks."""
+
     def fail(expected: str):
         return SpecError(f"parameter {name!r} takes {expected}; got {shown(raw)}", filename=filename)
 
@@ -588,8 +659,11 @@ def _validate(spec: n.Spec) -> None:
             raise SpecError(f"expression nested more than {n.MAX_DEPTH} levels deep", deep.span)
         for node in n.walk(expr):
             if isinstance(node, n.Number):
-                if isinstance(node.value, bool) or not isinstance(node.value, (int, float)) \
-                        or not math.isfinite(node.value):
+                if (
+                    isinstance(node.value, bool)
+                    or not isinstance(node.value, (int, float))
+                    or not math.isfinite(node.value)
+                ):
                     raise SpecError(f"number {shown(node.value)} is not a finite number", node.span)
             elif isinstance(node, n.Binary):
                 if node.op not in ops.INFIX:
@@ -610,6 +684,8 @@ def check(spec: n.Spec, registry, overrides: Mapping[str, Any] | None = None) ->
             # The missing name may belong to a plugin that failed to load.
             failed = sorted(p.name for p in getattr(registry, "plugins", ()) if p.error)
             if failed:
-                exc.notes.append(f"plugin{'s' if len(failed) > 1 else ''} {', '.join(map(repr, failed))} "
-                                 "failed to load; see `mentor plugins`")
+                exc.notes.append(
+                    f"plugin{'s' if len(failed) > 1 else ''} {', '.join(map(repr, failed))} "
+                    "failed to load; see `mentor plugins`"
+                )
         raise exc.with_source(spec.source) from None

@@ -9,12 +9,13 @@ Instructions name their operator (`ops.BY_NAME`), so a plan is plain data.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 from .checker import check
-from .errors import SpecError, Span
+from .errors import Span, SpecError
 from .intervals import Interval
 from .ir import CheckedReward, CheckedSpec, Const, GuardIR, Op, ParamRange, TermUse, TermValue, postorder
 from .nodes import Spec
@@ -71,8 +72,11 @@ class Plan:
                 return r
         from .errors import did_you_mean
 
-        raise SpecError(f"no reward named {name!r} in this spec{did_you_mean(name, self.reward_names)} "
-                        f"(rewards: {', '.join(self.reward_names)})", filename=self.source_name)
+        raise SpecError(
+            f"no reward named {name!r} in this spec{did_you_mean(name, self.reward_names)} "
+            f"(rewards: {', '.join(self.reward_names)})",
+            filename=self.source_name,
+        )
 
     def option(self, name: str, default: Any = None) -> Any:
         return dict(self.options).get(name, default)
@@ -100,8 +104,13 @@ class Plan:
             "param_ranges": {r.name: [r.low, r.high] for r in self.param_ranges},
             "options": dict(self.options),
             "terms": [
-                {"key": t.key, "term": t.term, "args": dict(t.args), "range": [_num(t.range.lo), _num(t.range.hi)],
-                 "fields": list(t.fields)}
+                {
+                    "key": t.key,
+                    "term": t.term,
+                    "args": dict(t.args),
+                    "range": [_num(t.range.lo), _num(t.range.hi)],
+                    "fields": list(t.fields),
+                }
                 for t in self.terms
             ],
             "rewards": [
@@ -175,8 +184,7 @@ def lower(reward: CheckedReward, terms: tuple[TermUse, ...]) -> RewardProgram:
             low.emit("result", (low.lower(stmt.value),), span=stmt.span)
     # Unused bindings are left out (the checker warns about them): nothing computes them.
     bindings = tuple((name, low.memo[id(ir)]) for name, ir in reward.bindings if id(ir) in low.memo)
-    return RewardProgram(reward.name, tuple(low.instrs), bindings, reward.range, reward.weights,
-                         tuple(low.used_terms))
+    return RewardProgram(reward.name, tuple(low.instrs), bindings, reward.range, reward.weights, tuple(low.used_terms))
 
 
 def _freeze(params: Mapping[str, Any] | None) -> tuple:
@@ -196,12 +204,22 @@ def _compile_spec(spec: Spec, registry, params: Mapping[str, Any]) -> Plan:
     with without_cycle_collection():
         checked = check(spec, registry, params)
         programs = tuple(lower(r, checked.terms) for r in checked.rewards)
-    return Plan(spec.source.name, spec.source.text, checked.params, checked.options, checked.terms, programs,
-                checked.warnings, checked.ranges, checked)
+    return Plan(
+        spec.source.name,
+        spec.source.text,
+        checked.params,
+        checked.options,
+        checked.terms,
+        programs,
+        checked.warnings,
+        checked.ranges,
+        checked,
+    )
 
 
-def compile(spec: Spec | str, registry=None, params: Mapping[str, Any] | None = None, *,
-            name: str = "<string>") -> Plan:
+def compile(
+    spec: Spec | str, registry=None, params: Mapping[str, Any] | None = None, *, name: str = "<string>"
+) -> Plan:
     """Compile a `Spec` (parsed, or built in Python) or spec text to a `Plan`.
 
     Plans are cached on the spec (specs are frozen), by registry and parameter overrides;

@@ -81,8 +81,9 @@ class EvalContext:
             from .errors import did_you_mean
 
             names = self.registry.names("judges")
-            raise EvaluationError(f"record {traj.id!r}: unknown judge {name!r}{did_you_mean(name, names)} "
-                                  f"(judges: {', '.join(names)})")
+            raise EvaluationError(
+                f"record {traj.id!r}: unknown judge {name!r}{did_you_mean(name, names)} (judges: {', '.join(names)})"
+            )
         return fn
 
     def get_executor(self):

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import sys
 import warnings
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 
 def warn(old: str, new: str) -> None:

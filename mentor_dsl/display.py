@@ -33,7 +33,8 @@ import os
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -77,6 +78,7 @@ def console(*, stderr: bool = False) -> Console:
 
 # -- text ----------------------------------------------------------------------------------------
 
+
 def duration(seconds: float) -> str:
     """45s, 2m05s, 1h02m."""
     seconds = max(0.0, seconds)
@@ -111,6 +113,7 @@ def plural(unit: str) -> str:
 
 # -- progress ------------------------------------------------------------------------------------
 
+
 class Progress:
     """Progress of `total` units of work (None: unknown), shown on stderr; see the module
     docstring. Use it as a context manager; `advance` and `update` move it, `note` prints a
@@ -118,9 +121,18 @@ class Progress:
 
     `clock` and `heartbeat` are for tests: a fake clock, and no background thread."""
 
-    def __init__(self, label: str, total: int | None = None, *, unit: str = "item", enabled: bool = True,
-                 interval: float | None = None, console: Console | None = None,
-                 clock: Callable[[], float] = time.monotonic, heartbeat: bool = True):
+    def __init__(
+        self,
+        label: str,
+        total: int | None = None,
+        *,
+        unit: str = "item",
+        enabled: bool = True,
+        interval: float | None = None,
+        console: Console | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        heartbeat: bool = True,
+    ):
         self.label = label
         self.total = total
         self.unit = unit
@@ -265,9 +277,16 @@ class Progress:
 
                 return Text(rate_text(task.completed, task.elapsed or 0.0, unit), style="progress.data.speed")
 
-        columns = [TextColumn(self.label, markup=False), BarColumn(), MofNCompleteColumn(), Rate(),
-                   TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                   TextColumn("{task.description}", markup=False)]
+        columns = [
+            TextColumn(self.label, markup=False),
+            BarColumn(),
+            MofNCompleteColumn(),
+            Rate(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TextColumn("{task.description}", markup=False),
+        ]
         self._bar = RichProgress(*columns, console=self.console, transient=False)
         self._task = self._bar.add_task(self.description, total=self.total, completed=self.done)
         self._bar.__enter__()
@@ -279,6 +298,7 @@ def progress(label: str, total: int | None = None, **kwargs: Any) -> Progress:
 
 
 # -- tables --------------------------------------------------------------------------------------
+
 
 def _is_number(cell: Any) -> bool:
     if isinstance(cell, bool):
@@ -308,8 +328,10 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, justify: Sequ
 
     rows = [["" if c is None else str(c) for c in row] for row in rows]
     if justify is None:
-        justify = ["right" if rows and all(_is_number(r[i]) for r in rows) and any(r[i].strip() for r in rows)
-                   else "left" for i in range(len(header))]
+        justify = [
+            "right" if rows and all(_is_number(r[i]) for r in rows) and any(r[i].strip() for r in rows) else "left"
+            for i in range(len(header))
+        ]
     out = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
     for i, (name, side) in enumerate(zip(header, justify)):
         # Names (the first column) and numbers are never broken across lines; text wraps.
@@ -343,8 +365,7 @@ def render(*renderables: RenderableType | str, width: int | None = None) -> str:
     from rich.text import Text
 
     buffer = io.StringIO()
-    target = Console(file=buffer, width=width or line_width(), force_terminal=False, no_color=True,
-                     highlight=False)
+    target = Console(file=buffer, width=width or line_width(), force_terminal=False, no_color=True, highlight=False)
     for item in renderables:
         target.print(Text(item) if isinstance(item, str) else item, soft_wrap=isinstance(item, str))
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())

@@ -12,8 +12,8 @@ Errors about a spec carry a `Span` and render compiler-style:
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Span:
     end_column: int | None = None
 
     @classmethod
-    def of(cls, meta) -> "Span | None":
+    def of(cls, meta) -> Span | None:
         """The span of a Lark tree/token (`propagate_positions=True`), if it has one."""
         line = getattr(meta, "line", None)
         if line is None:
@@ -83,8 +83,9 @@ class SpecError(MentorError):
 
     exit_code = 3
 
-    def __init__(self, message: str, span: Span | None = None, source: Source | None = None,
-                 *, filename: str | None = None):
+    def __init__(
+        self, message: str, span: Span | None = None, source: Source | None = None, *, filename: str | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.span = span
@@ -106,7 +107,7 @@ class SpecError(MentorError):
     def column(self) -> int | None:
         return self.span.column if self.span else None
 
-    def with_source(self, source: Source) -> "SpecError":
+    def with_source(self, source: Source) -> SpecError:
         """Attach the spec text once it is known (the checker works on nodes, not text)."""
         if self.source is None:
             self.source = source
@@ -163,7 +164,7 @@ def excerpt(line: str, start: int, end: int | None) -> list[str]:
     cell each. A line longer than `EXCERPT_WIDTH` is cut to a window around the caret."""
     # A megabyte line: only the part around the caret can be shown.
     cut = max(0, start - 2 * EXCERPT_WIDTH)
-    piece = line[cut:max(start, 0) + 2 * EXCERPT_WIDTH]
+    piece = line[cut : max(start, 0) + 2 * EXCERPT_WIDTH]
     cut_left, cut_right = cut > 0, cut + len(piece) < len(line)
     start -= cut
     end = None if end is None else min(end - cut, len(piece))
@@ -213,8 +214,9 @@ class RecordError(MentorError):
 
     exit_code = 4
 
-    def __init__(self, message: str, *, record_id: str | None = None, line: int | None = None,
-                 field: str | None = None):
+    def __init__(
+        self, message: str, *, record_id: str | None = None, line: int | None = None, field: str | None = None
+    ):
         self.message = message
         self.record_id = record_id
         self.line = line

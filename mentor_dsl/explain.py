@@ -17,8 +17,9 @@ value the term computed; a difference is reported in `notes`, never hidden.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .ir import IR, BindingIR, Const, GuardIR, Op, ResultIR, TermValue, postorder
 from .ops import Syntax
@@ -42,8 +43,13 @@ class TermTrace:
     error: str | None = None  # the term's explain function failed
 
     def to_json(self) -> dict[str, Any]:
-        return {"term": self.term, "args": _plain_args(self.args), "value": self.value,
-                "evidence": self.evidence.to_json() if self.evidence else None, "error": self.error}
+        return {
+            "term": self.term,
+            "args": _plain_args(self.args),
+            "value": self.value,
+            "evidence": self.evidence.to_json() if self.evidence else None,
+            "error": self.error,
+        }
 
 
 @dataclass
@@ -51,19 +57,24 @@ class Step:
     """One statement. `outcome`: "passed" or "retired" (a guard), "computed" or "not
     computed" (a binding, the value), "not reached" (after the guard that retired the record)."""
 
-    kind: str                 # "guard", "binding", "value"
-    source: str               # the statement as written
+    kind: str  # "guard", "binding", "value"
+    source: str  # the statement as written
     line: int | None
     outcome: str
-    value: float | None = None      # a guard's condition, a binding's or the reward's value
+    value: float | None = None  # a guard's condition, a binding's or the reward's value
     otherwise: float | None = None  # a guard's `else` value
-    name: str | None = None         # a binding's name
-    worked: str | None = None       # the expression with the values in it
+    name: str | None = None  # a binding's name
+    worked: str | None = None  # the expression with the values in it
     terms: list[str] = field(default_factory=list)  # term uses this statement reads first
 
     def to_json(self) -> dict[str, Any]:
-        out = {"kind": self.kind, "source": self.source, "line": self.line, "outcome": self.outcome,
-               "value": self.value}
+        out = {
+            "kind": self.kind,
+            "source": self.source,
+            "line": self.line,
+            "outcome": self.outcome,
+            "value": self.value,
+        }
         if self.kind == "guard":
             out["otherwise"] = self.otherwise
         if self.name is not None:
@@ -78,8 +89,8 @@ class Mark:
 
     start: int
     end: int
-    kind: str     # "call", "answer", "response"
-    status: str   # calls: "matched", "valid", "invalid", "call"; answers: "answer"; "response"
+    kind: str  # "call", "answer", "response"
+    status: str  # calls: "matched", "valid", "invalid", "call"; answers: "answer"; "response"
     label: str
 
     def to_json(self) -> dict[str, Any]:
@@ -109,10 +120,16 @@ class Trace:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "spec": self.spec, "reward": self.reward,
-            "record": {"id": self.record_id, "position": self.position, "gold": _plain(self.gold),
-                       "teacher": self.teacher},
-            "value": self.value, "range": [_plain(self.range[0]), _plain(self.range[1])],
+            "spec": self.spec,
+            "reward": self.reward,
+            "record": {
+                "id": self.record_id,
+                "position": self.position,
+                "gold": _plain(self.gold),
+                "teacher": self.teacher,
+            },
+            "value": self.value,
+            "range": [_plain(self.range[0]), _plain(self.range[1])],
             "params": _plain(self.params),
             "steps": [s.to_json() for s in self.steps],
             "terms": {k: t.to_json() for k, t in self.terms.items()},
@@ -138,6 +155,7 @@ def _plain_args(args: dict[str, Any]) -> dict[str, Any]:
 
 # -- numbers and expressions ------------------------------------------------------------------
 
+
 def number(x: float | None) -> str:
     """A value as the trace shows it: integers plainly, others to 6 significant digits."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -149,8 +167,23 @@ def number(x: float | None) -> str:
     return f"{x:.6g}"
 
 
-_PRECEDENCE = {"where": 0, "or": 1, "and": 2, "not": 3, "lt": 4, "le": 4, "gt": 4, "ge": 4, "eq": 4, "ne": 4,
-               "add": 5, "sub": 5, "mul": 6, "div": 6, "neg": 7}
+_PRECEDENCE = {
+    "where": 0,
+    "or": 1,
+    "and": 2,
+    "not": 3,
+    "lt": 4,
+    "le": 4,
+    "gt": 4,
+    "ge": 4,
+    "eq": 4,
+    "ne": 4,
+    "add": 5,
+    "sub": 5,
+    "mul": 6,
+    "div": 6,
+    "neg": 7,
+}
 _ATOM = 9
 
 
@@ -205,6 +238,7 @@ def _fold(node: Op, values: list[float]) -> float:
 
 # -- source text ------------------------------------------------------------------------------
 
+
 def _strip_comment(line: str) -> str:
     quote = None
     for i, ch in enumerate(line):
@@ -232,16 +266,17 @@ def _statement_texts(text: str, body) -> list[str | None]:
         if starts[k] is None:
             out.append(None)
             continue
-        end = next((s for s in starts[k + 1:] if s is not None), None)
+        end = next((s for s in starts[k + 1 :] if s is not None), None)
         last = (end - 1) if end is not None else (item.span.end_line or starts[k])
-        chunk = [_strip_comment(line).strip() for line in lines[starts[k] - 1: last]]
+        chunk = [_strip_comment(line).strip() for line in lines[starts[k] - 1 : last]]
         out.append(" ".join(c for c in chunk if c))
     return out
 
 
 # -- the trace --------------------------------------------------------------------------------
 
-def explain(reward: "Reward", record: Any, *, step: int = 0, position: str | None = None) -> Trace:
+
+def explain(reward: Reward, record: Any, *, step: int = 0, position: str | None = None) -> Trace:
     """The trace of `record` (a record dict or a `Trajectory`) under `reward`. Raises
     `RecordError` for a record that cannot be scored, as `score` does."""
     plan, program = reward.plan, reward.plan.reward(reward.name)
@@ -254,7 +289,6 @@ def explain(reward: "Reward", record: Any, *, step: int = 0, position: str | Non
     ctx = reward._context(step)
     term_values = {k: float(v[0]) for k, v in evaluation.values.items()}
     keys = {use.use: use.key for use in checked.terms}
-    terms_by_key = {use.key: use for use in plan.terms}
     checked_reward = next(r for r in checked.rewards if r.name == program.name)
     binding_of = {id(ir): name for name, ir in checked_reward.bindings}
 
@@ -279,6 +313,7 @@ def explain(reward: "Reward", record: Any, *, step: int = 0, position: str | Non
             if isinstance(node, TermValue):
                 return keys[node.use]
             return None
+
         return leaf
 
     def worked(own: IR) -> Callable[[IR], str | None]:
@@ -286,6 +321,7 @@ def explain(reward: "Reward", record: Any, *, step: int = 0, position: str | Non
             if (node is not own and id(node) in binding_of) or isinstance(node, TermValue):
                 return number(value_of(node))
             return None
+
         return leaf
 
     steps: list[Step] = []
@@ -305,21 +341,35 @@ def explain(reward: "Reward", record: Any, *, step: int = 0, position: str | Non
                 uses.append(keys[node.use])
                 listed.add(keys[node.use])
         if retired:
-            steps.append(Step(kind, text, line, "not reached", terms=uses,
-                              name=item.name if isinstance(item, BindingIR) else None))
+            steps.append(
+                Step(
+                    kind, text, line, "not reached", terms=uses, name=item.name if isinstance(item, BindingIR) else None
+                )
+            )
             continue
         value = value_of(root)
         shown = _worked_text(root, worked(root), value)
         if isinstance(item, GuardIR):
             otherwise = value_of(item.otherwise)
             passed = value != 0
-            steps.append(Step(kind, text, line, "passed" if passed else "retired", value, otherwise,
-                              worked=shown, terms=uses))
+            steps.append(
+                Step(kind, text, line, "passed" if passed else "retired", value, otherwise, worked=shown, terms=uses)
+            )
             if not passed:
                 retired, traced_value = True, otherwise
         elif isinstance(item, BindingIR):
-            steps.append(Step(kind, text, line, "not computed" if math.isnan(value) else "computed", value,
-                              name=item.name, worked=shown, terms=uses))
+            steps.append(
+                Step(
+                    kind,
+                    text,
+                    line,
+                    "not computed" if math.isnan(value) else "computed",
+                    value,
+                    name=item.name,
+                    worked=shown,
+                    terms=uses,
+                )
+            )
         else:
             steps.append(Step(kind, text, line, "computed", value, worked=shown, terms=uses))
             traced_value = value
@@ -343,21 +393,34 @@ def explain(reward: "Reward", record: Any, *, step: int = 0, position: str | Non
             continue
         implied = entry.evidence.value
         if implied is not None and not _same(implied, computed):
-            entry.error = (f"its explanation implies {number(implied)} but the term computed {number(computed)}: "
-                           f"the explanation of {use.term!r} is wrong")
+            entry.error = (
+                f"its explanation implies {number(implied)} but the term computed {number(computed)}: "
+                f"the explanation of {use.term!r} is wrong"
+            )
 
     notes = []
     if not _same(traced_value, runtime_value):
-        notes.append(f"the trace's arithmetic gives {number(traced_value)} but the reward is "
-                     f"{number(runtime_value)} (a bug in mentor; please report it)")
+        notes.append(
+            f"the trace's arithmetic gives {number(traced_value)} but the reward is "
+            f"{number(runtime_value)} (a bug in mentor; please report it)"
+        )
     notes += [f"term {k}: {t.error}" for k, t in terms.items() if t.error]
     fmt = ctx.format_for(traj)
     return Trace(
-        spec=plan.source_name, reward=program.name, record_id=traj.id, value=runtime_value,
-        range=(program.range.lo, program.range.hi), params=dict(plan.params), steps=steps, terms=terms,
-        completion=traj.text, marks=_marks(terms, traj.text, response_tags(fmt)), gold=traj.gold,
+        spec=plan.source_name,
+        reward=program.name,
+        record_id=traj.id,
+        value=runtime_value,
+        range=(program.range.lo, program.range.hi),
+        params=dict(plan.params),
+        steps=steps,
+        terms=terms,
+        completion=traj.text,
+        marks=_marks(terms, traj.text, response_tags(fmt)),
+        gold=traj.gold,
         teacher=[c.name for c in traj.teacher.calls] if traj.teacher is not None else None,
-        position=position, notes=notes,
+        position=position,
+        notes=notes,
     )
 
 
@@ -394,9 +457,17 @@ def _marks(terms: dict[str, TermTrace], text: str, responses) -> list[Mark]:
         for call in evidence.calls:
             if call.span is None:
                 continue
-            entry = calls.setdefault((call.span.start, call.span.end),
-                                     {"index": call.index, "name": call.name, "invalid": None, "matched": False,
-                                      "valid": False, "note": None})
+            entry = calls.setdefault(
+                (call.span.start, call.span.end),
+                {
+                    "index": call.index,
+                    "name": call.name,
+                    "invalid": None,
+                    "matched": False,
+                    "valid": False,
+                    "note": None,
+                },
+            )
             if call.valid is False and entry["invalid"] is None:
                 entry["invalid"] = call.reason or "invalid"
             elif call.reason and entry["note"] is None:

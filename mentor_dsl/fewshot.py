@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from .calls import Call
 from .errors import DataError, ToolError
@@ -81,8 +82,11 @@ class Example:
             raise ToolError(f"example {self.name!r}: it needs at least one turn, and every turn a call")
         for turn in turns:
             for call in turn:
-                if not isinstance(call, ExampleCall) or not isinstance(call.name, str) \
-                        or not isinstance(call.arguments, Mapping):
+                if (
+                    not isinstance(call, ExampleCall)
+                    or not isinstance(call.name, str)
+                    or not isinstance(call.arguments, Mapping)
+                ):
                     raise ToolError(f"example {self.name!r}: calls must be ExampleCall(name, arguments, output)")
                 try:
                     json.dumps([dict(call.arguments), call.output])
@@ -106,8 +110,7 @@ class Example:
         for turn in self.turns:
             parts.append(fmt.render([Call(c.name, dict(c.arguments)) for c in turn]) + "\n")
             parts.extend(render_response(ToolResult(True, c.output)) for c in turn)
-        return [{"role": "user", "content": self.user},
-                {"role": "assistant", "content": "".join(parts) + self.answer}]
+        return [{"role": "user", "content": self.user}, {"role": "assistant", "content": "".join(parts) + self.answer}]
 
     def native_messages(self) -> list[dict[str, Any]]:
         """The exchange as chat messages for a template that renders tools: assistant
@@ -121,10 +124,16 @@ class Example:
             for call in turn:
                 call_id = f"call{number:05d}"  # 9 characters: Mistral's rule
                 number += 1
-                calls.append({"id": call_id, "type": "function",
-                              "function": {"name": call.name, "arguments": dict(call.arguments)}})
-                results.append({"role": "tool", "tool_call_id": call_id, "name": call.name,
-                                "content": render_value(call.output)})
+                calls.append(
+                    {
+                        "id": call_id,
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": dict(call.arguments)},
+                    }
+                )
+                results.append(
+                    {"role": "tool", "tool_call_id": call_id, "name": call.name, "content": render_value(call.output)}
+                )
             messages.append({"role": "assistant", "content": "", "tool_calls": calls})
             messages.extend(results)
         messages.append({"role": "assistant", "content": self.answer})
@@ -133,13 +142,17 @@ class Example:
     # -- JSON ------------------------------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
-        return {"user": self.user,
-                "turns": [[{"name": c.name, "arguments": dict(c.arguments), "output": c.output} for c in turn]
-                          for turn in self.turns],
-                "answer": self.answer}
+        return {
+            "user": self.user,
+            "turns": [
+                [{"name": c.name, "arguments": dict(c.arguments), "output": c.output} for c in turn]
+                for turn in self.turns
+            ],
+            "answer": self.answer,
+        }
 
     @classmethod
-    def from_json(cls, obj: Any, name: str = "record") -> "Example":
+    def from_json(cls, obj: Any, name: str = "record") -> Example:
         """An example from its JSON form (a record's `examples` entry)."""
         if not isinstance(obj, Mapping):
             raise DataError("an example must be an object with 'user', 'turns' and 'answer'")
@@ -147,15 +160,23 @@ class Example:
         if not isinstance(turns, list) or not all(isinstance(t, list) for t in turns):
             raise DataError("an example's 'turns' must be a list of turns, each a list of calls")
         try:
-            return cls(str(obj.get("name") or name), obj.get("user"),  # type: ignore[arg-type]
-                       tuple(tuple(_call(c) for c in turn) for turn in turns), obj.get("answer"))  # type: ignore[arg-type]
+            return cls(
+                str(obj.get("name") or name),
+                obj.get("user"),  # type: ignore[arg-type]
+                tuple(tuple(_call(c) for c in turn) for turn in turns),
+                obj.get("answer"),
+            )  # type: ignore[arg-type]
         except ToolError as exc:
             raise DataError(str(exc)) from None
 
 
 def _call(obj: Any) -> ExampleCall:
-    if not isinstance(obj, Mapping) or not isinstance(obj.get("name"), str) \
-            or not isinstance(obj.get("arguments", {}), Mapping) or "output" not in obj:
+    if (
+        not isinstance(obj, Mapping)
+        or not isinstance(obj.get("name"), str)
+        or not isinstance(obj.get("arguments", {}), Mapping)
+        or "output" not in obj
+    ):
         raise DataError("an example's call must be an object with 'name', 'arguments' and 'output'")
     return ExampleCall(obj["name"], dict(obj.get("arguments", {})), obj["output"])
 

@@ -7,7 +7,8 @@ a worked example of every hook.
 
 from __future__ import annotations
 
-from typing import Callable, Protocol, Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import pluggy
 

@@ -14,7 +14,7 @@ class Interval:
     hi: float
 
     @classmethod
-    def point(cls, x: float) -> "Interval":
+    def point(cls, x: float) -> Interval:
         return cls(x, x)
 
     @property
@@ -24,7 +24,7 @@ class Interval:
     def contains(self, x: float) -> bool:
         return self.lo <= x <= self.hi
 
-    def hull(self, other: "Interval") -> "Interval":
+    def hull(self, other: Interval) -> Interval:
         return Interval(min(self.lo, other.lo), max(self.hi, other.hi))
 
     def __str__(self) -> str:

@@ -9,8 +9,9 @@ many paths run through it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Union
+from typing import Any
 
 from .errors import Span
 from .intervals import Interval
@@ -36,11 +37,11 @@ class Op:
     """An operator (an entry of `ops.OPERATORS`) applied to operands."""
 
     op: Operator
-    args: tuple["IR", ...]
+    args: tuple[IR, ...]
     span: Span | None = None
 
 
-IR = Union[Const, TermValue, Op]
+IR = Const | TermValue | Op
 
 
 def postorder(roots: Iterable[IR], seen: set[int] | None = None) -> Iterator[IR]:

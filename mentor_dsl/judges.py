@@ -16,7 +16,8 @@ import re
 import string
 import unicodedata
 from collections import Counter
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from . import math_judge as _math
 from . import math_strict as _strict
@@ -47,6 +48,7 @@ def _golds(gold) -> tuple[str, ...]:
 
 
 # -- the paper's unified math judge (see math_judge.py) ----------------------------------------
+
 
 def math_judge(prediction: str, gold) -> float:
     return 1.0 if _math.judge(prediction, _golds(gold)) else 0.0

@@ -67,8 +67,11 @@ def resolve(ref: str | os.PathLike) -> Path:
             if candidate.is_file():
                 return candidate
     names = library_names()
-    raise SpecError(f"unknown reward {name!r}: no such file, and no library spec of that name"
-                    f"{did_you_mean(name, names)} (library: {', '.join(names) or 'empty'})", filename=name)
+    raise SpecError(
+        f"unknown reward {name!r}: no such file, and no library spec of that name"
+        f"{did_you_mean(name, names)} (library: {', '.join(names) or 'empty'})",
+        filename=name,
+    )
 
 
 def read(path: Path, display: str | None = None) -> str:
@@ -88,8 +91,9 @@ def read(path: Path, display: str | None = None) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise SpecError(f"not valid UTF-8 text (byte {exc.start}, line {line}); is it binary?",
-                        filename=shown) from None
+        raise SpecError(
+            f"not valid UTF-8 text (byte {exc.start}, line {line}); is it binary?", filename=shown
+        ) from None
 
 
 def display(path: Path) -> str:

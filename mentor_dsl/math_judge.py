@@ -63,6 +63,7 @@ def _mathruler():
 
 # -- math-verify, in cached parts -------------------------------------------------------------
 
+
 @lru_cache(maxsize=_CACHE)
 def _parsed(text: str, kind: str) -> tuple:
     """math-verify's parse of `text` for one of the three extraction settings the judge uses."""
@@ -134,15 +135,14 @@ def _math_verify_verdicts(pred: str, clean: tuple[str, ...]) -> bool:
             verdict_metric = None
         try:
             gold_default = _parsed(g, "default")
-            if (verdict_metric is not None and _same(gold_default, gold_metric)
-                    and _same(pred_default, pred_metric)):
+            if verdict_metric is not None and _same(gold_default, gold_metric) and _same(pred_default, pred_metric):
                 verdict = verdict_metric
             else:
                 verdict = _verify(gold_default, pred_default)
         except Exception:
             # The paper's parse/verify judge gives up on every later gold at an exception;
             # the metric judge tries each gold on its own.
-            return any(_metric_only(pred, g) for g in clean[clean.index(g) + 1:])
+            return any(_metric_only(pred, g) for g in clean[clean.index(g) + 1 :])
         if verdict:
             return True
     return False
@@ -151,13 +151,18 @@ def _math_verify_verdicts(pred: str, clean: tuple[str, ...]) -> bool:
 def _metric_only(pred: str, g: str) -> bool:
     try:
         gold_metric = _parsed(g, "metric_gold")
-        return bool(gold_metric) and _printable(g, "metric_gold") and _printable(pred, "metric_pred") \
+        return (
+            bool(gold_metric)
+            and _printable(g, "metric_gold")
+            and _printable(pred, "metric_pred")
             and _verify(gold_metric, _parsed(pred, "metric_pred"))
+        )
     except Exception:
         return False
 
 
 # -- mathruler ---------------------------------------------------------------------------------
+
 
 def _mathruler_quick(pred: str, raw_golds: tuple[str, ...]) -> bool:
     """`grade_answer`'s string tests, on the first gold only: equal mathd normalisations,
@@ -191,6 +196,7 @@ def _mathruler_full(pred: str, raw_golds: tuple[str, ...]) -> bool:
 
 
 # -- parts other judges reuse (math_strict.py) ------------------------------------------------------
+
 
 def parse_whole(text: str) -> tuple:
     """math-verify's LaTeX reading of the whole of `text` (as the metric reads a gold)."""
@@ -332,8 +338,7 @@ def accepted_by(pred: str, raw_golds: tuple[str, ...]) -> list[str]:
     """Which of the three judges accept `pred`, each run on its own as the paper's code
     runs it, with none of `judge`'s shortcuts. Slow; for explaining one verdict."""
     clean = tuple(reduce_gold(g) for g in raw_golds)
-    verdicts = (any(_metric_only(pred, g) for g in clean), _parse_verify(pred, clean),
-                _mathruler_full(pred, raw_golds))
+    verdicts = (any(_metric_only(pred, g) for g in clean), _parse_verify(pred, clean), _mathruler_full(pred, raw_golds))
     return [name for name, accepted in zip(JUDGES, verdicts) if accepted]
 
 

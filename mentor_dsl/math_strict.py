@@ -43,8 +43,24 @@ _SPACING = r"(?:\\[,;:! ]|~|\s)*"
 _TRAILING_TEXT = re.compile(_SPACING + _TEXT_COMMAND + r"\s*\{([^{}0-9]*)\}\s*$")
 _TRAILING_WORDS = re.compile(r"(?<=[\s}])((?:[A-Za-z]{2,}\.?\s*)+)$")
 # Words that change the value or add one: never dropped as a unit.
-_NOT_UNITS = frozenset({"hundred", "hundreds", "thousand", "thousands", "million", "millions", "billion",
-                        "billions", "trillion", "trillions", "dozen", "dozens", "or", "and"})
+_NOT_UNITS = frozenset(
+    {
+        "hundred",
+        "hundreds",
+        "thousand",
+        "thousands",
+        "million",
+        "millions",
+        "billion",
+        "billions",
+        "trillion",
+        "trillions",
+        "dozen",
+        "dozens",
+        "or",
+        "and",
+    }
+)
 _WORD = re.compile(r"[A-Za-z]+")
 _LEADING_NAME = re.compile(r"^(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?[A-Za-z0-9]+\}?)?\s*=(?!=)\s*(?=\S)")
 _THOUSANDS = re.compile(r"(?<=\d)(?:,|\\,|\{,\})(?=\d{3}(?!\d))")
@@ -60,10 +76,14 @@ _MIXED_NUMBER = re.compile(r"^[+-]?\d+\s+\d+/\d+$")  # 2 1/2: one value, though 
 SHAPES: dict[str, re.Pattern] = {
     "plus-minus": re.compile(r"\\(?:pm|mp)(?![A-Za-z])|[±∓]"),
     "or": re.compile(r"(?<![A-Za-z\\])[Oo][Rr](?![A-Za-z])|\\(?:lor|vee)(?![A-Za-z])"),
-    "several values": re.compile(r"[,;]|(?<![A-Za-z\\])[Aa][Nn][Dd](?![A-Za-z])|\d\s+\.?\d"
-                                 r"|\\(?:cup|ldots|cdots|dots)(?![A-Za-z])|…"),
-    "relation": re.compile(r"=|<|>|[≤≥≠≈∈→⇒]|\\(?:ne|neq|le|leq|ge|geq|leqslant|geqslant|lt|gt|approx|sim|simeq|"
-                           r"equiv|cong|propto|in|notin|to|rightarrow|Rightarrow|mapsto|implies|iff)(?![A-Za-z])"),
+    "several values": re.compile(
+        r"[,;]|(?<![A-Za-z\\])[Aa][Nn][Dd](?![A-Za-z])|\d\s+\.?\d"
+        r"|\\(?:cup|ldots|cdots|dots)(?![A-Za-z])|…"
+    ),
+    "relation": re.compile(
+        r"=|<|>|[≤≥≠≈∈→⇒]|\\(?:ne|neq|le|leq|ge|geq|leqslant|geqslant|lt|gt|approx|sim|simeq|"
+        r"equiv|cong|propto|in|notin|to|rightarrow|Rightarrow|mapsto|implies|iff)(?![A-Za-z])"
+    ),
     "words": re.compile(r"(?<![A-Za-z\\])[A-Za-z]{2,}"),
 }
 
@@ -79,7 +99,7 @@ class Shape:
     core: str
     shapes: frozenset[str]
 
-    def allows(self, other: "Shape") -> bool:
+    def allows(self, other: Shape) -> bool:
         """Whether a prediction of shape `other` may match this gold."""
         allowed = self.shapes | (_MANY_VALUES if self.shapes & _MANY_VALUES else frozenset())
         return other.shapes <= allowed
@@ -211,6 +231,8 @@ def account(pred: str, raw_golds: tuple[str, ...]) -> str:
         elif _whole_equal(answer.core, gold.core):
             return f"accepted: the paper's judge accepts, and the whole prediction equals the whole gold {raw!r}"
         else:
-            reasons.append(f"the whole prediction {answer.core!r} does not equal the whole gold {gold.core!r} "
-                           "(the paper's judge accepted a part of it)")
+            reasons.append(
+                f"the whole prediction {answer.core!r} does not equal the whole gold {gold.core!r} "
+                "(the paper's judge accepted a part of it)"
+            )
     return "; ".join(reasons) or "no gold is left in plain form"

@@ -45,6 +45,7 @@ def run_folder(location: str | os.PathLike) -> Path | None:
             return candidate.resolve()
     return None
 
+
 DTYPES = ("auto", "bfloat16", "float16", "float32")
 
 # `org/name` or `org/name@revision`, as the Hub spells repository ids.
@@ -100,9 +101,11 @@ def resolve_model(spec: str | os.PathLike | None, *, prepare: bool = True) -> Mo
         return ModelRef(text, "local", str(_model_dir(path, text)))
     match = _HUB_ID.match(text)
     if not is_hub_id(text) or path.exists():
-        raise DataError(f"--model {text!r}: no such model directory; expected 'default' (the embedded student), "
-                        "a local model directory, a training run folder, or a Hub id such as "
-                        "Qwen/Qwen2.5-1.5B-Instruct[@revision]")
+        raise DataError(
+            f"--model {text!r}: no such model directory; expected 'default' (the embedded student), "
+            "a local model directory, a training run folder, or a Hub id such as "
+            "Qwen/Qwen2.5-1.5B-Instruct[@revision]"
+        )
     ref = ModelRef(text, "hub", match["repo"], match["revision"])
     _check_cached_when_offline(ref)
     return ref
@@ -149,17 +152,19 @@ def _check_cached_when_offline(ref: ModelRef) -> None:
         return
     from huggingface_hub import try_to_load_from_cache
 
-    found = try_to_load_from_cache(ref.location, "config.json", cache_dir=str(hub_cache()),
-                                   revision=ref.revision)
+    found = try_to_load_from_cache(ref.location, "config.json", cache_dir=str(hub_cache()), revision=ref.revision)
     if not isinstance(found, str):
         at = f" at revision {ref.revision!r}" if ref.revision else ""
-        raise DataError(f"--model {ref.spec!r}: {ref.location}{at} is not in the Hugging Face cache "
-                        f"({hub_cache()}) and HF_HUB_OFFLINE is set; fetch it first with "
-                        f"`hf download {ref.location}{' --revision ' + ref.revision if ref.revision else ''}` "
-                        "on a machine with internet (or unset HF_HUB_OFFLINE)")
+        raise DataError(
+            f"--model {ref.spec!r}: {ref.location}{at} is not in the Hugging Face cache "
+            f"({hub_cache()}) and HF_HUB_OFFLINE is set; fetch it first with "
+            f"`hf download {ref.location}{' --revision ' + ref.revision if ref.revision else ''}` "
+            "on a machine with internet (or unset HF_HUB_OFFLINE)"
+        )
 
 
 # -- dtype and attention ---------------------------------------------------------------------
+
 
 def resolve_dtype(name: str, device: str | None = None) -> str:
     """`auto`: bf16 on a GPU that supports it, else float32 (the CPU default: bf16
@@ -174,8 +179,9 @@ def resolve_dtype(name: str, device: str | None = None) -> str:
     return "bfloat16" if cuda and torch.cuda.is_bf16_supported() else "float32"
 
 
-def init_kwargs(ref: ModelRef, dtype: str = "auto", attn_implementation: str | None = None,
-                device: str | None = None) -> dict[str, Any]:
+def init_kwargs(
+    ref: ModelRef, dtype: str = "auto", attn_implementation: str | None = None, device: str | None = None
+) -> dict[str, Any]:
     """`from_pretrained` keyword arguments: TRL's `model_init_kwargs` for the trainers."""
     kwargs = ref.pretrained_kwargs()
     kwargs["dtype"] = resolve_dtype(dtype, device)
@@ -185,6 +191,7 @@ def init_kwargs(ref: ModelRef, dtype: str = "auto", attn_implementation: str | N
 
 
 # -- loading ---------------------------------------------------------------------------------
+
 
 def load_tokenizer(ref: ModelRef):
     """The model's tokenizer, ready for batched generation: left padding, a pad token."""
@@ -200,8 +207,9 @@ def load_tokenizer(ref: ModelRef):
     return tokenizer
 
 
-def load_model(ref: ModelRef, *, dtype: str = "auto", attn_implementation: str | None = None,
-               device: str | None = None):
+def load_model(
+    ref: ModelRef, *, dtype: str = "auto", attn_implementation: str | None = None, device: str | None = None
+):
     """(model, tokenizer) for generation (eval, the `hf` teacher): in eval mode."""
     from transformers import AutoModelForCausalLM
 

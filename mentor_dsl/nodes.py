@@ -7,7 +7,6 @@ equal; positions are for error messages only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from .errors import Source, Span
 
@@ -18,6 +17,7 @@ class Node:
 
 
 # -- expressions -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Number(Node):
@@ -42,40 +42,41 @@ class Name(Node):
 @dataclass(frozen=True)
 class Keyword(Node):
     name: str
-    value: "Expr"
+    value: Expr
 
 
 @dataclass(frozen=True)
 class Call(Node):
     func: str
-    args: tuple["Expr", ...] = ()
+    args: tuple[Expr, ...] = ()
     keywords: tuple[Keyword, ...] = ()
 
 
 @dataclass(frozen=True)
 class Unary(Node):
     op: str  # '-', '+', 'not'
-    operand: "Expr"
+    operand: Expr
 
 
 @dataclass(frozen=True)
 class Binary(Node):
     op: str  # + - * / < <= > >= == != and or
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
 
 
 @dataclass(frozen=True)
 class IfExpr(Node):
-    cond: "Expr"
-    then: "Expr"
-    otherwise: "Expr"
+    cond: Expr
+    then: Expr
+    otherwise: Expr
 
 
-Expr = Union[Number, String, Bool, Name, Call, Unary, Binary, IfExpr]
+Expr = Number | String | Bool | Name | Call | Unary | Binary | IfExpr
 
 
 # -- statements and declarations -----------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Binding(Node):
@@ -96,7 +97,7 @@ class Result(Node):
     value: Expr
 
 
-Stmt = Union[Binding, Guard, Result]
+Stmt = Binding | Guard | Result
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,7 @@ def too_deep(expr: Expr, limit: int = MAX_DEPTH) -> Expr | None:
     return None
 
 
-def expressions(spec: "Spec"):
+def expressions(spec: Spec):
     """Every top-level expression of a spec, in source order."""
     for decl in spec.params:
         yield decl.value

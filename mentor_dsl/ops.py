@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Any
 
 from . import intervals as iv
 from .intervals import Interval
@@ -39,26 +40,26 @@ else:
 
 
 class Syntax(enum.Enum):
-    PREFIX = "prefix"      # `-x`, `not x`
-    INFIX = "infix"        # `a + b`
-    CONDITIONAL = "if"     # `if c then a else b`
+    PREFIX = "prefix"  # `-x`, `not x`
+    INFIX = "infix"  # `a + b`
+    CONDITIONAL = "if"  # `if c then a else b`
     FUNCTION = "function"  # `min(a, b)`: needs no grammar change
 
 
 class Role(enum.Enum):
     """How an operator passes a term's weight on to its operands."""
 
-    SUM = "sum"              # linear: operand i's weight is the weight times `signs[i]`
-    PRODUCT = "product"      # linear in one operand when the other is a constant
-    QUOTIENT = "quotient"    # linear in the dividend when the divisor is a constant
-    SELECT = "select"        # the first operand is a condition; the others pass the weight on
+    SUM = "sum"  # linear: operand i's weight is the weight times `signs[i]`
+    PRODUCT = "product"  # linear in one operand when the other is a constant
+    QUOTIENT = "quotient"  # linear in the dividend when the divisor is a constant
+    SELECT = "select"  # the first operand is a condition; the others pass the weight on
     CONDITION = "condition"  # the operands are conditions; the result is 0 or 1
     NONLINEAR = "nonlinear"
 
 
 #: A weight: a constant factor, or one of the words below.
-Weight = Union[float, str]
-GATE = "gate"            # decides a guard, or is a guard's value
+Weight = float | str
+GATE = "gate"  # decides a guard, or is a guard's value
 CONDITION = "condition"  # decides a comparison, a condition or a branch
 NONLINEAR = "nonlinear"
 #: Enters linearly, along paths with more distinct constant factors than are worth listing.
@@ -82,29 +83,29 @@ class Domain:
     operand's inferred range."""
 
     operand: int
-    allows: Callable[[float], bool]            # a constant operand is in the domain
-    constant_error: str                        # a constant operand is not: an error
-    maybe: Callable[[Interval], bool]          # some value of the range is not: a warning
+    allows: Callable[[float], bool]  # a constant operand is in the domain
+    constant_error: str  # a constant operand is not: an error
+    maybe: Callable[[Interval], bool]  # some value of the range is not: a warning
     maybe_warning: str
     never: Callable[[Interval], bool] | None = None  # no value of the range is: an error
     never_error: str = ""
-    at_operand: bool = False                   # errors point at the operand, not the expression
+    at_operand: bool = False  # errors point at the operand, not the expression
 
 
 @dataclass(frozen=True)
 class Operator:
     """One operator or built-in function. See the module docstring for the fields."""
 
-    name: str                              # in the checked IR and the compiled plan: "add"
-    spelling: str                          # in the language: "+", "min"
+    name: str  # in the checked IR and the compiled plan: "add"
+    spelling: str  # in the language: "+", "min"
     syntax: Syntax
-    arity: int | None                      # the number of operands; None: two or more
-    fold: Callable[..., float]             # on Python floats, as the kernel on float64
-    range: Callable[..., Interval]         # a range holding every finite value of the kernel
+    arity: int | None  # the number of operands; None: two or more
+    fold: Callable[..., float]  # on Python floats, as the kernel on float64
+    range: Callable[..., Interval]  # a range holding every finite value of the kernel
     role: Role
-    kernel: Callable[..., Tensor]          # on tensors of one dtype, broadcasting
-    words: str                             # names it in runtime errors: "a division"
-    signs: tuple[float, ...] = ()          # Role.SUM: each operand's sign
+    kernel: Callable[..., Tensor]  # on tensors of one dtype, broadcasting
+    words: str  # names it in runtime errors: "a division"
+    signs: tuple[float, ...] = ()  # Role.SUM: each operand's sign
     domain: Domain | None = None
     #: With a constant first operand, the index of the operand that is the result
     #: (`if true then a else b` is `a` whatever `a` is).
@@ -138,6 +139,7 @@ class Operator:
 
 # -- helpers for the entries ----------------------------------------------------------------
 
+
 def _flag(x: bool) -> float:
     return 1.0 if x else 0.0
 
@@ -161,6 +163,7 @@ def _periodic_range(fn: Callable[[float], float]) -> Callable[[Interval], Interv
             r = _outward(Interval.point(fn(a.lo)))
             return Interval(max(r.lo, -1.0), min(r.hi, 1.0))
         return Interval(-1.0, 1.0)
+
     return rule
 
 
@@ -189,67 +192,188 @@ def _unit(*_: Interval) -> Interval:
 
 
 def _comparison(name: str, spelling: str, test: Callable[[Any, Any], Any]) -> Operator:
-    return Operator(name, spelling, Syntax.INFIX, 2, lambda a, b: _flag(test(a, b)), _unit, Role.CONDITION,
-                    lambda a, b: _as(a, test(a, b)), "a comparison")
+    return Operator(
+        name,
+        spelling,
+        Syntax.INFIX,
+        2,
+        lambda a, b: _flag(test(a, b)),
+        _unit,
+        Role.CONDITION,
+        lambda a, b: _as(a, test(a, b)),
+        "a comparison",
+    )
 
 
 _NOT_ZERO = Domain(
-    operand=1, allows=lambda x: x != 0, constant_error="division by zero",
-    maybe=lambda r: r.contains(0.0), maybe_warning="the divisor can be zero; its range is {range}",
+    operand=1,
+    allows=lambda x: x != 0,
+    constant_error="division by zero",
+    maybe=lambda r: r.contains(0.0),
+    maybe_warning="the divisor can be zero; its range is {range}",
     at_operand=True,
 )
 
 
-def _function(name: str, arity: int | None, fold, range_rule, kernel, doc: str, *,
-              role: Role = Role.NONLINEAR, domain: Domain | None = None) -> Operator:
-    return Operator(name, name, Syntax.FUNCTION, arity, fold, range_rule, role, kernel, f"{name}()",
-                    domain=domain, doc=doc)
+def _function(
+    name: str,
+    arity: int | None,
+    fold,
+    range_rule,
+    kernel,
+    doc: str,
+    *,
+    role: Role = Role.NONLINEAR,
+    domain: Domain | None = None,
+) -> Operator:
+    return Operator(
+        name, name, Syntax.FUNCTION, arity, fold, range_rule, role, kernel, f"{name}()", domain=domain, doc=doc
+    )
 
 
 #: Every operator and function, in the order the docs list them.
 OPERATORS: tuple[Operator, ...] = (
-    Operator("where", "if", Syntax.CONDITIONAL, 3, lambda c, a, b: a if c != 0 else b, _where_range, Role.SELECT,
-             lambda c, a, b: a.where(c != 0, b), "an if-expression", chooses=lambda c: 1 if c != 0 else 2),
-    Operator("or", "or", Syntax.INFIX, 2, lambda a, b: _flag(a != 0 or b != 0), _unit, Role.CONDITION,
-             lambda a, b: _as(a, (a != 0) | (b != 0)), "a condition"),
-    Operator("and", "and", Syntax.INFIX, 2, lambda a, b: _flag(a != 0 and b != 0), _unit, Role.CONDITION,
-             lambda a, b: _as(a, (a != 0) & (b != 0)), "a condition"),
-    Operator("not", "not", Syntax.PREFIX, 1, lambda a: _flag(a == 0), _unit, Role.CONDITION,
-             lambda a: _as(a, a == 0), "a condition"),
+    Operator(
+        "where",
+        "if",
+        Syntax.CONDITIONAL,
+        3,
+        lambda c, a, b: a if c != 0 else b,
+        _where_range,
+        Role.SELECT,
+        lambda c, a, b: a.where(c != 0, b),
+        "an if-expression",
+        chooses=lambda c: 1 if c != 0 else 2,
+    ),
+    Operator(
+        "or",
+        "or",
+        Syntax.INFIX,
+        2,
+        lambda a, b: _flag(a != 0 or b != 0),
+        _unit,
+        Role.CONDITION,
+        lambda a, b: _as(a, (a != 0) | (b != 0)),
+        "a condition",
+    ),
+    Operator(
+        "and",
+        "and",
+        Syntax.INFIX,
+        2,
+        lambda a, b: _flag(a != 0 and b != 0),
+        _unit,
+        Role.CONDITION,
+        lambda a, b: _as(a, (a != 0) & (b != 0)),
+        "a condition",
+    ),
+    Operator(
+        "not",
+        "not",
+        Syntax.PREFIX,
+        1,
+        lambda a: _flag(a == 0),
+        _unit,
+        Role.CONDITION,
+        lambda a: _as(a, a == 0),
+        "a condition",
+    ),
     _comparison("lt", "<", lambda a, b: a < b),
     _comparison("le", "<=", lambda a, b: a <= b),
     _comparison("gt", ">", lambda a, b: a > b),
     _comparison("ge", ">=", lambda a, b: a >= b),
     _comparison("eq", "==", lambda a, b: a == b),
     _comparison("ne", "!=", lambda a, b: a != b),
-    Operator("add", "+", Syntax.INFIX, 2, lambda a, b: a + b, iv.add, Role.SUM, lambda a, b: a + b, "a sum",
-             signs=(1.0, 1.0)),
-    Operator("sub", "-", Syntax.INFIX, 2, lambda a, b: a - b, iv.sub, Role.SUM, lambda a, b: a - b,
-             "a difference", signs=(1.0, -1.0)),
-    Operator("mul", "*", Syntax.INFIX, 2, lambda a, b: a * b, iv.mul, Role.PRODUCT, lambda a, b: a * b,
-             "a product"),
-    Operator("div", "/", Syntax.INFIX, 2, lambda a, b: a / b, iv.div, Role.QUOTIENT, lambda a, b: a / b,
-             "a division", domain=_NOT_ZERO),
-    Operator("neg", "-", Syntax.PREFIX, 1, lambda a: -a, iv.neg, Role.SUM, lambda a: -a, "a negation",
-             signs=(-1.0,)),
-    _function("min", None, lambda *xs: min(xs), iv.minimum, lambda *xs: reduce(lambda x, y: x.minimum(y), xs),
-              "the smallest argument"),
-    _function("max", None, lambda *xs: max(xs), iv.maximum, lambda *xs: reduce(lambda x, y: x.maximum(y), xs),
-              "the largest argument"),
-    _function("clip", 3, lambda x, lo, hi: min(max(x, lo), hi),
-              lambda x, lo, hi: iv.minimum(iv.maximum(x, lo), hi),
-              lambda x, lo, hi: x.maximum(lo).minimum(hi), "`x` limited to [`lo`, `hi`]"),
+    Operator(
+        "add", "+", Syntax.INFIX, 2, lambda a, b: a + b, iv.add, Role.SUM, lambda a, b: a + b, "a sum", signs=(1.0, 1.0)
+    ),
+    Operator(
+        "sub",
+        "-",
+        Syntax.INFIX,
+        2,
+        lambda a, b: a - b,
+        iv.sub,
+        Role.SUM,
+        lambda a, b: a - b,
+        "a difference",
+        signs=(1.0, -1.0),
+    ),
+    Operator("mul", "*", Syntax.INFIX, 2, lambda a, b: a * b, iv.mul, Role.PRODUCT, lambda a, b: a * b, "a product"),
+    Operator(
+        "div",
+        "/",
+        Syntax.INFIX,
+        2,
+        lambda a, b: a / b,
+        iv.div,
+        Role.QUOTIENT,
+        lambda a, b: a / b,
+        "a division",
+        domain=_NOT_ZERO,
+    ),
+    Operator("neg", "-", Syntax.PREFIX, 1, lambda a: -a, iv.neg, Role.SUM, lambda a: -a, "a negation", signs=(-1.0,)),
+    _function(
+        "min",
+        None,
+        lambda *xs: min(xs),
+        iv.minimum,
+        lambda *xs: reduce(lambda x, y: x.minimum(y), xs),
+        "the smallest argument",
+    ),
+    _function(
+        "max",
+        None,
+        lambda *xs: max(xs),
+        iv.maximum,
+        lambda *xs: reduce(lambda x, y: x.maximum(y), xs),
+        "the largest argument",
+    ),
+    _function(
+        "clip",
+        3,
+        lambda x, lo, hi: min(max(x, lo), hi),
+        lambda x, lo, hi: iv.minimum(iv.maximum(x, lo), hi),
+        lambda x, lo, hi: x.maximum(lo).minimum(hi),
+        "`x` limited to [`lo`, `hi`]",
+    ),
     _function("abs", 1, abs, iv.absolute, lambda a: a.abs(), "absolute value"),
     _function("sin", 1, math.sin, _periodic_range(math.sin), lambda a: a.sin(), "sine (radians)"),
     _function("cos", 1, math.cos, _periodic_range(math.cos), lambda a: a.cos(), "cosine (radians)"),
-    _function("sqrt", 1, math.sqrt, _sqrt_range, lambda a: a.sqrt(), "square root", domain=Domain(
-        operand=0, allows=lambda x: x >= 0, constant_error="sqrt of the negative number {value:g}",
-        never=lambda r: r.hi < 0, never_error="sqrt of a value that is always negative (range {range})",
-        maybe=lambda r: r.lo < 0, maybe_warning="sqrt of a value that can be negative ({range})")),
-    _function("log", 1, math.log, _log_range, lambda a: a.log(), "natural logarithm", domain=Domain(
-        operand=0, allows=lambda x: x > 0, constant_error="log of the non-positive number {value:g}",
-        never=lambda r: r.hi <= 0, never_error="log of a value that is never positive (range {range})",
-        maybe=lambda r: r.lo <= 0, maybe_warning="log of a value that can be zero or negative ({range})")),
+    _function(
+        "sqrt",
+        1,
+        math.sqrt,
+        _sqrt_range,
+        lambda a: a.sqrt(),
+        "square root",
+        domain=Domain(
+            operand=0,
+            allows=lambda x: x >= 0,
+            constant_error="sqrt of the negative number {value:g}",
+            never=lambda r: r.hi < 0,
+            never_error="sqrt of a value that is always negative (range {range})",
+            maybe=lambda r: r.lo < 0,
+            maybe_warning="sqrt of a value that can be negative ({range})",
+        ),
+    ),
+    _function(
+        "log",
+        1,
+        math.log,
+        _log_range,
+        lambda a: a.log(),
+        "natural logarithm",
+        domain=Domain(
+            operand=0,
+            allows=lambda x: x > 0,
+            constant_error="log of the non-positive number {value:g}",
+            never=lambda r: r.hi <= 0,
+            never_error="log of a value that is never positive (range {range})",
+            maybe=lambda r: r.lo <= 0,
+            maybe_warning="log of a value that can be zero or negative ({range})",
+        ),
+    ),
 )
 
 BY_NAME: Mapping[str, Operator] = {op.name: op for op in OPERATORS}

@@ -38,8 +38,9 @@ import stat
 import sys
 import tempfile
 import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any
 
 from filelock import FileLock, Timeout
 
@@ -110,8 +111,9 @@ def check_paths(outputs: Iterable[PathLike | None], inputs: Iterable[Any] = ()) 
         key = _identity(item)
         if key in sources:
             same = "" if os.fspath(sources[key]) == os.fspath(item) else f" ({sources[key]})"
-            raise OutputIsInput(item, f"is also an input{same}; outputs are never written over an input: "
-                                      "choose another output path")
+            raise OutputIsInput(
+                item, f"is also an input{same}; outputs are never written over an input: choose another output path"
+            )
         if key in seen:
             raise OutputError(item, f"is given twice as an output (also as {seen[key]})")
         seen[key] = item
@@ -159,8 +161,11 @@ def _locked(path: PathLike, target: Path) -> Iterator[None]:
     try:
         lock.acquire()
     except Timeout:
-        raise OutputBusy(path, f"another mentor process is writing it (it holds {name}); wait for it to "
-                               "finish, or choose another output path") from None
+        raise OutputBusy(
+            path,
+            f"another mentor process is writing it (it holds {name}); wait for it to "
+            "finish, or choose another output path",
+        ) from None
     except OSError as exc:
         raise _os_error(path, exc, f"cannot create the lock file {name}") from None
     try:
@@ -250,8 +255,9 @@ def _open_partial(path: PathLike, target: Path, binary: bool, resume: bool) -> t
     try:
         if partial.exists():
             if not resume:
-                raise OutputError(path, f"{partial} holds the work of an interrupted run: resume that run, "
-                                        "or delete the file")
+                raise OutputError(
+                    path, f"{partial} holds the work of an interrupted run: resume that run, or delete the file"
+                )
             return partial, _text_or_binary(partial, "a", binary, lines=True)
         if resume and target.exists():
             shutil.copyfile(target, partial)  # the finished output goes on growing, atomically
@@ -286,8 +292,9 @@ def _abandon(handle: IO, temp: Path, keep: bool) -> None:
 
 
 @contextlib.contextmanager
-def open_output(path: PathLike, *, binary: bool = False, inputs: Iterable[Any] = (), partial: bool = False,
-                resume: bool = False) -> Iterator[OutputFile]:
+def open_output(
+    path: PathLike, *, binary: bool = False, inputs: Iterable[Any] = (), partial: bool = False, resume: bool = False
+) -> Iterator[OutputFile]:
     """Write `path` atomically: the block writes a temporary file beside it (UTF-8 text,
     or bytes), which replaces `path` when the block ends without error and is removed
     when it raises (Ctrl-C included), leaving `path` as it was.
@@ -397,8 +404,11 @@ def output_dir(path: PathLike, *, inputs: Iterable[Any] = ()) -> Iterator[Path]:
             if not target.is_dir():
                 raise OutputError(path, "exists and is not a folder")
             if not _replaceable(target):
-                raise OutputError(path, "is a folder that is not a saved dataset; only an empty folder or a "
-                                        "dataset is replaced: choose another path")
+                raise OutputError(
+                    path,
+                    "is a folder that is not a saved dataset; only an empty folder or a "
+                    "dataset is replaced: choose another path",
+                )
         try:
             temp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
         except OSError as exc:

@@ -21,8 +21,9 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, Un
 from lark.indenter import Indenter
 
 from . import nodes as n
-from .errors import Source, SpecError, Span
+from .errors import Source, Span, SpecError
 from .nodes import MAX_DEPTH
+
 
 class _SpecIndenter(Indenter):
     NL_type = "_NL"
@@ -217,8 +218,9 @@ _LOCK = threading.Lock()
 def _parser() -> Lark:
     grammar = resources.files(__package__).joinpath("grammar.lark").read_text(encoding="utf-8")
     # The basic lexer, not the contextual one: keywords must never lex as names.
-    return Lark(grammar, parser="lalr", lexer="basic", postlex=_SpecIndenter(), transformer=_BUILDER,
-                maybe_placeholders=False)
+    return Lark(
+        grammar, parser="lalr", lexer="basic", postlex=_SpecIndenter(), transformer=_BUILDER, maybe_placeholders=False
+    )
 
 
 # -- error messages --------------------------------------------------------------------------
@@ -289,12 +291,15 @@ def _token_span(tok: Token, text: str) -> Span:
 
 #: What `_unclosed_paren` looks at: strings and comments (skipped whole), brackets and
 #: newlines. A string ends at its closing quote or, unterminated, before a newline.
-_PAREN_SCAN = re.compile(r"""
+_PAREN_SCAN = re.compile(
+    r"""
     "[^"\\\n]*(?:\\.[^"\\\n]*)*"?
   | '[^'\\\n]*(?:\\.[^'\\\n]*)*'?
   | \#[^\n]*
   | [()\[\]\n]
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 _CLOSES = {")": "(", "]": "["}
 
 
@@ -325,8 +330,9 @@ def _syntax_error(exc: UnexpectedInput, text: str) -> SpecError:
         if tok.type == "CMP_OP" and "CMP_OP" not in exc.expected:
             return SpecError("comparisons cannot be chained; combine them with 'and'", span)
         if tok.type == "_INDENT":
-            return SpecError("unexpected indentation (to continue an expression on the next line, "
-                             "put it in parentheses)", span)
+            return SpecError(
+                "unexpected indentation (to continue an expression on the next line, put it in parentheses)", span
+            )
         if tok.type in ("_DEDENT", "$END") and {"RPAR", "RSQB"} & set(exc.expected):
             opened = _unclosed_paren(text)
             if opened is not None:
@@ -350,9 +356,15 @@ def _syntax_error(exc: UnexpectedInput, text: str) -> SpecError:
 
 def _depth_check(items) -> None:
     for item in items:
-        exprs = [item.value] if not isinstance(item, n.RewardDecl) else [
-            e for stmt in item.body for e in ((stmt.cond, stmt.otherwise) if isinstance(stmt, n.Guard) else (stmt.value,))
-        ]
+        exprs = (
+            [item.value]
+            if not isinstance(item, n.RewardDecl)
+            else [
+                e
+                for stmt in item.body
+                for e in ((stmt.cond, stmt.otherwise) if isinstance(stmt, n.Guard) else (stmt.value,))
+            ]
+        )
         if isinstance(item, n.ParamDecl) and item.bounds is not None:
             exprs += [item.bounds.low, item.bounds.high]
         for e in exprs:
@@ -370,9 +382,7 @@ def parse(text: str, name: str = "<string>") -> n.Spec:
         if "\x00" in text:
             line = text[: text.index("\x00")].count("\n") + 1
             raise SpecError("spec contains a NUL byte (is this a binary file?)", Span(line, 1))
-        if not text.strip() or all(
-            not ln.strip() or ln.lstrip().startswith("#") for ln in text.split("\n")
-        ):
+        if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.split("\n")):
             raise SpecError("empty spec: declare at least one 'reward NAME:' block", Span(1, 1))
         with _LOCK, without_cycle_collection():
             _BUILDER.errors = []

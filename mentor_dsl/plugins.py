@@ -18,14 +18,14 @@ registered at run time), then `trylast` ones. The loser is recorded as shadowed,
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import threading
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import pluggy
 
@@ -50,8 +50,7 @@ BUILTIN_PLUGINS = {
     "mentor.commands": "mentor_dsl.cli.builtin",
 }
 
-HOOKS = ("tools", "examples", "splits", "terms", "formats", "extractors", "judges", "teachers", "trainers",
-         "commands")
+HOOKS = ("tools", "examples", "splits", "terms", "formats", "extractors", "judges", "teachers", "trainers", "commands")
 
 
 @dataclass(frozen=True)
@@ -281,8 +280,10 @@ class _Collector:
             if unknown:
                 specs = [f"register_{h}" for h in HOOKS]
                 hints = "".join(did_you_mean(u, specs) for u in unknown[:1])
-                self._fail(name, PluginError(
-                    name, f"unknown hook{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}{hints}"))
+                self._fail(
+                    name,
+                    PluginError(name, f"unknown hook{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}{hints}"),
+                )
         pending: list[tuple[str, str, list[Entry]]] = []
         for hook in HOOKS:
             caller = getattr(self.pm.hook, f"register_{hook}")
@@ -326,10 +327,14 @@ class _Collector:
                 self.errors.append(PluginError(plugin, shadowed.message(plugin)))
                 self.shadowed.setdefault(plugin, []).append(shadowed)
                 if other.plugin != plugin:
-                    warnings.warn(PluginWarning(
-                        f"{hook[:-1]} {entry.name!r} is registered by plugin {other.plugin!r} and by plugin "
-                        f"{plugin!r}; the one from {other.plugin!r} is used, the one from {plugin!r} is shadowed "
-                        "(see `mentor plugins`)"), stacklevel=2)
+                    warnings.warn(
+                        PluginWarning(
+                            f"{hook[:-1]} {entry.name!r} is registered by plugin {other.plugin!r} and by plugin "
+                            f"{plugin!r}; the one from {other.plugin!r} is used, the one from {plugin!r} is shadowed "
+                            "(see `mentor plugins`)"
+                        ),
+                        stacklevel=2,
+                    )
                 continue
             value = entry.value
             if hasattr(value, "plugin") and getattr(value, "plugin", None) is None:
@@ -380,9 +385,12 @@ def _new_manager() -> pluggy.PluginManager:
             continue
         if ep.name in seen or pm.has_plugin(ep.name):
             if seen.get(ep.name) != ep.value:  # two distributions claim one plugin name
-                _load_errors.append(PluginError(
-                    ep.name, f"the name is taken (by {seen.get(ep.name) or 'a built-in'!r}); "
-                             f"{ep.value!r} is not loaded"))
+                _load_errors.append(
+                    PluginError(
+                        ep.name,
+                        f"the name is taken (by {seen.get(ep.name) or 'a built-in'!r}); {ep.value!r} is not loaded",
+                    )
+                )
             continue
         seen[ep.name] = ep.value
         dist = getattr(ep, "dist", None)
@@ -397,8 +405,11 @@ def _new_manager() -> pluggy.PluginManager:
         except Exception as exc:
             _load_errors.append(PluginError(ep.name, f"cannot be registered: {_validation_message(exc)}"))
     for name in sorted((allowed or set()) - set(seen)):
-        _load_errors.append(PluginError(name, "named in MENTOR_PLUGINS but not installed "
-                                              f"(no {ENTRY_POINT_GROUP!r} entry point has this name)"))
+        _load_errors.append(
+            PluginError(
+                name, f"named in MENTOR_PLUGINS but not installed (no {ENTRY_POINT_GROUP!r} entry point has this name)"
+            )
+        )
     return pm
 
 
@@ -430,19 +441,24 @@ def _build_registry(pm: pluggy.PluginManager) -> Registry:
     collector = _Collector(pm)
     collector.collect()
     infos = []
-    for name, plugin in pm.list_name_plugin():
+    for name, _plugin in pm.list_name_plugin():
         builtin = name in BUILTIN_PLUGINS
         registered = {h: tuple(v) for h, v in collector.by_plugin.get(name, {}).items()}
-        infos.append(PluginInfo(name, _versions.get(name), builtin, registered, collector.failed.get(name),
-                                tuple(collector.shadowed.get(name, ()))))
+        infos.append(
+            PluginInfo(
+                name,
+                _versions.get(name),
+                builtin,
+                registered,
+                collector.failed.get(name),
+                tuple(collector.shadowed.get(name, ())),
+            )
+        )
     for err in _load_errors:
         infos.append(PluginInfo(err.plugin, _versions.get(err.plugin), False, {}, err.message))
     items = {h: MappingProxyType(dict(t)) for h, t in collector.items.items()}
-    fingerprint = tuple(
-        (h, n, e.plugin, id(e.value)) for h in HOOKS for n, e in sorted(collector.items[h].items())
-    )
-    return Registry(MappingProxyType(items), tuple(infos), tuple(_load_errors) + tuple(collector.errors),
-                    fingerprint)
+    fingerprint = tuple((h, n, e.plugin, id(e.value)) for h in HOOKS for n, e in sorted(collector.items[h].items()))
+    return Registry(MappingProxyType(items), tuple(infos), tuple(_load_errors) + tuple(collector.errors), fingerprint)
 
 
 def register(plugin: object, name: str | None = None) -> str:

@@ -30,10 +30,18 @@ INI = "mentor_specs"
 
 def pytest_addoption(parser) -> None:
     group = parser.getgroup("mentor", "mentor reward specs")
-    group.addoption(OPTION, action="store_true", default=False,
-                    help="collect reward specs (*.mdsl) that have examples (SPEC.tests.jsonl) as tests")
-    parser.addini(INI, type="bool", default=False,
-                  help="collect reward specs (*.mdsl) that have examples (SPEC.tests.jsonl) as tests")
+    group.addoption(
+        OPTION,
+        action="store_true",
+        default=False,
+        help="collect reward specs (*.mdsl) that have examples (SPEC.tests.jsonl) as tests",
+    )
+    parser.addini(
+        INI,
+        type="bool",
+        default=False,
+        help="collect reward specs (*.mdsl) that have examples (SPEC.tests.jsonl) as tests",
+    )
 
 
 def _enabled(config) -> bool:

@@ -15,10 +15,11 @@ and raises `RecordError` naming the field. Fields not in the table (BFCL's `func
 
 import functools
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, NotRequired, Required  # pydantic needs these on Python < 3.12
 
-from typing_extensions import NotRequired, Required, TypedDict  # pydantic needs these on Python < 3.12
+from typing_extensions import TypedDict
 
 from .calls import Call, decode_arguments
 from .errors import RecordError
@@ -99,15 +100,19 @@ def parse_prompt(value: Any, record_id: str) -> Any:
             raise RecordError("'prompt' is empty", record_id=record_id, field="prompt")
         return value
     if not isinstance(value, list) or not value:
-        raise RecordError("'prompt' must be a string or a non-empty list of chat messages",
-                          record_id=record_id, field="prompt")
+        raise RecordError(
+            "'prompt' must be a string or a non-empty list of chat messages", record_id=record_id, field="prompt"
+        )
     for i, message in enumerate(value):
         if not isinstance(message, Mapping) or not isinstance(message.get("role"), str):
             raise RecordError(f"'prompt' message {i} needs a string 'role'", record_id=record_id, field="prompt")
         content = message.get("content")
         if content is not None and not isinstance(content, (str, list)):
-            raise RecordError(f"'prompt' message {i}: 'content' must be a string or a list of content parts",
-                              record_id=record_id, field="prompt")
+            raise RecordError(
+                f"'prompt' message {i}: 'content' must be a string or a list of content parts",
+                record_id=record_id,
+                field="prompt",
+            )
     return value
 
 
@@ -127,14 +132,20 @@ def _message_text(messages: list, record_id: str) -> str:
             raise RecordError("each message in 'completion' needs a 'role'", record_id=record_id, field="completion")
         content = m.get("content")
         if content is not None and not isinstance(content, (str, list)):
-            raise RecordError("'completion': a message's 'content' must be a string or a list of content parts",
-                              record_id=record_id, field="completion")
+            raise RecordError(
+                "'completion': a message's 'content' must be a string or a list of content parts",
+                record_id=record_id,
+                field="completion",
+            )
         if m["role"] == "assistant":
             if isinstance(content, list):  # content parts
                 texts = [p.get("text", "") for p in content if isinstance(p, dict)]
                 if not all(isinstance(t, str) for t in texts):
-                    raise RecordError("'completion': a message's content parts must hold text", record_id=record_id,
-                                      field="completion")
+                    raise RecordError(
+                        "'completion': a message's content parts must hold text",
+                        record_id=record_id,
+                        field="completion",
+                    )
                 content = "".join(texts)
             if content:
                 parts.append(content)
@@ -186,7 +197,8 @@ def parse_teacher(value: Any, record_id: str) -> TeacherRef | None:
                 continue
         raise RecordError(
             f"'teacher.tool_calls': {item!r:.80} is neither a name nor an object with a name",
-            record_id=record_id, field="teacher.tool_calls",
+            record_id=record_id,
+            field="teacher.tool_calls",
         )
     return TeacherRef(tuple(calls), names_only and bool(calls), value.get("answer"))
 
@@ -195,8 +207,7 @@ def parse_answer(value: Any, record_id: str) -> str | tuple[str, ...] | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise RecordError("'answer' must be a string, a number or a list of them", record_id=record_id,
-                          field="answer")
+        raise RecordError("'answer' must be a string, a number or a list of them", record_id=record_id, field="answer")
     if isinstance(value, (int, float)):
         return repr(value) if isinstance(value, float) else str(value)
     if isinstance(value, str):
@@ -224,8 +235,9 @@ def parse_tools(value: Any, record_id: str) -> tuple[str, ...] | None:
                 raise RecordError("a tool schema in 'tools' has no name", record_id=record_id, field="tools")
             names.append(name)
         else:
-            raise RecordError("'tools' must be a list of tool names or tool schemas", record_id=record_id,
-                              field="tools")
+            raise RecordError(
+                "'tools' must be a list of tool names or tool schemas", record_id=record_id, field="tools"
+            )
     return tuple(names)
 
 
@@ -241,8 +253,11 @@ def parse_tool_results(value: Any, record_id: str) -> tuple[bool, ...] | None:
         elif isinstance(item, dict) and isinstance(item.get("ok"), bool):
             out.append(item["ok"])
         else:
-            raise RecordError("'tool_results': each result must be a boolean or an object with a boolean 'ok'",
-                              record_id=record_id, field="tool_results")
+            raise RecordError(
+                "'tool_results': each result must be a boolean or an object with a boolean 'ok'",
+                record_id=record_id,
+                field="tool_results",
+            )
     return tuple(out)
 
 
@@ -293,52 +308,107 @@ def parse_judge(value: Any, record_id: str) -> str | None:
 @dataclass(frozen=True)
 class RecordField:
     name: str
-    shape: Any          # the JSON it may hold: the schema's and the docs' type
+    shape: Any  # the JSON it may hold: the schema's and the docs' type
     parse: Callable[[Any, str], Any]
     description: str
     attribute: str | None = None  # the `Trajectory` attribute `parse`'s value goes to, if it is that direct
-    required: bool = False        # in a record to score (a task for `eval`/`teach` has no completion yet)
-    task: bool = False            # in a task record
+    required: bool = False  # in a record to score (a task for `eval`/`teach` has no completion yet)
+    task: bool = False  # in a task record
 
 
 FIELDS: tuple[RecordField, ...] = (
-    RecordField("id", str | int | None, parse_id,
-                "The record's id, unique in its file. A record without one (or with null) is known by its line "
-                "(its row in a Parquet or CSV file, its index in a Python list)."),
-    RecordField("prompt", str | list[Message], parse_prompt,
-                "The task: its text, or chat messages (system, user, ...). `train`, `eval` and `teach` need it; "
-                "scoring passes it to the terms that read it.", task=True),
-    RecordField("completion", str | list[Message], parse_completion,
-                "What the student wrote: the raw text of its turn (call blocks, `<tool_response>` blocks, the "
-                "final answer, the end marker), or OpenAI-style chat messages.", required=True),
-    RecordField("answer", Scalar | list[Scalar] | None, parse_answer,
-                "The gold answer: text, a number, or a list of accepted answers (an empty list accepts none).",
-                attribute="gold"),
-    RecordField("teacher", Teacher | list[str | FunctionCall | OpenAIToolCall] | str | None, parse_teacher,
-                "The teacher's reference trajectory: an object with `tool_calls` (names, or calls with "
-                "arguments) and optionally `answer`; a bare list of calls; or either as JSON text (datasets "
-                "store it so).", attribute="teacher"),
-    RecordField("tools", list[str | ToolSchema | FunctionSchema] | None, parse_tools,
-                "The tools the task offers: registered tool names or OpenAI tool objects. Without it, the spec's "
-                "`option tools`, then every registered tool.", attribute="tools"),
-    RecordField("tool_results", list[bool | ToolResult] | None, parse_tool_results,
-                "The recorded outcome of each tool call, in order: `true`/`false`, or objects with a boolean "
-                "`ok`. Without it, `exec_success` runs the calls.", attribute="tool_results"),
-    RecordField("finished", bool | None, parse_finished,
-                "Whether the student ended its turn. Without it: a message list is finished, and raw text is "
-                "when it ends with the end marker (`--eos`, default `<|im_end|>`)."),
-    RecordField("format", str | None, parse_format,
-                "The tool-call format the completion is written in (`hermes`, `llama_json`, `mistral`, ...); "
-                "without it, the spec's.", attribute="format"),
-    RecordField("model_segments", list[str] | None, parse_segments,
-                "The pieces of the completion the student wrote itself, which training rollouts record; calls "
-                "and answers are read only from them when present.", attribute="segments"),
-    RecordField("examples", list[dict[str, Any]] | str | None, parse_examples,
-                "The task's own few-shot exchanges, shown before its prompt instead of the registered ones "
-                "(`[]` shows none): objects with `user`, `turns` (lists of calls with `name`, `arguments` and "
-                "`output`) and `answer`, or that list as JSON text."),
-    RecordField("judge", str | None, parse_judge,
-                "The judge that decides this task's answer (`answer_correct`), for a spec that does not pin one."),
+    RecordField(
+        "id",
+        str | int | None,
+        parse_id,
+        "The record's id, unique in its file. A record without one (or with null) is known by its line "
+        "(its row in a Parquet or CSV file, its index in a Python list).",
+    ),
+    RecordField(
+        "prompt",
+        str | list[Message],
+        parse_prompt,
+        "The task: its text, or chat messages (system, user, ...). `train`, `eval` and `teach` need it; "
+        "scoring passes it to the terms that read it.",
+        task=True,
+    ),
+    RecordField(
+        "completion",
+        str | list[Message],
+        parse_completion,
+        "What the student wrote: the raw text of its turn (call blocks, `<tool_response>` blocks, the "
+        "final answer, the end marker), or OpenAI-style chat messages.",
+        required=True,
+    ),
+    RecordField(
+        "answer",
+        Scalar | list[Scalar] | None,
+        parse_answer,
+        "The gold answer: text, a number, or a list of accepted answers (an empty list accepts none).",
+        attribute="gold",
+    ),
+    RecordField(
+        "teacher",
+        Teacher | list[str | FunctionCall | OpenAIToolCall] | str | None,
+        parse_teacher,
+        "The teacher's reference trajectory: an object with `tool_calls` (names, or calls with "
+        "arguments) and optionally `answer`; a bare list of calls; or either as JSON text (datasets "
+        "store it so).",
+        attribute="teacher",
+    ),
+    RecordField(
+        "tools",
+        list[str | ToolSchema | FunctionSchema] | None,
+        parse_tools,
+        "The tools the task offers: registered tool names or OpenAI tool objects. Without it, the spec's "
+        "`option tools`, then every registered tool.",
+        attribute="tools",
+    ),
+    RecordField(
+        "tool_results",
+        list[bool | ToolResult] | None,
+        parse_tool_results,
+        "The recorded outcome of each tool call, in order: `true`/`false`, or objects with a boolean "
+        "`ok`. Without it, `exec_success` runs the calls.",
+        attribute="tool_results",
+    ),
+    RecordField(
+        "finished",
+        bool | None,
+        parse_finished,
+        "Whether the student ended its turn. Without it: a message list is finished, and raw text is "
+        "when it ends with the end marker (`--eos`, default `<|im_end|>`).",
+    ),
+    RecordField(
+        "format",
+        str | None,
+        parse_format,
+        "The tool-call format the completion is written in (`hermes`, `llama_json`, `mistral`, ...); "
+        "without it, the spec's.",
+        attribute="format",
+    ),
+    RecordField(
+        "model_segments",
+        list[str] | None,
+        parse_segments,
+        "The pieces of the completion the student wrote itself, which training rollouts record; calls "
+        "and answers are read only from them when present.",
+        attribute="segments",
+    ),
+    RecordField(
+        "examples",
+        list[dict[str, Any]] | str | None,
+        parse_examples,
+        "The task's own few-shot exchanges, shown before its prompt instead of the registered ones "
+        "(`[]` shows none): objects with `user`, `turns` (lists of calls with `name`, `arguments` and "
+        "`output`) and `answer`, or that list as JSON text.",
+    ),
+    RecordField(
+        "judge",
+        str | None,
+        parse_judge,
+        "The judge that decides this task's answer (`answer_correct`), for a spec that does not pin one.",
+    ),
 )
 
 FIELD = {f.name: f for f in FIELDS}
@@ -380,12 +450,18 @@ def record_model(task: bool = False):
     fields = {}
     for f in FIELDS:
         needed = f.task if task else f.required
-        annotated = Annotated[Any, PlainValidator(validator(f.name, f.parse), json_schema_input_type=f.shape),
-                              Field(description=f.description)]
+        annotated = Annotated[
+            Any,
+            PlainValidator(validator(f.name, f.parse), json_schema_input_type=f.shape),
+            Field(description=f.description),
+        ]
         fields[f.name] = (annotated, ... if needed else None)
     name = "TaskRecord" if task else "Record"
-    doc = ("A task: what `mentor eval`, `mentor teach` and `mentor train` read." if task else
-           "A trajectory record: what `mentor score` reads and `mentor teach` writes.")
+    doc = (
+        "A task: what `mentor eval`, `mentor teach` and `mentor train` read."
+        if task
+        else "A trajectory record: what `mentor score` reads and `mentor teach` writes."
+    )
     # Other fields are kept: terms and plugins read them (BFCL's `functions`, ...).
     # No protected namespaces: `model_segments` is a record field, not pydantic's.
     config = ConfigDict(extra="allow", title=name, protected_namespaces=())
@@ -415,8 +491,15 @@ def check_record(record: Any, *, task: bool = False, record_id: str | None = Non
 
 # -- docs/records.md --------------------------------------------------------------------------------
 
-_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean", type(None): "null", Any: "any",
-          dict: "object"}
+_NAMES = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
+    Any: "any",
+    dict: "object",
+}
 
 
 def _type_text(shape: Any) -> str:
@@ -498,8 +581,15 @@ def markdown() -> str:
     for f in FIELDS:
         _shapes(f.shape, seen)
     for shape in seen:
-        lines += ["", f"## {shape.__name__}", "", inspect.cleandoc(shape.__doc__ or ""), "",
-                  "| key | type | needed |", "|---|---|---|"]
+        lines += [
+            "",
+            f"## {shape.__name__}",
+            "",
+            inspect.cleandoc(shape.__doc__ or ""),
+            "",
+            "| key | type | needed |",
+            "|---|---|---|",
+        ]
         for key, hint in typing.get_type_hints(shape).items():
             needed = "yes" if key in shape.__required_keys__ else ""
             lines.append(f"| `{key}` | {_type_text(hint)} | {needed} |")

@@ -19,8 +19,9 @@ import argparse
 import inspect
 import math
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import click
 
@@ -63,6 +64,7 @@ def _default(value: Any) -> str:
 
 # -- docs/terms.md --------------------------------------------------------------------------------
 
+
 def _signature(term) -> str:
     if not term.params:
         return term.name
@@ -80,7 +82,10 @@ def _range(term) -> str:
 def terms_markdown(reg: Registry | None = None) -> str:
     reg = reg or registry()
     out = [
-        "# Term catalogue", "", GENERATED, "",
+        "# Term catalogue",
+        "",
+        GENERATED,
+        "",
         "The built-in reward terms: the words of the reward language ([language.md](language.md)).",
         "A term's value is computed once per record and batch; booleans are 0 or 1. `range` is",
         "the interval the checker assumes for range and weight analysis; `reads` names the record",
@@ -92,8 +97,10 @@ def terms_markdown(reg: Registry | None = None) -> str:
     ]
     terms = [e.value for e in _builtin(reg, "terms")]
     for term in terms:
-        out.append(f"| `{_cell(_signature(term))}` | {_range(term)} | "
-                   f"{', '.join(f'`{f}`' for f in term.fields) or '–'} | {_cell(term.doc)} |")
+        out.append(
+            f"| `{_cell(_signature(term))}` | {_range(term)} | "
+            f"{', '.join(f'`{f}`' for f in term.fields) or '–'} | {_cell(term.doc)} |"
+        )
     out += ["", "## Parameters", ""]
     for term in terms:
         if not term.params:
@@ -113,14 +120,19 @@ def terms_markdown(reg: Registry | None = None) -> str:
 def _named_values(reg: Registry) -> list[str]:
     """What `judge=`, `extractor=`, `tools=` and `option call_format` may name."""
     out = ["## Values that arguments name", ""]
-    sections = [("judges", "`judge=`: answer judges, `fn(prediction, gold) -> [0, 1]`"),
-                ("extractors", "`extractor=`: final-answer extractors (and `tag:NAME`, which reads `<NAME>...</NAME>`)"),
-                ("formats", "`option call_format` and a record's `format`: call formats")]
+    sections = [
+        ("judges", "`judge=`: answer judges, `fn(prediction, gold) -> [0, 1]`"),
+        ("extractors", "`extractor=`: final-answer extractors (and `tag:NAME`, which reads `<NAME>...</NAME>`)"),
+        ("formats", "`option call_format` and a record's `format`: call formats"),
+    ]
     for hook, title in sections:
         out += [f"{title}:", ""]
         for entry in _builtin(reg, hook):
-            doc = _first_line(getattr(entry.value, "__doc__", None) if hook != "formats"
-                              else type(entry.value).__doc__ or sys.modules[type(entry.value).__module__].__doc__)
+            doc = _first_line(
+                getattr(entry.value, "__doc__", None)
+                if hook != "formats"
+                else type(entry.value).__doc__ or sys.modules[type(entry.value).__module__].__doc__
+            )
             out.append(f"- `{entry.name}`" + (f": {doc}" if doc else ""))
         out.append("")
     toolsets: dict[str, list[str]] = {}
@@ -134,14 +146,21 @@ def _named_values(reg: Registry) -> list[str]:
 
 # -- docs/cli.md ----------------------------------------------------------------------------------
 
+
 def _help_text(command: click.Command) -> str:
     """The command's help as click prints it: up to `\\f`, without `\\b` markers."""
     text = inspect.cleandoc(command.help or "").split("\f", 1)[0]
     return "\n".join(line for line in text.splitlines() if line.strip() != "\b").strip()
 
 
-def _command_section(command: click.Command, path: Sequence[str], level: int, *, subcommands: bool = True,
-                     parent: click.Context | None = None) -> list[str]:
+def _command_section(
+    command: click.Command,
+    path: Sequence[str],
+    level: int,
+    *,
+    subcommands: bool = True,
+    parent: click.Context | None = None,
+) -> list[str]:
     from .cli.lazy import resolve
 
     command = resolve(command) or command
@@ -154,8 +173,11 @@ def _command_section(command: click.Command, path: Sequence[str], level: int, *,
     text = _help_text(command)
     if text:
         out += [text, ""]
-    rows = [record for p in command.get_params(ctx)
-            if isinstance(p, click.Option) and (record := p.get_help_record(ctx)) is not None]
+    rows = [
+        record
+        for p in command.get_params(ctx)
+        if isinstance(p, click.Option) and (record := p.get_help_record(ctx)) is not None
+    ]
     if rows:
         out += ["| option | meaning |", "|---|---|"]
         out += [f"| `{_cell(opts)}` | {_cell(meaning)} |" for opts, meaning in rows]
@@ -170,10 +192,16 @@ def cli_markdown(reg: Registry | None = None) -> str:
     from .cli import cli
 
     reg = reg or registry()
-    out = ["# Command-line reference", "", GENERATED, "",
-           "Every built-in `mentor` command and option, as `mentor COMMAND --help` shows it. Exit",
-           "statuses are in the README's \"Command line\" table; plugins add commands of their own",
-           "([plugins.md](plugins.md#register_commands)).", ""]
+    out = [
+        "# Command-line reference",
+        "",
+        GENERATED,
+        "",
+        "Every built-in `mentor` command and option, as `mentor COMMAND --help` shows it. Exit",
+        'statuses are in the README\'s "Command line" table; plugins add commands of their own',
+        "([plugins.md](plugins.md#register_commands)).",
+        "",
+    ]
     # The group's own options; its commands are the registry's, of which only the built-in ones.
     out += _command_section(cli, ["mentor"], 2, subcommands=False)
     root = click.Context(cli, info_name="mentor", **cli.context_settings)

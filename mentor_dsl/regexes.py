@@ -69,9 +69,11 @@ def _check_cost(tree) -> None:
                     stack.append((body, False))
                     continue
                 if variable and inside:
-                    raise CostlyRegex("it nests a repeat inside a repeat, as in '(a+)+', which can backtrack "
-                                      "for a very long time; make the inner one possessive ('a++') or atomic "
-                                      "('(?>...)')")
+                    raise CostlyRegex(
+                        "it nests a repeat inside a repeat, as in '(a+)+', which can backtrack "
+                        "for a very long time; make the inner one possessive ('a++') or atomic "
+                        "('(?>...)')"
+                    )
                 stack.append((body, inside or high > 1))
             elif op == _c.SUBPATTERN:
                 stack.append((av[-1], inside))

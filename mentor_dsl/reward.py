@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -56,8 +57,9 @@ def _failed_calls(traj: Trajectory | None) -> list[dict[str, Any]]:
         if result.ok:
             continue
         kind = getattr(result, "kind", None)
-        out.append({"call": n, "name": call.name, "kind": kind.value if kind is not None else "error",
-                    "error": result.error})
+        out.append(
+            {"call": n, "name": call.name, "kind": kind.value if kind is not None else "error", "error": result.error}
+        )
     return out
 
 
@@ -74,8 +76,17 @@ class Reward:
     trainer_state=..., log_metric=..., **dataset_columns) -> list[float]`.
     """
 
-    def __init__(self, plan: Plan, reward: str | None = None, *, eos: str | None = None,
-                 eos_token_id: int | None = None, tokenizer: Any = None, device: Any = "cpu", registry=None):
+    def __init__(
+        self,
+        plan: Plan,
+        reward: str | None = None,
+        *,
+        eos: str | None = None,
+        eos_token_id: int | None = None,
+        tokenizer: Any = None,
+        device: Any = "cpu",
+        registry=None,
+    ):
         program = plan.reward(reward)
         self.plan = plan
         self.name = program.name
@@ -112,14 +123,14 @@ class Reward:
     def __repr__(self) -> str:
         return f"<Reward {self.name!r} from {self.plan.source_name}>"
 
-    def with_tokenizer(self, tokenizer) -> "Reward":
+    def with_tokenizer(self, tokenizer) -> Reward:
         """Use the tokenizer's EOS id to decide `finished` from completion ids (training)."""
         self.eos_token_id = tokenizer.eos_token_id
         token = getattr(tokenizer, "eos_token", None)
         self._eos_token = token if isinstance(token, str) and token else self.eos
         return self
 
-    def use_executor(self, executor) -> "Reward":
+    def use_executor(self, executor) -> Reward:
         """Run `exec_success`'s calls through this executor: share its cache with the
         rollouts that already ran the same calls."""
         self._context(0).executor = executor
@@ -133,9 +144,13 @@ class Reward:
         self._ctx.step = step
         return self._ctx
 
-    def read_records(self, records: Sequence[Any], finished: Sequence[bool | None] | None = None,
-                     on_error: str = "raise", ids: Sequence[str] | None = None
-                     ) -> tuple[list[Trajectory | None], dict[int, RecordError]]:
+    def read_records(
+        self,
+        records: Sequence[Any],
+        finished: Sequence[bool | None] | None = None,
+        on_error: str = "raise",
+        ids: Sequence[str] | None = None,
+    ) -> tuple[list[Trajectory | None], dict[int, RecordError]]:
         """Records into trajectories. Any failure inside a record (a missing field, JSON
         nested too deeply, an int too long to print) is that record's RecordError."""
         trajs: list[Trajectory | None] = []
@@ -147,13 +162,19 @@ class Reward:
                     if isinstance(record, Trajectory):
                         traj = record
                     else:
-                        traj = Trajectory.from_record(record, index=i, eos=self.eos, reads=self._reads,
-                                                      finished=finished[i] if finished is not None else None,
-                                                      default_id=default)
+                        traj = Trajectory.from_record(
+                            record,
+                            index=i,
+                            eos=self.eos,
+                            reads=self._reads,
+                            finished=finished[i] if finished is not None else None,
+                            default_id=default,
+                        )
                     for f in self.required_fields:
                         if not traj.has_field(f):
-                            raise RecordError(f"missing field {f!r} (reward {self.name!r} needs it)",
-                                              record_id=traj.id, field=f)
+                            raise RecordError(
+                                f"missing field {f!r} (reward {self.name!r} needs it)", record_id=traj.id, field=f
+                            )
                 except MentorError:
                     raise
                 except Exception as exc:  # a bug's or a limit's failure, still this record's alone
@@ -176,8 +197,15 @@ class Reward:
     def evaluate(self, trajectories: Sequence[Trajectory], *, step: int = 0) -> Evaluation:
         return self._bound(trajectories, reward=self.name, ctx=self._context(step))
 
-    def score(self, records: Sequence[Any], *, step: int = 0, on_error: str = "raise",
-              finished: Sequence[bool | None] | None = None, ids: Sequence[str] | None = None) -> ScoreResult:
+    def score(
+        self,
+        records: Sequence[Any],
+        *,
+        step: int = 0,
+        on_error: str = "raise",
+        finished: Sequence[bool | None] | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> ScoreResult:
         """Score trajectory records (dicts in the form of README's "Trajectory records", or
         `Trajectory` objects).
 
@@ -215,8 +243,10 @@ class Reward:
 
     @staticmethod
     def _ids(records, trajs, ids) -> list[str]:
-        return [t.id if t is not None else record_id(records[i], ids[i] if ids is not None else str(i))
-                for i, t in enumerate(trajs)]
+        return [
+            t.id if t is not None else record_id(records[i], ids[i] if ids is not None else str(i))
+            for i, t in enumerate(trajs)
+        ]
 
     def _score_one_by_one(self, records, trajs, errors, step, ids) -> ScoreResult:
         """Evaluation failed somewhere in the batch: isolate the records it fails on."""
@@ -242,8 +272,13 @@ class Reward:
             rewards[i] = ev.rewards[0]
             for k, v in ev.values.items():
                 terms.setdefault(k, torch.full((size,), math.nan, dtype=rewards.dtype))[i] = v[0]
-        return ScoreResult(rewards, terms, self._ids(records, trajs, ids), errors,
-                           self._failures([t if i not in errors else None for i, t in enumerate(trajs)]))
+        return ScoreResult(
+            rewards,
+            terms,
+            self._ids(records, trajs, ids),
+            errors,
+            self._failures([t if i not in errors else None for i, t in enumerate(trajs)]),
+        )
 
     def explain(self, record: Any, *, step: int = 0, position: str | None = None):
         """Why `record` gets its reward: an `explain.Trace` of every guard, binding and
@@ -254,9 +289,15 @@ class Reward:
 
     # -- TRL reward-function protocol ---------------------------------------------------------
 
-    def __call__(self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] | None = None,
-                 completion_ids: Sequence[Sequence[int]] | None = None, trainer_state: Any = None,
-                 log_metric: Callable[[str, float], None] | None = None, **columns: Any) -> list[float]:
+    def __call__(
+        self,
+        prompts: Sequence[Any] | None = None,
+        completions: Sequence[Any] | None = None,
+        completion_ids: Sequence[Sequence[int]] | None = None,
+        trainer_state: Any = None,
+        log_metric: Callable[[str, float], None] | None = None,
+        **columns: Any,
+    ) -> list[float]:
         if completions is None:
             raise MentorError("a reward function needs `completions`")
         log_extra = columns.pop("log_extra", None)
@@ -266,8 +307,9 @@ class Reward:
         for name, values in given.items():
             # A column of another length is a caller's mistake, not a field the records lack.
             if isinstance(values, (list, tuple)) and len(values) != size:
-                raise DataError(f"reward {self.name!r}: column {name!r} has {len(values)} values for "
-                                f"{size} completions")
+                raise DataError(
+                    f"reward {self.name!r}: column {name!r} has {len(values)} values for {size} completions"
+                )
         ended = None
         if completion_ids is not None and self.eos_token_id is not None:
             ended = [bool(ids) and int(ids[-1]) == self.eos_token_id for ids in completion_ids]
@@ -275,7 +317,8 @@ class Reward:
             raise MentorError(
                 f"reward {self.name!r} uses `finished`, and completions from a trainer have their special "
                 "tokens stripped: give the reward the tokenizer, e.g. "
-                "mentor_dsl.load(spec, tokenizer=tokenizer) or reward.with_tokenizer(tokenizer)")
+                "mentor_dsl.load(spec, tokenizer=tokenizer) or reward.with_tokenizer(tokenizer)"
+            )
         records = []
         for i in range(size):
             record = {k: v[i] for k, v in columns.items() if isinstance(v, (list, tuple))}
@@ -325,8 +368,16 @@ def _record_failure(exc: Exception) -> bool:
     return isinstance(exc, EvaluationError) or not isinstance(exc, MentorError)
 
 
-def load(spec: str | os.PathLike, *, reward: str | None = None, eos: str | None = None,
-         tokenizer: Any = None, device: Any = "cpu", registry=None, **params: Any) -> Reward:
+def load(
+    spec: str | os.PathLike,
+    *,
+    reward: str | None = None,
+    eos: str | None = None,
+    tokenizer: Any = None,
+    device: Any = "cpu",
+    registry=None,
+    **params: Any,
+) -> Reward:
     """Load a spec file or library name (`"mentor"`) as a `Reward`. `path::name` or
     `reward="name"` selects one reward of a file with several; keyword arguments override
     the spec's parameters."""
@@ -335,8 +386,17 @@ def load(spec: str | os.PathLike, *, reward: str | None = None, eos: str | None 
     return Reward(plan, reward or selected, eos=eos, tokenizer=tokenizer, device=device, registry=registry)
 
 
-def loads(text: str, *, reward: str | None = None, name: str = "<string>", eos: str | None = None,
-          tokenizer: Any = None, device: Any = "cpu", registry=None, **params: Any) -> Reward:
+def loads(
+    text: str,
+    *,
+    reward: str | None = None,
+    name: str = "<string>",
+    eos: str | None = None,
+    tokenizer: Any = None,
+    device: Any = "cpu",
+    registry=None,
+    **params: Any,
+) -> Reward:
     """Compile spec text into a `Reward` (see `load`)."""
     plan = compile(text, registry, params, name=name)
     return Reward(plan, reward, eos=eos, tokenizer=tokenizer, device=device, registry=registry)

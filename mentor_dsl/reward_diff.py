@@ -29,8 +29,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 _COUNTER = re.compile(r"^(.+?)[-_/#:.](\d+)$")
 
@@ -86,12 +87,12 @@ def _sign(x: float) -> int:
 
 @dataclass
 class GroupStats:
-    groups: int = 0              # groups of two or more records
-    reordered: int = 0           # groups with a pair the rewards order differently
-    pairs: int = 0               # pairs within groups
-    opposite: int = 0            # pairs one reward orders one way and the other the other way
-    tied_in_one: int = 0         # pairs tied under one reward, ordered under the other
-    flat_a: int = 0              # groups where A gives every record the same reward (no signal)
+    groups: int = 0  # groups of two or more records
+    reordered: int = 0  # groups with a pair the rewards order differently
+    pairs: int = 0  # pairs within groups
+    opposite: int = 0  # pairs one reward orders one way and the other the other way
+    tied_in_one: int = 0  # pairs tied under one reward, ordered under the other
+    flat_a: int = 0  # groups where A gives every record the same reward (no signal)
     flat_b: int = 0
 
     def to_json(self) -> dict[str, int]:
@@ -112,7 +113,7 @@ def group_stats(a: Sequence[float], b: Sequence[float], keys: Sequence[str | Non
         stats.flat_b += len({b[i] for i in rows}) == 1
         differ = False
         for x, i in enumerate(rows):
-            for j in rows[x + 1:]:
+            for j in rows[x + 1 :]:
                 stats.pairs += 1
                 sa, sb = _sign(a[i] - a[j]), _sign(b[i] - b[j])
                 if sa != sb:
@@ -130,9 +131,9 @@ class Disagreement:
     index: int
     a: float
     b: float
-    where_a: float   # the record's advantage in its group, or its percentile rank
+    where_a: float  # the record's advantage in its group, or its percentile rank
     where_b: float
-    measure: str     # "advantage" or "percentile"
+    measure: str  # "advantage" or "percentile"
 
     @property
     def gap(self) -> float:
@@ -163,12 +164,13 @@ def disagreements(a: Sequence[float], b: Sequence[float], keys: Sequence[str | N
     n = len(a)
     adv_a, adv_b = advantages(a, keys), advantages(b, keys)
     if any(x is not None for x in adv_a):
-        found = [Disagreement(i, a[i], b[i], adv_a[i], adv_b[i], "advantage") for i in range(n)
-                 if adv_a[i] is not None]
+        found = [Disagreement(i, a[i], b[i], adv_a[i], adv_b[i], "advantage") for i in range(n) if adv_a[i] is not None]
     else:
         ra, rb = ranks(a), ranks(b)
-        found = [Disagreement(i, a[i], b[i], (ra[i] - 1) / max(n - 1, 1), (rb[i] - 1) / max(n - 1, 1), "percentile")
-                 for i in range(n)]
+        found = [
+            Disagreement(i, a[i], b[i], (ra[i] - 1) / max(n - 1, 1), (rb[i] - 1) / max(n - 1, 1), "percentile")
+            for i in range(n)
+        ]
     found = [d for d in found if d.gap > 1e-9]
     found.sort(key=lambda d: (-d.gap, d.index))
     return found[:top]
@@ -190,12 +192,21 @@ class Comparison:
     def to_json(self) -> dict[str, Any]:
         name_a, name_b = self.names
         return {
-            "a": name_a, "b": name_b, "records": len(self.ids), "skipped": self.skipped,
+            "a": name_a,
+            "b": name_b,
+            "records": len(self.ids),
+            "skipped": self.skipped,
             "spearman": self.spearman,
             "mean": {name_a: _mean(self.a), name_b: _mean(self.b)},
             "groups": self.groups.to_json(),
-            "disagreements": [{"id": self.ids[d.index], "reward": {name_a: d.a, name_b: d.b},
-                               d.measure: {name_a: d.where_a, name_b: d.where_b}} for d in self.top],
+            "disagreements": [
+                {
+                    "id": self.ids[d.index],
+                    "reward": {name_a: d.a, name_b: d.b},
+                    d.measure: {name_a: d.where_a, name_b: d.where_b},
+                }
+                for d in self.top
+            ],
         }
 
 
@@ -203,7 +214,16 @@ def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def compare(names: tuple[str, str], ids: list[str], a: list[float], b: list[float], keys: list[str | None], *,
-            top: int = 3, skipped: int = 0) -> Comparison:
-    return Comparison(names, ids, a, b, group_stats(a, b, keys), spearman(a, b), disagreements(a, b, keys, top),
-                      skipped)
+def compare(
+    names: tuple[str, str],
+    ids: list[str],
+    a: list[float],
+    b: list[float],
+    keys: list[str | None],
+    *,
+    top: int = 3,
+    skipped: int = 0,
+) -> Comparison:
+    return Comparison(
+        names, ids, a, b, group_stats(a, b, keys), spearman(a, b), disagreements(a, b, keys, top), skipped
+    )

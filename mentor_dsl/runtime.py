@@ -10,8 +10,9 @@ Values a row never needed are NaN in the per-term outputs (reported as null).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 
@@ -51,11 +52,21 @@ class BoundPlan:
             self._plugins.append(plugin if plugin and not plugin.startswith("mentor.") else None)
 
     def context(self, step: int = 0) -> EvalContext:
-        return EvalContext(self.registry, step=step, call_format=self.plan.option("call_format", "hermes"),
-                           default_tools=self.plan.option("tools"))
+        return EvalContext(
+            self.registry,
+            step=step,
+            call_format=self.plan.option("call_format", "hermes"),
+            default_tools=self.plan.option("tools"),
+        )
 
-    def __call__(self, trajectories: Sequence[Trajectory], *, reward: str | None = None,
-                 ctx: EvalContext | None = None, step: int = 0) -> Evaluation:
+    def __call__(
+        self,
+        trajectories: Sequence[Trajectory],
+        *,
+        reward: str | None = None,
+        ctx: EvalContext | None = None,
+        step: int = 0,
+    ) -> Evaluation:
         program = self.plan.reward(reward)
         owns = ctx is None
         ctx = ctx or self.context(step)
@@ -113,16 +124,20 @@ class BoundPlan:
         bad = ~torch.isfinite(values)
         if bool(bad.any()):
             i = int(bad.nonzero()[0])
-            raise RewardValueError(f"term {use.key!r} returned {values[i].item()} for record {subset[i].id!r}; "
-                                   "terms must return finite numbers")
+            raise RewardValueError(
+                f"term {use.key!r} returned {values[i].item()} for record {subset[i].id!r}; "
+                "terms must return finite numbers"
+            )
         lo, hi = use.range.lo, use.range.hi
         outside = (values < lo - _slack(lo)) | (values > hi + _slack(hi))
         if bool(outside.any()):
             i = int(outside.nonzero()[0])
             plugin = self._plugins[index]
             where = f"term {use.key!r}" + (f" (plugin {plugin!r})" if plugin else "")
-            raise RewardValueError(f"{where} returned {values[i].item():g} for record {subset[i].id!r}, outside the "
-                                   f"range it declares, [{lo:g}, {hi:g}]")
+            raise RewardValueError(
+                f"{where} returned {values[i].item():g} for record {subset[i].id!r}, outside the "
+                f"range it declares, [{lo:g}, {hi:g}]"
+            )
         full[rows] = values
         return full
 
@@ -133,8 +148,7 @@ class BoundPlan:
             if ins.op in ("const", "term", "guard", "result") or regs[k] is None:
                 continue
             out = regs[k] if regs[k].dim() == 0 else regs[k][row]
-            inputs_ok = all(bool(torch.isfinite(regs[a] if regs[a].dim() == 0 else regs[a][row]))
-                            for a in ins.args)
+            inputs_ok = all(bool(torch.isfinite(regs[a] if regs[a].dim() == 0 else regs[a][row])) for a in ins.args)
             if inputs_ok and not bool(torch.isfinite(out)):
                 culprit = ins
                 break

@@ -29,9 +29,10 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .errors import DataError, MentorError
 
@@ -74,7 +75,7 @@ class Example:
 
 @dataclass
 class Mismatch:
-    what: str          # "reward", "error", or a term's or binding's name
+    what: str  # "reward", "error", or a term's or binding's name
     expected: Any
     actual: Any
 
@@ -84,7 +85,7 @@ class Outcome:
     example: Example
     reward: float | None = None
     terms: dict[str, float | None] = field(default_factory=dict)
-    error: str | None = None          # why the record could not be scored
+    error: str | None = None  # why the record could not be scored
     mismatches: list[Mismatch] = field(default_factory=list)
 
     @property
@@ -120,17 +121,18 @@ def load_examples(path: str | os.PathLike) -> list[Example]:
         except ValueError as exc:
             raise DataError(f"{where}: not JSON: {exc}") from None
         if not isinstance(raw, dict):
-            raise DataError(f"{where}: an example is a JSON object (a record with \"expect\")")
+            raise DataError(f'{where}: an example is a JSON object (a record with "expect")')
         expect = raw.get("expect")
         if not isinstance(expect, dict) or not ({"reward", "error"} & set(expect)):
-            raise DataError(f"{where}: \"expect\" must be an object with \"reward\" (and optionally \"terms\") "
-                            "or \"error\"")
+            raise DataError(f'{where}: "expect" must be an object with "reward" (and optionally "terms") or "error"')
         unknown = set(expect) - {"reward", "terms", "error", "tolerance"}
         if unknown:
-            raise DataError(f"{where}: unknown key(s) in \"expect\": {', '.join(sorted(unknown))} "
-                            "(expected reward, terms, error, tolerance)")
+            raise DataError(
+                f'{where}: unknown key(s) in "expect": {", ".join(sorted(unknown))} '
+                "(expected reward, terms, error, tolerance)"
+            )
         if "reward" in expect and "error" in expect:
-            raise DataError(f"{where}: \"expect\" has both \"reward\" and \"error\"; an example either scores or not")
+            raise DataError(f'{where}: "expect" has both "reward" and "error"; an example either scores or not')
         if "reward" in expect and _number(expect["reward"], where, "expect.reward") is None:
             raise DataError(f"{where}: expect.reward must be a number")
         if "error" in expect and not isinstance(expect["error"], str):
@@ -145,13 +147,13 @@ def load_examples(path: str | os.PathLike) -> list[Example]:
             raise DataError(f"{where}: expect.tolerance must be a number >= 0")
         name = raw.get("test", f"line {number}")
         if not isinstance(name, str) or not name.strip():
-            raise DataError(f"{where}: \"test\" is the example's name, a non-empty string")
+            raise DataError(f'{where}: "test" is the example\'s name, a non-empty string')
         if name in names:
             raise DataError(f"{where}: another example is called {name!r} (line {names[name]})")
         names[name] = number
         selected = raw.get("reward_name")
         if selected is not None and not isinstance(selected, str):
-            raise DataError(f"{where}: \"reward_name\" names one reward of the spec")
+            raise DataError(f'{where}: "reward_name" names one reward of the spec')
         record = {k: v for k, v in raw.items() if k not in RESERVED}
         record.setdefault("id", name)
         examples.append(Example(path, number, name, record, expect, selected, raw))
@@ -159,6 +161,7 @@ def load_examples(path: str | os.PathLike) -> list[Example]:
 
 
 # -- finding specs ---------------------------------------------------------------------------
+
 
 def discover(paths: Iterable[str | os.PathLike]) -> list[Path]:
     """Spec files to test: each path that is a spec file or a library name, and the
@@ -182,6 +185,7 @@ def discover(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 # -- running -----------------------------------------------------------------------------------
 
+
 def _check(example: Example, outcome: Outcome) -> None:
     expect, tol = example.expect, example.tolerance
     if "error" in expect:
@@ -198,7 +202,9 @@ def _check(example: Example, outcome: Outcome) -> None:
     for key, value in (expect.get("terms") or {}).items():
         if key not in outcome.terms:
             known = ", ".join(outcome.terms) or "none"
-            outcome.mismatches.append(Mismatch(key, value, f"no term or binding of that name (the reward has: {known})"))
+            outcome.mismatches.append(
+                Mismatch(key, value, f"no term or binding of that name (the reward has: {known})")
+            )
         elif not _close(value, outcome.terms[key], tol):
             outcome.mismatches.append(Mismatch(key, value, outcome.terms[key]))
 
@@ -272,6 +278,7 @@ def failure_text(outcome: Outcome) -> str:
 
 # -- --update ------------------------------------------------------------------------------------
 
+
 def updated_expectation(outcome: Outcome) -> dict[str, Any]:
     """The example's `expect` made to hold what the spec now gives: the reward, the terms
     it lists (no others), or the error."""
@@ -309,4 +316,3 @@ def iter_spec_examples(specs: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
         tests = examples_path(spec)
         if tests.is_file():
             yield spec, tests
-

@@ -37,8 +37,9 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from .errors import DataError
 
@@ -151,8 +152,10 @@ def default_student_dir() -> Path:
     return target
 
 
-def load_student(path: str | os.PathLike[str] | None = None, dtype: "torch.dtype | None" = None,
-                 ) -> tuple["PreTrainedModel", "PreTrainedTokenizerBase"]:
+def load_student(
+    path: str | os.PathLike[str] | None = None,
+    dtype: torch.dtype | None = None,
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Load a student model and its tokenizer (`path=None`: the embedded default student).
 
     `dtype` defaults to float32 (the right choice for CPU training). The model comes back in
@@ -209,8 +212,10 @@ def _convert(source: Path, out: Path) -> None:
     # lm_head is tied to the embeddings and may legitimately be absent from the state dict.
     missing = [k for k in missing if not (config.tie_word_embeddings and k == "lm_head.weight")]
     if missing or unexpected:
-        raise DataError(f"converting {source.name}: weights do not fit the model "
-                        f"(missing {missing[:5]}, unexpected {unexpected[:5]})")
+        raise DataError(
+            f"converting {source.name}: weights do not fit the model "
+            f"(missing {missing[:5]}, unexpected {unexpected[:5]})"
+        )
     plain.tie_weights()
     plain.generation_config = copy.deepcopy(quantized.generation_config)
     plain.eval()
@@ -225,10 +230,12 @@ def _convert(source: Path, out: Path) -> None:
     retokenizer = AutoTokenizer.from_pretrained(out, local_files_only=True)
     _check_tokenizer(retokenizer)
     messages = [{"role": "user", "content": "What is 2 + 3?"}]
-    ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
-                                        return_dict=True)["input_ids"]
-    reids = retokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
-                                            return_dict=True)["input_ids"]
+    ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)[
+        "input_ids"
+    ]
+    reids = retokenizer.apply_chat_template(
+        messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+    )["input_ids"]
     if not torch.equal(ids, reids):
         raise DataError("converting the embedded student: the saved tokenizer encodes differently")
     with torch.no_grad():
@@ -251,7 +258,7 @@ def _convert(source: Path, out: Path) -> None:
     logger.info("converted the embedded student in %.1f s", marker["conversion_seconds"])
 
 
-def _check_tokenizer(tokenizer: "PreTrainedTokenizerBase") -> None:
+def _check_tokenizer(tokenizer: PreTrainedTokenizerBase) -> None:
     if tokenizer.eos_token != EOS_TOKEN:
         raise DataError(f"the embedded student's tokenizer has eos {tokenizer.eos_token!r}, expected {EOS_TOKEN!r}")
     if not tokenizer.chat_template:

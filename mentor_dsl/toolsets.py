@@ -20,8 +20,9 @@ shows, runs and rewards is one list.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from .errors import DataError
 from .tools.base import Tool
@@ -40,8 +41,9 @@ def tool_from_schema(schema: Mapping[str, Any]) -> Tool:
         raise DataError(f"a tool object in 'tools' has no name: {str(dict(schema))[:80]}")
     parameters = fn.get("parameters") or {"type": "object", "properties": {}}
     try:
-        return Tool(fn["name"], str(fn.get("description") or ""), dict(parameters), _unimplemented,
-                    plugin="(record schema)")
+        return Tool(
+            fn["name"], str(fn.get("description") or ""), dict(parameters), _unimplemented, plugin="(record schema)"
+        )
     except Exception as exc:  # ToolError: a bad name or schema, reported with the record
         raise DataError(f"tool object {fn['name']!r} in 'tools': {exc}") from None
 
@@ -111,8 +113,10 @@ def resolve_tools(listed: Any, registry, *, default: str | None = None) -> list[
     DataError naming the problem; callers add the record or task."""
     found = offered(listed, registry, default=default)
     if found.missing:
-        raise DataError(f"lists tools that no plugin provides: {', '.join(found.missing)} (is the plugin installed? "
-                        "see `mentor plugins`; or give the tool as a JSON-Schema object)")
+        raise DataError(
+            f"lists tools that no plugin provides: {', '.join(found.missing)} (is the plugin installed? "
+            "see `mentor plugins`; or give the tool as a JSON-Schema object)"
+        )
     return list(found.tools)
 
 

@@ -11,14 +11,15 @@ answers, execution results) is computed at most once and cached on the `Trajecto
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
 from .calls import Call
 from .errors import RecordError
 from .formats.openai import calls_from_messages
+from .formats.responses import RESPONSE_TAGS
 from .records import PARSED, TeacherRef, parse_completion, parse_finished
 from .student import EOS_TOKEN
-from .formats.responses import RESPONSE_TAGS
 from .views import Tags, cut_blocks, join_segments
 
 #: The end marker of records written as text (`--eos`): the embedded student's end of turn.
@@ -53,13 +54,41 @@ def record_id(record: Any, default: str) -> str:
 class Trajectory:
     """One record, parsed. Terms read it; they never re-parse the completion."""
 
-    __slots__ = ("id", "index", "record", "text", "messages", "finished", "gold", "teacher", "tools",
-                 "tool_results", "format", "segments", "_calls", "_answers", "_views", "exec_results")
+    __slots__ = (
+        "id",
+        "index",
+        "record",
+        "text",
+        "messages",
+        "finished",
+        "gold",
+        "teacher",
+        "tools",
+        "tool_results",
+        "format",
+        "segments",
+        "_calls",
+        "_answers",
+        "_views",
+        "exec_results",
+    )
 
-    def __init__(self, *, id: str, index: int, record: Mapping[str, Any], text: str,
-                 messages: list | None, finished: bool, gold=None, teacher: TeacherRef | None = None,
-                 tools: tuple[str, ...] | None = None, tool_results: tuple[bool, ...] | None = None,
-                 format: str | None = None, segments: tuple[str, ...] | None = None):
+    def __init__(
+        self,
+        *,
+        id: str,
+        index: int,
+        record: Mapping[str, Any],
+        text: str,
+        messages: list | None,
+        finished: bool,
+        gold=None,
+        teacher: TeacherRef | None = None,
+        tools: tuple[str, ...] | None = None,
+        tool_results: tuple[bool, ...] | None = None,
+        format: str | None = None,
+        segments: tuple[str, ...] | None = None,
+    ):
         self.id = id
         self.index = index
         self.record = record
@@ -78,9 +107,16 @@ class Trajectory:
         self.exec_results: list | None = None  # (Call, ToolResult) per named call, once exec_success ran
 
     @classmethod
-    def from_record(cls, record: Any, *, index: int = 0, eos: str = DEFAULT_EOS,
-                    finished: bool | None = None, reads: Collection[str] | None = None,
-                    default_id: str | None = None) -> "Trajectory":
+    def from_record(
+        cls,
+        record: Any,
+        *,
+        index: int = 0,
+        eos: str = DEFAULT_EOS,
+        finished: bool | None = None,
+        reads: Collection[str] | None = None,
+        default_id: str | None = None,
+    ) -> Trajectory:
         """`reads`: the fields the caller's reward reads. A malformed field outside it is
         treated as absent instead of failing the record (None: every field must be sound).
         `default_id`: the id of a record without one (a file's line number); else `index`."""
@@ -116,8 +152,7 @@ class Trajectory:
         for name, attribute, parse in PARSED:  # a loop, not a comprehension: no frame per record
             if name in record:
                 parsed[attribute] = field(name, parse)
-        return cls(id=rid, index=index, record=record, text=text, messages=messages, finished=bool(finished),
-                   **parsed)
+        return cls(id=rid, index=index, record=record, text=text, messages=messages, finished=bool(finished), **parsed)
 
     # -- cached views ------------------------------------------------------------------------
     # Calls and answers are read from what the model wrote, never from tool output
@@ -152,8 +187,13 @@ class Trajectory:
             self._calls = calls
         return self._calls
 
-    def answer(self, extractor: str, extract: Callable[[str], str | None], response_tags: Tags | None = RESPONSE_TAGS,
-               call_tags: Tags | None = None) -> str | None:
+    def answer(
+        self,
+        extractor: str,
+        extract: Callable[[str], str | None],
+        response_tags: Tags | None = RESPONSE_TAGS,
+        call_tags: Tags | None = None,
+    ) -> str | None:
         """The answer `extract` finds in the model's text, or in its final text when the
         extractor reads only that (`extract.reads == "final"`)."""
         if extractor not in self._answers:

@@ -28,7 +28,8 @@ differ only in the whitespace around the spans taken out.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from .hookspecs import CallFormat
 
@@ -110,11 +111,11 @@ class TextMap:
         self.pieces = tuple(pieces)
 
     @classmethod
-    def identity(cls, text: str) -> "TextMap":
+    def identity(cls, text: str) -> TextMap:
         return cls(text, [(0, 0, len(text))])
 
     @classmethod
-    def of_segments(cls, segments: Sequence[str], completion: str) -> "TextMap":
+    def of_segments(cls, segments: Sequence[str], completion: str) -> TextMap:
         """The joined model segments (`join_segments`), each found in order in the
         completion; a segment not found there verbatim maps nowhere."""
         pieces, view, cursor = [], 0, 0
@@ -126,7 +127,7 @@ class TextMap:
             view += len(segment) + len(GAP)
         return cls(join_segments(segments), pieces)
 
-    def cut(self, tags: Tags | None) -> "TextMap":
+    def cut(self, tags: Tags | None) -> TextMap:
         """This view with `cut_blocks(tags)` applied: the same text `cut_blocks` gives."""
         kept = kept_spans(self.text, tags) if tags and tags[0] in self.text else [(0, len(self.text))]
         pieces, view = [], 0

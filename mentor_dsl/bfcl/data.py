@@ -24,8 +24,9 @@ import json
 import re
 import site
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..calls import Call
 from ..errors import DataError
@@ -93,13 +94,20 @@ def find_data_dir(path: str | Path | None = None) -> Path:
         if not base.exists():
             raise DataError(f"BFCL data path {str(base)!r} does not exist; {_INSTALL_HINT}")
         leaderboard = "berkeley-function-call-leaderboard"
-        for candidate in (base, base / "bfcl_eval" / "data", base / "data",
-                          base / leaderboard / "bfcl_eval" / "data", base / leaderboard / "data",
-                          base / "bfcl" / "data"):
+        for candidate in (
+            base,
+            base / "bfcl_eval" / "data",
+            base / "data",
+            base / leaderboard / "bfcl_eval" / "data",
+            base / leaderboard / "data",
+            base / "bfcl" / "data",
+        ):
             if _is_data_dir(candidate):
                 return candidate.resolve()
-        raise DataError(f"no BFCL data files (BFCL_v*_<category>.json and possible_answer/) "
-                        f"found under {str(base)!r}; {_INSTALL_HINT}")
+        raise DataError(
+            f"no BFCL data files (BFCL_v*_<category>.json and possible_answer/) "
+            f"found under {str(base)!r}; {_INSTALL_HINT}"
+        )
     for candidate in _installed_data_dirs():
         if _is_data_dir(candidate):
             return candidate.resolve()
@@ -130,8 +138,10 @@ def category_files(category: str, path: str | Path | None = None) -> tuple[Path,
         raise DataError(f"unknown BFCL category {category!r}; supported: {', '.join(CATEGORIES)}")
     root = find_data_dir(path)
     if category in EXEC_CATEGORIES:
-        places = [(root / "unused_datasets" / "question", root / "unused_datasets" / "possible_answer"),
-                  (root, root / "possible_answer")]
+        places = [
+            (root / "unused_datasets" / "question", root / "unused_datasets" / "possible_answer"),
+            (root, root / "possible_answer"),
+        ]
     else:
         places = [(root, root / "possible_answer")]
     for question_dir, answer_dir in places:
@@ -143,8 +153,9 @@ def category_files(category: str, path: str | Path | None = None) -> tuple[Path,
             if not answer.is_file():
                 answer = _versioned(answer_dir, category)
             return question, answer
-    raise DataError(f"BFCL data in {str(root)!r} has no file for category {category!r}; "
-                    f"it may be from another BFCL release")
+    raise DataError(
+        f"BFCL data in {str(root)!r} has no file for category {category!r}; it may be from another BFCL release"
+    )
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -176,8 +187,9 @@ def _messages(question: Any, where: str) -> list[dict[str, Any]]:
     raise DataError(f"{where}: unexpected 'question' shape")
 
 
-def load_category(name: str, path: str | Path | None = None, *,
-                  include_unimportable: bool = False) -> list[dict[str, Any]]:
+def load_category(
+    name: str, path: str | Path | None = None, *, include_unimportable: bool = False
+) -> list[dict[str, Any]]:
     """A BFCL category as trajectory records, in file order.
 
     AST categories: simple_python, multiple, parallel, parallel_multiple and their live_*
@@ -252,8 +264,9 @@ def _concrete(value: Any, omit_optional: bool) -> Any:
     return value
 
 
-def answer_to_calls(possible_answer: Any, functions: list[dict[str, Any]] | None = None, *,
-                    optional: str = "omit") -> list[Call]:
+def answer_to_calls(
+    possible_answer: Any, functions: list[dict[str, Any]] | None = None, *, optional: str = "omit"
+) -> list[Call]:
     """An AST ground truth as the calls a perfect model would make: the first possible
     value of each parameter (inside dicts too). `optional="omit"` leaves out parameters
     that may be omitted ("" among their values) unless the function doc (when `functions`
@@ -263,7 +276,7 @@ def answer_to_calls(possible_answer: Any, functions: list[dict[str, Any]] | None
     entries = possible_answer.get("ground_truth") if isinstance(possible_answer, dict) else possible_answer
     calls = []
     for item in entries or []:
-        (name, params), = item.items()
+        ((name, params),) = item.items()
         required: set[str] = set()
         for doc in functions or []:
             if isinstance(doc, dict) and doc.get("name") == name:
@@ -349,9 +362,20 @@ def _add_execution(record: dict[str, Any]) -> None:
 # Function docs as OpenAI tools
 
 _TO_JSON_SCHEMA = {
-    "integer": "integer", "number": "number", "float": "number", "double": "number",
-    "string": "string", "char": "string", "any": "string", "boolean": "boolean", "bool": "boolean",
-    "array": "array", "list": "array", "tuple": "array", "dict": "object", "object": "object",
+    "integer": "integer",
+    "number": "number",
+    "float": "number",
+    "double": "number",
+    "string": "string",
+    "char": "string",
+    "any": "string",
+    "boolean": "boolean",
+    "bool": "boolean",
+    "array": "array",
+    "list": "array",
+    "tuple": "array",
+    "dict": "object",
+    "object": "object",
 }
 
 
@@ -384,6 +408,10 @@ def to_openai_tools(functions: list[dict[str, Any]], *, dots_to_underscores: boo
         name = f["name"].replace(".", "_") if dots_to_underscores else f["name"]
         parameters = _schema(f.get("parameters", {"type": "dict", "properties": {}}))
         parameters["type"] = "object"
-        tools.append({"type": "function", "function": {
-            "name": name, "description": f.get("description", ""), "parameters": parameters}})
+        tools.append(
+            {
+                "type": "function",
+                "function": {"name": name, "description": f.get("description", ""), "parameters": parameters},
+            }
+        )
     return tools

@@ -26,7 +26,8 @@ from __future__ import annotations
 import ast
 import math
 import operator
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = [
     "EXEC_FUNCTIONS",
@@ -150,8 +151,10 @@ def math_lcm(a, b):
 
 
 def get_prime_factors(number):
-    _require(not isinstance(number, (int, float)) or number <= _MAX_PRIME_INPUT,
-             f"number too large to factor offline (> {_MAX_PRIME_INPUT})")
+    _require(
+        not isinstance(number, (int, float)) or number <= _MAX_PRIME_INPUT,
+        f"number too large to factor offline (> {_MAX_PRIME_INPUT})",
+    )
     factors = []
     divisor = 2
     while number > 1:
@@ -299,8 +302,9 @@ def calculate_future_value(present_value, interest_rate, periods):
     return present_value * _int_pow(1 + interest_rate, periods)
 
 
-def calculate_investment_value(initial_investment, annual_contribution, years, annual_return,
-                               inflation_rate, adjust_for_inflation=True):
+def calculate_investment_value(
+    initial_investment, annual_contribution, years, annual_return, inflation_rate, adjust_for_inflation=True
+):
     if isinstance(years, int):
         _require(years <= _MAX_YEARS, "too many years")
     nominal = initial_investment
@@ -310,10 +314,10 @@ def calculate_investment_value(initial_investment, annual_contribution, years, a
         if adjust_for_inflation:
             # BFCL computes a fallback for years past the list, then indexes the list anyway
             # (an IndexError once `years` exceeds it); both are kept.
-            rate_for_contribution = (inflation_rate[year - 1] if year <= len(inflation_rate)
-                                     else inflation_rate[-1])
-            real = (real * (1 + annual_return - inflation_rate[year - 1])
-                    + annual_contribution * (1 - rate_for_contribution))
+            rate_for_contribution = inflation_rate[year - 1] if year <= len(inflation_rate) else inflation_rate[-1]
+            real = real * (1 + annual_return - inflation_rate[year - 1]) + annual_contribution * (
+                1 - rate_for_contribution
+            )
         else:
             real = nominal
     return real if adjust_for_inflation else nominal
@@ -371,8 +375,26 @@ _LAMBDA_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
 }
 _MATH_NAMES = {
     name: getattr(math, name)
-    for name in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp",
-                 "log", "log10", "log2", "sqrt", "fabs", "pi", "e", "tau")
+    for name in (
+        "sin",
+        "cos",
+        "tan",
+        "asin",
+        "acos",
+        "atan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "exp",
+        "log",
+        "log10",
+        "log2",
+        "sqrt",
+        "fabs",
+        "pi",
+        "e",
+        "tau",
+    )
 }
 _BUILTIN_NAMES = {"abs": abs, "pow": _int_pow, "min": min, "max": max}
 _MAX_LAMBDA_CHARS = 2_000
@@ -389,15 +411,20 @@ def _compile_lambda(source: Any) -> Callable[[Any], Any]:
         raise SyntaxError(f"invalid function {source!r}: {exc}") from None
     _require(sum(1 for _ in ast.walk(tree)) <= _MAX_LAMBDA_NODES, "function too complex")
     lam = tree.body
-    if not (isinstance(lam, ast.Lambda) and len(lam.args.args) == 1 and not lam.args.vararg
-            and not lam.args.kwarg and not lam.args.kwonlyargs and not lam.args.defaults):
+    if not (
+        isinstance(lam, ast.Lambda)
+        and len(lam.args.args) == 1
+        and not lam.args.vararg
+        and not lam.args.kwarg
+        and not lam.args.kwonlyargs
+        and not lam.args.defaults
+    ):
         raise ValueError("function must be a one-argument lambda, e.g. 'lambda x: 3*x**2'")
     var = lam.args.args[0].arg
     body = lam.body
 
     def ev(node: ast.AST, x: Any) -> Any:
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
-                and not isinstance(node.value, bool):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
             return node.value
         if isinstance(node, ast.Name):
             if node.id == var:
@@ -407,8 +434,12 @@ def _compile_lambda(source: Any) -> Callable[[Any], Any]:
             if node.id in _BUILTIN_NAMES:
                 return _BUILTIN_NAMES[node.id]
             raise NameError(f"name {node.id!r} is not defined")
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
-                and node.value.id == "math" and node.attr in _MATH_NAMES:
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "math"
+            and node.attr in _MATH_NAMES
+        ):
             return _MATH_NAMES[node.attr]
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             value = ev(node.operand, x)
@@ -430,30 +461,65 @@ def _compile_lambda(source: Any) -> Callable[[Any], Any]:
 EXEC_FUNCTIONS: dict[str, Callable[..., Any]] = {
     fn.__name__: fn
     for fn in (
-        calculate_triangle_area, get_distance, geometry_area_circle, polygon_area,
-        calculate_final_velocity, calculate_displacement,
-        calculate_electrostatic_potential_energy, calculate_density,
-        math_factorial, math_gcd, math_lcm, get_prime_factors, calc_binomial_probability,
-        calculate_permutations, get_fibonacci_sequence, get_fibonacci_number,
-        add_binary_numbers, maxPoints, quadratic_roots,
-        calculate_mean, calculate_standard_deviation, calculate_cosine_similarity, mat_mul,
-        linear_regression, sort_array, estimate_derivative,
-        mortgage_calculator, calculate_future_value, calculate_investment_value,
-        calculate_nutritional_needs, book_room, order_food,
+        calculate_triangle_area,
+        get_distance,
+        geometry_area_circle,
+        polygon_area,
+        calculate_final_velocity,
+        calculate_displacement,
+        calculate_electrostatic_potential_energy,
+        calculate_density,
+        math_factorial,
+        math_gcd,
+        math_lcm,
+        get_prime_factors,
+        calc_binomial_probability,
+        calculate_permutations,
+        get_fibonacci_sequence,
+        get_fibonacci_number,
+        add_binary_numbers,
+        maxPoints,
+        quadratic_roots,
+        calculate_mean,
+        calculate_standard_deviation,
+        calculate_cosine_similarity,
+        mat_mul,
+        linear_regression,
+        sort_array,
+        estimate_derivative,
+        mortgage_calculator,
+        calculate_future_value,
+        calculate_investment_value,
+        calculate_nutritional_needs,
+        book_room,
+        order_food,
     )
 }
 
 # BFCL's executable functions that call web APIs; not available offline.
-NETWORK_FUNCTIONS = frozenset({
-    "get_weather_data", "get_coordinates_from_city", "convert_currency",
-    "find_term_on_urban_dictionary", "get_coordinate_by_ip_address",
-    "get_zipcode_by_ip_address", "get_covid_death_by_country",
-    "get_active_covid_case_by_country", "get_rating_by_amazon_ASIN",
-    "get_price_by_amazon_ASIN", "get_product_name_by_amazon_ASIN",
-    "get_company_name_by_stock_name", "get_stock_price_by_stock_name", "get_stock_history",
-    "retrieve_city_based_on_zipcode", "retrieve_holiday_by_year", "get_time_zone_by_coord",
-    "get_movie_rating", "get_movie_director",
-})
+NETWORK_FUNCTIONS = frozenset(
+    {
+        "get_weather_data",
+        "get_coordinates_from_city",
+        "convert_currency",
+        "find_term_on_urban_dictionary",
+        "get_coordinate_by_ip_address",
+        "get_zipcode_by_ip_address",
+        "get_covid_death_by_country",
+        "get_active_covid_case_by_country",
+        "get_rating_by_amazon_ASIN",
+        "get_price_by_amazon_ASIN",
+        "get_product_name_by_amazon_ASIN",
+        "get_company_name_by_stock_name",
+        "get_stock_price_by_stock_name",
+        "get_stock_history",
+        "retrieve_city_based_on_zipcode",
+        "retrieve_holiday_by_year",
+        "get_time_zone_by_coord",
+        "get_movie_rating",
+        "get_movie_director",
+    }
+)
 
 
 def execute(name: str, arguments: dict[str, Any], positional: tuple[Any, ...] = ()) -> Any:

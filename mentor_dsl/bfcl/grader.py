@@ -31,7 +31,8 @@ any order, each model call used once (BFCL matches greedily, in ground-truth ord
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Literal, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 from ..calls import Call
 from ..errors import RecordError
@@ -75,8 +76,7 @@ def _as_list(values: Any) -> list[Any]:
 class _TypeVerdict:
     __slots__ = ("valid", "is_variable", "error", "error_type")
 
-    def __init__(self, valid: bool, is_variable: bool = False, error: str | None = None,
-                 error_type: str | None = None):
+    def __init__(self, valid: bool, is_variable: bool = False, error: str | None = None, error_type: str | None = None):
         self.valid, self.is_variable, self.error, self.error_type = valid, is_variable, error, error_type
 
 
@@ -87,8 +87,9 @@ def _answer_type(possible: list[Any]) -> type | None:
     return None
 
 
-def _type_check(param: str, value: Any, possible: list[Any], described: str,
-                expected: type, nested: type | None) -> _TypeVerdict:
+def _type_check(
+    param: str, value: Any, possible: list[Any], described: str, expected: type, nested: type | None
+) -> _TypeVerdict:
     answer_type = _answer_type(possible)
     # When the ground truth's type differs from the doc's, the answer is a "variable".
     is_variable = answer_type is not None and answer_type is not expected
@@ -105,16 +106,19 @@ def _type_check(param: str, value: Any, possible: list[Any], described: str,
                         break
             if elements_ok:
                 return _TypeVerdict(True, is_variable)
-        nested_error = (f"Nested type checking failed for parameter {param!r}. Expected outer type "
-                        f"{described} with inner type {nested.__name__}. Parameter value: {value!r}.")
+        nested_error = (
+            f"Nested type checking failed for parameter {param!r}. Expected outer type "
+            f"{described} with inner type {nested.__name__}. Parameter value: {value!r}."
+        )
         if answer_type is not None and type(value) is answer_type:
             return _TypeVerdict(False, True, nested_error, "type_error:nested")
     elif answer_type is not None and type(value) is answer_type:
         return _TypeVerdict(True, True)
-    simple = (f"Incorrect type for parameter {param!r}. Expected type {described}, got "
-              f"{type(value).__name__}. Parameter value: {value!r}.")
-    return _TypeVerdict(False, False, f"{nested_error} {simple}" if nested_error else simple,
-                        "type_error:simple")
+    simple = (
+        f"Incorrect type for parameter {param!r}. Expected type {described}, got "
+        f"{type(value).__name__}. Parameter value: {value!r}."
+    )
+    return _TypeVerdict(False, False, f"{nested_error} {simple}" if nested_error else simple, "type_error:simple")
 
 
 # ---------------------------------------------------------------------------------------
@@ -128,8 +132,10 @@ def _std(value: Any) -> Any:
 def _string_check(param: str, value: str, possible: list[Any]) -> GradeResult:
     if _std(value) in [standardize_string(a) for a in possible if isinstance(a, str)]:
         return OK
-    return fail(f"Invalid value for parameter {param!r}: {value!r}. Expected one of {possible}. "
-                "Case insensitive.", "value_error:string")
+    return fail(
+        f"Invalid value for parameter {param!r}: {value!r}. Expected one of {possible}. Case insensitive.",
+        "value_error:string",
+    )
 
 
 def _list_check(param: str, value: list, possible: list[Any]) -> GradeResult:
@@ -141,8 +147,9 @@ def _list_check(param: str, value: list, possible: list[Any]) -> GradeResult:
             candidates.append([_std(a) for a in answer])
     if given in candidates:
         return OK
-    return fail(f"Invalid value for parameter {param!r}: {value!r}. Expected one of {possible}.",
-                "value_error:list/tuple")
+    return fail(
+        f"Invalid value for parameter {param!r}: {value!r}. Expected one of {possible}.", "value_error:list/tuple"
+    )
 
 
 def _dict_check(param: str, value: dict, possible: list[Any]) -> GradeResult:
@@ -210,8 +217,9 @@ def _names_for(expected: str, underscore_to_dot: bool | None) -> tuple[str, ...]
     return (expected,)
 
 
-def _check_call(doc: dict[str, Any] | None, call: Call, expected_entry: dict[str, Any],
-                underscore_to_dot: bool | None) -> GradeResult:
+def _check_call(
+    doc: dict[str, Any] | None, call: Call, expected_entry: dict[str, Any], underscore_to_dot: bool | None
+) -> GradeResult:
     expected_name, possible = next(iter(expected_entry.items()))
     if not isinstance(doc, dict):
         return fail(f"No function doc for {expected_name!r}.", "checker:missing_function_doc")
@@ -220,8 +228,9 @@ def _check_call(doc: dict[str, Any] | None, call: Call, expected_entry: dict[str
     required = parameters.get("required") or []
     names = _names_for(expected_name, underscore_to_dot)
     if call.name not in names:
-        return fail(f"Function name {names[-1]!r} not found in model output.",
-                    "simple_function_checker:wrong_func_name")
+        return fail(
+            f"Function name {names[-1]!r} not found in model output.", "simple_function_checker:wrong_func_name"
+        )
     args: dict[str, Any] = call.arguments
     for param in required:
         if param not in args:
@@ -234,8 +243,7 @@ def _check_call(doc: dict[str, Any] | None, call: Call, expected_entry: dict[str
         described = spec.get("type")
         expected_type = _PY_TYPES.get(described) if isinstance(described, str) else None
         if expected_type is None:
-            return fail(f"Unsupported type {described!r} for parameter {param!r}.",
-                        "type_error:unsupported_type")
+            return fail(f"Unsupported type {described!r} for parameter {param!r}.", "type_error:unsupported_type")
         nested_type = None
         if described in _NESTED:
             items = spec.get("items")
@@ -264,12 +272,15 @@ def _check_call(doc: dict[str, Any] | None, call: Call, expected_entry: dict[str
                     return result
                 continue
         if not _contains(accepted, value):
-            return fail(f"Invalid value for parameter {param!r}: {value!r}. Expected one of {accepted}.",
-                        "value_error:others")
+            return fail(
+                f"Invalid value for parameter {param!r}: {value!r}. Expected one of {accepted}.", "value_error:others"
+            )
     for param, accepted in possible.items():
         if param not in args and "" not in _as_list(accepted):
-            return fail(f"Optional parameter {param!r} not provided and not marked as optional.",
-                        "simple_function_checker:missing_optional")
+            return fail(
+                f"Optional parameter {param!r} not provided and not marked as optional.",
+                "simple_function_checker:missing_optional",
+            )
     return OK
 
 
@@ -296,8 +307,9 @@ def _ground_truth(possible_answer: Any) -> list[dict[str, Any]]:
         return list(possible_answer["ground_truth"])
     if isinstance(possible_answer, list):
         return possible_answer
-    raise RecordError("possible_answer must be a BFCL ground-truth entry or its 'ground_truth' list",
-                      field="possible_answer")
+    raise RecordError(
+        "possible_answer must be a BFCL ground-truth entry or its 'ground_truth' list", field="possible_answer"
+    )
 
 
 def _max_matching(ok: list[list[bool]]) -> int:
@@ -316,8 +328,9 @@ def _max_matching(ok: list[list[bool]]) -> int:
     return sum(augment(row, set()) for row in range(len(ok)))
 
 
-def _no_order(expected: list[Any], calls: Sequence[Any], check: Callable[[int, int], GradeResult],
-              matching: Matching, label: str) -> GradeResult:
+def _no_order(
+    expected: list[Any], calls: Sequence[Any], check: Callable[[int, int], GradeResult], matching: Matching, label: str
+) -> GradeResult:
     if matching == "optimal":
         table = [[check(i, j).valid for j in range(len(calls))] for i in range(len(expected))]
         if _max_matching(table) == len(expected):
@@ -336,8 +349,11 @@ def _no_order(expected: list[Any], calls: Sequence[Any], check: Callable[[int, i
         else:
             remaining = [j for j in range(len(calls)) if j not in used]
             detail = f" Last error: {last.error}" if last is not None else ""
-            return fail(f"Could not find a matching function among index {remaining} of model output "
-                        f"for index {i} of possible answers.{detail}", f"{label}:cannot_find_match")
+            return fail(
+                f"Could not find a matching function among index {remaining} of model output "
+                f"for index {i} of possible answers.{detail}",
+                f"{label}:cannot_find_match",
+            )
     return OK
 
 
@@ -350,9 +366,15 @@ def _decoded(calls: Sequence[Call]) -> str | None:
     return None
 
 
-def grade(category: str, functions: Sequence[dict[str, Any]], possible_answer: Any,
-          calls: Sequence[Call], *, underscore_to_dot: bool | None = False,
-          matching: Matching = "bfcl") -> GradeResult:
+def grade(
+    category: str,
+    functions: Sequence[dict[str, Any]],
+    possible_answer: Any,
+    calls: Sequence[Call],
+    *,
+    underscore_to_dot: bool | None = False,
+    matching: Matching = "bfcl",
+) -> GradeResult:
     """BFCL's verdict on `calls` for one record.
 
     `possible_answer` is the record's ground-truth entry (the line from the possible_answer
@@ -368,10 +390,10 @@ def grade(category: str, functions: Sequence[dict[str, Any]], possible_answer: A
         # BFCL passes when its decoder fails or finds no call. A named call with an argument
         # object counts as decoded even if a value was rejected (BFCL's decoder would have
         # read `f(x=foo)` as a call); a block that is not a call at all does not.
-        if calls and all(isinstance(c, Call) and c.name is not None and isinstance(c.arguments, dict)
-                         for c in calls):
-            return fail("Valid syntax. Successfully decode AST when it should not.",
-                        "irrelevance_error:decoder_success")
+        if calls and all(isinstance(c, Call) and c.name is not None and isinstance(c.arguments, dict) for c in calls):
+            return fail(
+                "Valid syntax. Successfully decode AST when it should not.", "irrelevance_error:decoder_success"
+            )
         return OK
     if category.startswith("exec"):
         return _grade_exec(category, functions, possible_answer, calls, matching)
@@ -426,8 +448,10 @@ def _exec_compare(output: Any, expected: Any, kind: str, shown: str) -> GradeRes
         except Exception:  # noqa: BLE001
             same = False
         if not same:
-            return fail(f"Wrong execution result for {shown}. Expected: {expected!r}, but got: {output!r}.",
-                        "executable_checker:wrong_result")
+            return fail(
+                f"Wrong execution result for {shown}. Expected: {expected!r}, but got: {output!r}.",
+                "executable_checker:wrong_result",
+            )
         return OK
     if kind == "real_time_match":
         numbers = (int, float)
@@ -436,47 +460,66 @@ def _exec_compare(output: Any, expected: Any, kind: str, shown: str) -> GradeRes
             high = expected * (1 + REAL_TIME_MATCH_ALLOWED_DIFFERENCE)
             if low <= output <= high:
                 return OK
-            return fail(f"Wrong execution result for {shown}. Expected: {expected!r}, but got: {output!r}. "
-                        f"{REAL_TIME_MATCH_ALLOWED_DIFFERENCE * 100}% difference allowed.",
-                        "executable_checker:wrong_result_real_time")
-        return fail(f"Wrong execution result for {shown}. Expected: {expected!r}, but got: {output!r}. "
-                    "Type needs to be float or int for real time match criteria.",
-                    "executable_checker:wrong_result_real_time")
+            return fail(
+                f"Wrong execution result for {shown}. Expected: {expected!r}, but got: {output!r}. "
+                f"{REAL_TIME_MATCH_ALLOWED_DIFFERENCE * 100}% difference allowed.",
+                "executable_checker:wrong_result_real_time",
+            )
+        return fail(
+            f"Wrong execution result for {shown}. Expected: {expected!r}, but got: {output!r}. "
+            "Type needs to be float or int for real time match criteria.",
+            "executable_checker:wrong_result_real_time",
+        )
     # structural_match
     if type(output) is not type(expected):
-        return fail(f"Wrong execution result type for {shown}. Expected type: {type(expected).__name__}, "
-                    f"but got: {type(output).__name__}.", "executable_checker:wrong_result_type")
+        return fail(
+            f"Wrong execution result type for {shown}. Expected type: {type(expected).__name__}, "
+            f"but got: {type(output).__name__}.",
+            "executable_checker:wrong_result_type",
+        )
     if isinstance(output, dict):
         for key in expected:
             if key not in output:
-                return fail(f"Wrong execution result pattern for {shown}: key {key!r} missing.",
-                            "executable_checker:wrong_result_type:dict_key_not_found")
+                return fail(
+                    f"Wrong execution result pattern for {shown}: key {key!r} missing.",
+                    "executable_checker:wrong_result_type:dict_key_not_found",
+                )
         for key in output:
             if key not in expected:
-                return fail(f"Wrong execution result pattern for {shown}: unexpected key {key!r}.",
-                            "executable_checker:wrong_result_type:dict_extra_key")
+                return fail(
+                    f"Wrong execution result pattern for {shown}: unexpected key {key!r}.",
+                    "executable_checker:wrong_result_type:dict_extra_key",
+                )
     if isinstance(output, list) and len(output) != len(expected):
-        return fail(f"Wrong execution result pattern for {shown}: expected {len(expected)} elements, "
-                    f"got {len(output)}.", "executable_checker:wrong_result_type:list_length")
+        return fail(
+            f"Wrong execution result pattern for {shown}: expected {len(expected)} elements, got {len(output)}.",
+            "executable_checker:wrong_result_type:list_length",
+        )
     return OK
 
 
-def _grade_exec(category: str, functions: Sequence[dict[str, Any]], possible_answer: Any,
-                calls: list[Call], matching: Matching) -> GradeResult:
+def _grade_exec(
+    category: str, functions: Sequence[dict[str, Any]], possible_answer: Any, calls: list[Call], matching: Matching
+) -> GradeResult:
     if not isinstance(possible_answer, dict) or "ground_truth" not in possible_answer:
-        raise RecordError("an executable category needs its possible_answer entry "
-                          "(with 'ground_truth' and 'execution_result_type')", field="possible_answer")
+        raise RecordError(
+            "an executable category needs its possible_answer entry (with 'ground_truth' and 'execution_result_type')",
+            field="possible_answer",
+        )
     kinds = list(possible_answer.get("execution_result_type") or [])
     expected = possible_answer.get("execution_result")
     if expected is None:
         try:
             expected = run_ground_truth(possible_answer, list(functions))
         except Exception as exc:  # noqa: BLE001
-            return fail(f"The ground truth cannot run offline: {type(exc).__name__}: {exc}",
-                        "executable_checker:ground_truth_unavailable")
+            return fail(
+                f"The ground truth cannot run offline: {type(exc).__name__}: {exc}",
+                "executable_checker:ground_truth_unavailable",
+            )
     if len(kinds) != len(expected):
-        return fail("execution_result_type and the ground truth differ in length.",
-                    "executable_checker:bad_ground_truth")
+        return fail(
+            "execution_result_type and the ground truth differ in length.", "executable_checker:bad_ground_truth"
+        )
     problem = _decoded(calls)
     if problem is not None:
         return fail(f"Failed to decode executable. {problem}", "executable_decoder:decoder_failed")
@@ -501,8 +544,10 @@ def _grade_exec(category: str, functions: Sequence[dict[str, Any]], possible_ans
 
     if "multiple" in category or "parallel" in category:
         if len(calls) != len(expected):
-            return fail(f"Wrong number of functions provided. Expected {len(expected)}, but got {len(calls)}.",
-                        "value_error:exec_result_count")
+            return fail(
+                f"Wrong number of functions provided. Expected {len(expected)}, but got {len(calls)}.",
+                "value_error:exec_result_count",
+            )
         return _no_order(expected, calls, check, matching, "executable_checker")
     if len(calls) != 1:
         return fail("Wrong number of functions.", "simple_exec_checker:wrong_count")

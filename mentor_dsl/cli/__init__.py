@@ -62,8 +62,11 @@ class MentorGroup(click.Group):
         except Exception as exc:
             if os.environ.get("MENTOR_DEBUG"):
                 raise
-            click.echo(f"internal error: {type(exc).__name__}: {exc}\n"
-                       "This is a bug in mentor; rerun with MENTOR_DEBUG=1 for the traceback.", err=True)
+            click.echo(
+                f"internal error: {type(exc).__name__}: {exc}\n"
+                "This is a bug in mentor; rerun with MENTOR_DEBUG=1 for the traceback.",
+                err=True,
+            )
             ctx.exit(EXIT_INTERNAL)
 
 
@@ -112,8 +115,14 @@ def _warning_line(fallback):
 @click.group(cls=MentorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 # Not click.version_option(package_name=...): that raises (a traceback) when the package is
 # not installed, and the version is only looked up when asked for.
-@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
-              help="Show the version and exit.")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 def cli() -> None:
     """Teacher-guided rewards for distilling tool use into small models."""
 

@@ -39,8 +39,10 @@ def describe(plan: Plan, only: str | None = None) -> list:
     out: list = []
     programs = [plan.reward(only)] if only else list(plan.rewards)
     used = {i for p in programs for i in p.terms}
-    out.append(f"{plan.source_name}: ok ({len(programs)} reward{'s' if len(programs) != 1 else ''}, "
-               f"{len(used)} term{'s' if len(used) != 1 else ''})")
+    out.append(
+        f"{plan.source_name}: ok ({len(programs)} reward{'s' if len(programs) != 1 else ''}, "
+        f"{len(used)} term{'s' if len(used) != 1 else ''})"
+    )
     for program in programs:
         weights = dict(program.weights)
         out.append("")
@@ -48,8 +50,15 @@ def describe(plan: Plan, only: str | None = None) -> list:
         rows = []
         for index in program.terms:
             use = plan.terms[index]
-            rows.append([use.key, _args(use.args), ", ".join(weights.get(use.key, ())),
-                         f"[{fmt(use.range.lo)}, {fmt(use.range.hi)}]", ", ".join(use.fields)])
+            rows.append(
+                [
+                    use.key,
+                    _args(use.args),
+                    ", ".join(weights.get(use.key, ())),
+                    f"[{fmt(use.range.lo)}, {fmt(use.range.hi)}]",
+                    ", ".join(use.fields),
+                ]
+            )
         out.append(table(["term", "arguments", "weights", "range", "fields"], rows))
         if program.bindings:
             out.append("bindings: " + ", ".join(name for name, _ in program.bindings))
@@ -89,10 +98,18 @@ def plan_json(plan: Plan, only: str | None = None) -> dict:
 
 @click.command("compile")
 @click.argument("spec")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the compiled plan (JSON) to this file.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print the compiled plan as JSON (each reward with the record fields it reads) instead of tables.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the compiled plan (JSON) to this file.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the compiled plan as JSON (each reward with the record fields it reads) instead of tables.",
+)
 @set_option
 def compile_command(spec: str, output: Path | None, as_json: bool, overrides: tuple[str, ...]) -> None:
     """Check SPEC (a .mdsl file or a library name such as `mentor`) and print its terms,

@@ -42,10 +42,20 @@ def list_command(as_json: bool) -> None:
 
 @data_command.command("export")
 @click.argument("split")
-@click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Write here (a file for jsonl, a directory for datasets) instead of stdout.")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "datasets"]), default="jsonl", show_default=True,
-              help="JSON Lines, or a Hugging Face datasets directory (save_to_disk).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Write here (a file for jsonl, a directory for datasets) instead of stdout.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "datasets"]),
+    default="jsonl",
+    show_default=True,
+    help="JSON Lines, or a Hugging Face datasets directory (save_to_disk).",
+)
 @click.option("-n", type=click.IntRange(0), default=None, help="Only the first N records.")
 def export_command(split: str, output: Path | None, fmt: str, n: int | None) -> None:
     """Write a built-in SPLIT (e.g. train, builtin:ood_chain) as JSONL or a dataset."""
@@ -85,10 +95,20 @@ def _write_stdout(lines: tuple[str, ...]) -> None:
 
 @data_command.command("import")
 @click.argument("source")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The JSONL file to write (replaced atomically).")
-@click.option("--path", "bfcl_path", type=click.Path(file_okay=False), default=None,
-              help="For bfcl:CATEGORY: a gorilla checkout (default: the installed bfcl-eval data).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The JSONL file to write (replaced atomically).",
+)
+@click.option(
+    "--path",
+    "bfcl_path",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="For bfcl:CATEGORY: a gorilla checkout (default: the installed bfcl-eval data).",
+)
 @click.option("-n", type=click.IntRange(0), default=None, help="Only the first N records of SOURCE.")
 def import_command(source: str, output: Path, bfcl_path: str | None, n: int | None) -> None:
     """Validate task records from SOURCE and write the good ones to a JSONL file.
@@ -136,13 +156,19 @@ def import_command(source: str, output: Path, bfcl_path: str | None, n: int | No
                 unprovided.setdefault(name, []).append(rid)
             bar.advance(1, note=f"{skipped} skipped" if skipped else None)
         save_jsonl(kept, output)
-    click.echo(f"imported {len(kept)} record{'s' if len(kept) != 1 else ''} to {output}"
-               + (f", skipped {skipped}" if skipped else ""), err=True)
+    click.echo(
+        f"imported {len(kept)} record{'s' if len(kept) != 1 else ''} to {output}"
+        + (f", skipped {skipped}" if skipped else ""),
+        err=True,
+    )
     for name, listed_by in sorted(unprovided.items()):
         # Kept: a score only needs the name. Training, evaluation and teaching need the tool.
-        click.echo(f"warning: tool {name!r}, listed by {len(listed_by)} record{'s' if len(listed_by) != 1 else ''} "
-                   f"(first: {listed_by[0]!r}), is provided by no installed plugin: `mentor train`, `eval` and "
-                   "`teach` will refuse those records (see `mentor plugins`)", err=True)
+        click.echo(
+            f"warning: tool {name!r}, listed by {len(listed_by)} record{'s' if len(listed_by) != 1 else ''} "
+            f"(first: {listed_by[0]!r}), is provided by no installed plugin: `mentor train`, `eval` and "
+            "`teach` will refuse those records (see `mentor plugins`)",
+            err=True,
+        )
     if skipped:
         raise SystemExit(EXIT_SKIPPED)
 

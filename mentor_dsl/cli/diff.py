@@ -34,16 +34,33 @@ def _value(x: float) -> str:
 @click.argument("spec_a")
 @click.argument("spec_b")
 @click.option("--data", required=True, help="Trajectory records (any form `mentor score --data` takes).")
-@click.option("--top", type=click.IntRange(0), default=3, show_default=True,
-              help="How many of the records they disagree on most to show, with both explain traces.")
+@click.option(
+    "--top",
+    type=click.IntRange(0),
+    default=3,
+    show_default=True,
+    help="How many of the records they disagree on most to show, with both explain traces.",
+)
 @click.option("--set-a", "set_a", multiple=True, metavar="NAME=VALUE", help="Override a parameter of SPEC_A.")
 @click.option("--set-b", "set_b", multiple=True, metavar="NAME=VALUE", help="Override a parameter of SPEC_B.")
-@click.option("--eos", default=None, help="The text that marks a finished completion [default: the embedded "
-                                          "student's end of turn].")
+@click.option(
+    "--eos",
+    default=None,
+    help="The text that marks a finished completion [default: the embedded student's end of turn].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON (traces included).")
 @tool_limit_option
-def diff_command(spec_a: str, spec_b: str, data: str, top: int, set_a: tuple[str, ...], set_b: tuple[str, ...],
-                 eos: str | None, as_json: bool, tool_limits: tuple[str, ...]) -> None:
+def diff_command(
+    spec_a: str,
+    spec_b: str,
+    data: str,
+    top: int,
+    set_a: tuple[str, ...],
+    set_b: tuple[str, ...],
+    eos: str | None,
+    as_json: bool,
+    tool_limits: tuple[str, ...],
+) -> None:
     """Compare two rewards on the same records: their rank correlation (Spearman), how
     often they order the completions of a GRPO group differently (groups: the records'
     `group` field, else their `prompt`, else their ids without a trailing counter, `q17-3`),
@@ -86,8 +103,10 @@ def diff_command(spec_a: str, spec_b: str, data: str, top: int, set_a: tuple[str
     b = [float(results[1].rewards[i]) for i in keep]
     keys = [group_key(records[i], results[0].ids[i]) for i in keep]
     comparison = compare(names, ids, a, b, keys, top=top, skipped=skipped)
-    traces = [(d, [r.explain(records[keep[d.index]], position=str(positions[keep[d.index]])) for r in rewards])
-              for d in comparison.top]
+    traces = [
+        (d, [r.explain(records[keep[d.index]], position=str(positions[keep[d.index]])) for r in rewards])
+        for d in comparison.top
+    ]
 
     if as_json:
         body = comparison.to_json()
@@ -108,17 +127,22 @@ def _summary(out, c, data: str) -> None:
 
     name_a, name_b = c.names
     g = c.groups
-    lines = [f"{name_a} vs {name_b} on {data}: {len(c.ids)} records"
-             + (f" ({c.skipped} skipped)" if c.skipped else "") + f", {g.groups} groups of 2 or more",
-             "  rank correlation (Spearman): " + ("undefined (a reward is constant)" if c.spearman is None
-                                                 else f"{c.spearman:.3f}"),
-             f"  mean reward: {name_a} {_value(sum(c.a) / len(c.a)) if c.a else '-'}, "
-             f"{name_b} {_value(sum(c.b) / len(c.b)) if c.b else '-'}"]
+    lines = [
+        f"{name_a} vs {name_b} on {data}: {len(c.ids)} records"
+        + (f" ({c.skipped} skipped)" if c.skipped else "")
+        + f", {g.groups} groups of 2 or more",
+        "  rank correlation (Spearman): "
+        + ("undefined (a reward is constant)" if c.spearman is None else f"{c.spearman:.3f}"),
+        f"  mean reward: {name_a} {_value(sum(c.a) / len(c.a)) if c.a else '-'}, "
+        f"{name_b} {_value(sum(c.b) / len(c.b)) if c.b else '-'}",
+    ]
     if g.groups:
-        lines += [f"  groups ordered differently: {_percent(g.reordered, g.groups)}",
-                  f"  pairs within groups: {g.pairs}; ordered oppositely {_percent(g.opposite, g.pairs)}; "
-                  f"tied under one reward only {_percent(g.tied_in_one, g.pairs)}",
-                  f"  groups with no signal (every reward equal): {name_a} {g.flat_a}, {name_b} {g.flat_b}"]
+        lines += [
+            f"  groups ordered differently: {_percent(g.reordered, g.groups)}",
+            f"  pairs within groups: {g.pairs}; ordered oppositely {_percent(g.opposite, g.pairs)}; "
+            f"tied under one reward only {_percent(g.tied_in_one, g.pairs)}",
+            f"  groups with no signal (every reward equal): {name_a} {g.flat_a}, {name_b} {g.flat_b}",
+        ]
     else:
         lines.append("  no groups: records share no `group`, `prompt` or id prefix")
     for line in lines:
@@ -128,12 +152,13 @@ def _summary(out, c, data: str) -> None:
         return
     measure = c.top[0].measure
     shown = "{:+.2f}" if measure == "advantage" else "{:.2f}"
-    rows = [[c.ids[d.index], _value(d.a), _value(d.b), shown.format(d.where_a), shown.format(d.where_b)]
-            for d in c.top]
-    drawn = table(["record", name_a, name_b, f"{measure} {name_a}", f"{measure} {name_b}"], rows,
-                  justify=["left", "right", "right", "right", "right"])
-    how = ("by advantage: the reward standardised within its group" if measure == "advantage"
-           else "by percentile rank")
+    rows = [[c.ids[d.index], _value(d.a), _value(d.b), shown.format(d.where_a), shown.format(d.where_b)] for d in c.top]
+    drawn = table(
+        ["record", name_a, name_b, f"{measure} {name_a}", f"{measure} {name_b}"],
+        rows,
+        justify=["left", "right", "right", "right", "right"],
+    )
+    how = "by advantage: the reward standardised within its group" if measure == "advantage" else "by percentile rank"
     out.print(f"\nrecords they disagree on most ({how}):", markup=False)
     out.print(drawn)
 

@@ -47,16 +47,28 @@ def default_id(position: str) -> str | None:
 @click.option("--data", required=True, help="Trajectory records (any form `mentor score --data` takes).")
 @click.option("--id", "record_id", help="Explain the record with this id.")
 @click.option("--line", type=click.IntRange(1), help="Explain the record on this line (row, for tables).")
-@click.option("--eos", default=None, help="The text that marks a finished completion [default: the embedded "
-                                          "student's end of turn].")
+@click.option(
+    "--eos",
+    default=None,
+    help="The text that marks a finished completion [default: the embedded student's end of turn].",
+)
 @click.option("--step", type=click.IntRange(0), default=0, show_default=True, help="The trainer step `step` reads.")
 @click.option("--json", "as_json", is_flag=True, help="Print the trace as JSON.")
 @click.option("--no-completion", is_flag=True, help="Leave out the marked completion text.")
 @set_option
 @tool_limit_option
-def explain_command(spec: str, data: str, record_id: str | None, line: int | None, eos: str | None, step: int,
-                    as_json: bool, no_completion: bool, overrides: tuple[str, ...],
-                    tool_limits: tuple[str, ...]) -> None:
+def explain_command(
+    spec: str,
+    data: str,
+    record_id: str | None,
+    line: int | None,
+    eos: str | None,
+    step: int,
+    as_json: bool,
+    no_completion: bool,
+    overrides: tuple[str, ...],
+    tool_limits: tuple[str, ...],
+) -> None:
     """Explain why one record gets its reward: every guard and whether it retired the
     record, every binding and term with its value and evidence (the calls parsed and where
     they are, which matched the teacher's, which are invalid and why, the answer and the

@@ -34,7 +34,10 @@ def parse_trl(values: tuple[str, ...]) -> dict[str, Any]:
 
 
 set_option = click.option(
-    "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
     help="Override a spec parameter (repeatable).",
 )
 
@@ -66,9 +69,12 @@ def parse_tool_limits(values: tuple[str, ...]) -> dict[str, Any]:
 
 
 tool_limit_option = click.option(
-    "--tool-limit", "tool_limits", multiple=True, metavar="NAME=VALUE",
+    "--tool-limit",
+    "tool_limits",
+    multiple=True,
+    metavar="NAME=VALUE",
     help="A limit on each tool call (repeatable): timeout (seconds, default 5), max_output (bytes, 65536), "
-         "memory_mb (512), max_calls (per record or rollout turn, 32). A tool's own limits take precedence.",
+    "memory_mb (512), max_calls (per record or rollout turn, 32). A tool's own limits take precedence.",
 )
 
 

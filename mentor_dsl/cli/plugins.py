@@ -72,10 +72,16 @@ def render_table(infos: list[PluginInfo], reg=None):
 
 def plugin_json(info: PluginInfo, reg=None) -> dict:
     toolsets = {k: v for k, v in _toolsets(info, reg).items() if k is not None}
-    return {"name": info.name, "version": info.version, "builtin": info.builtin,
-            "registered": {h: list(info.registered[h]) for h in HOOKS if h in info.registered},
-            "toolsets": toolsets, "conflicts": list(info.conflicts),
-            "shadowed": [{"hook": s.hook, "name": s.name, "by": s.by} for s in info.shadowed], "error": info.error}
+    return {
+        "name": info.name,
+        "version": info.version,
+        "builtin": info.builtin,
+        "registered": {h: list(info.registered[h]) for h in HOOKS if h in info.registered},
+        "toolsets": toolsets,
+        "conflicts": list(info.conflicts),
+        "shadowed": [{"hook": s.hook, "name": s.name, "by": s.by} for s in info.shadowed],
+        "error": info.error,
+    }
 
 
 @click.command("plugins")

@@ -36,24 +36,41 @@ def _pick(data: str, record_id: str | None, line: int | None) -> tuple[dict, str
         if "prompt" not in record:
             raise DataError(f"{where}: the record has no 'prompt'")
         return record, str(where)
-    what = f"no record with id {record_id!r}" if record_id is not None else \
-        f"no record at {'line' if line is not None else 'position'} {line}" if line is not None else "no records"
+    what = (
+        f"no record with id {record_id!r}"
+        if record_id is not None
+        else f"no record at {'line' if line is not None else 'position'} {line}"
+        if line is not None
+        else "no records"
+    )
     raise DataError(f"{data}: {what}")
 
 
 @click.command("prompt")
-@click.option("--data", required=True, help="Task records: builtin:SPLIT, a .jsonl, .json, .parquet or .csv file, "
-                                            "a datasets folder or a Hub dataset (any form --data takes).")
-@click.option("--model", default="default", show_default=True,
-              help="Whose chat template: 'default' (the embedded student), a model directory, a training run, "
-                   "or a Hub id org/name[@revision].")
+@click.option(
+    "--data",
+    required=True,
+    help="Task records: builtin:SPLIT, a .jsonl, .json, .parquet or .csv file, "
+    "a datasets folder or a Hub dataset (any form --data takes).",
+)
+@click.option(
+    "--model",
+    default="default",
+    show_default=True,
+    help="Whose chat template: 'default' (the embedded student), a model directory, a training run, "
+    "or a Hub id org/name[@revision].",
+)
 @click.option("--id", "record_id", help="The task with this id [default: the first].")
 @click.option("--line", type=click.IntRange(1), help="The task on this line (JSON Lines) or row (other forms).")
-@click.option("--reward", help="A spec whose `option tools` and `option call_format` apply, as in `mentor train "
-                                "--reward` [default: as `mentor train`: a plugin split's own spec, else mentor].")
+@click.option(
+    "--reward",
+    help="A spec whose `option tools` and `option call_format` apply, as in `mentor train "
+    "--reward` [default: as `mentor train`: a plugin split's own spec, else mentor].",
+)
 @click.option("--call-format", help="The call format, as `mentor train --call-format`.")
-def prompt_command(data: str, model: str, record_id: str | None, line: int | None, reward: str | None,
-                   call_format: str | None) -> None:
+def prompt_command(
+    data: str, model: str, record_id: str | None, line: int | None, reward: str | None, call_format: str | None
+) -> None:
     """Print the exact prompt text of one task for a model, and its token count (stderr)."""
     from ..data.splits import default_reward
     from ..fewshot import record_examples
@@ -67,7 +84,7 @@ def prompt_command(data: str, model: str, record_id: str | None, line: int | Non
     from ..reward import load
     from ..train.config import TrainConfig
 
-    spec = load(reward or default_reward(data) or TrainConfig.reward)  # the spec training would use
+    spec = load(reward or default_reward(data) or TrainConfig.model_fields["reward"].default)  # the spec training would use
     record, where = _pick(data, record_id, line)
     reg = registry()
     option_tools = spec.plan.option("tools")
@@ -84,7 +101,13 @@ def prompt_command(data: str, model: str, record_id: str | None, line: int | Non
     if not text.endswith("\n"):
         click.echo()
     count = len(layout.encode(text))
-    source = "the record's tools" if record.get("tools") is not None else (
-        f"option tools = {option_tools!r}" if option_tools else "every registered tool")
-    click.echo(f"{where}: {count} tokens for {ref.spec!r} ({'native' if layout.native else 'inline'} layout, "
-               f"{layout.format.name} calls, {len(tools)} tools from {source})", err=True)
+    source = (
+        "the record's tools"
+        if record.get("tools") is not None
+        else (f"option tools = {option_tools!r}" if option_tools else "every registered tool")
+    )
+    click.echo(
+        f"{where}: {count} tokens for {ref.spec!r} ({'native' if layout.native else 'inline'} layout, "
+        f"{layout.format.name} calls, {len(tools)} tools from {source})",
+        err=True,
+    )

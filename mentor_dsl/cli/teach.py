@@ -28,8 +28,9 @@ import contextlib
 import inspect
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import click
 
@@ -66,8 +67,11 @@ def _accepted(factory: Any) -> list[str] | None:
     if any(p.kind is p.VAR_KEYWORD for p in params):
         return None
     # registry/executor are for Python callers, not for the command line.
-    return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-            and p.name not in ("self", "registry", "executor")]
+    return [
+        p.name
+        for p in params
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in ("self", "registry", "executor")
+    ]
 
 
 def build_teacher(name: str, options: dict[str, str]):
@@ -77,14 +81,18 @@ def build_teacher(name: str, options: dict[str, str]):
     factory = reg.get("teachers", name)
     if factory is None:
         names = reg.names("teachers")
-        raise TeacherError(f"unknown teacher {name!r}{did_you_mean(name, names)} "
-                           f"(teachers: {', '.join(names) or 'none'}; see `mentor plugins`)")
+        raise TeacherError(
+            f"unknown teacher {name!r}{did_you_mean(name, names)} "
+            f"(teachers: {', '.join(names) or 'none'}; see `mentor plugins`)"
+        )
     accepted = _accepted(factory)
     if accepted is not None:
         unknown = [k for k in options if k not in accepted]
         if unknown:
-            raise TeacherError(f"teacher {name!r} has no option {unknown[0]!r}{did_you_mean(unknown[0], accepted)} "
-                               f"(options: {', '.join(accepted) or 'none'})")
+            raise TeacherError(
+                f"teacher {name!r} has no option {unknown[0]!r}{did_you_mean(unknown[0], accepted)} "
+                f"(options: {', '.join(accepted) or 'none'})"
+            )
     try:
         return factory(**options)
     except TeacherError:
@@ -125,10 +133,12 @@ class Tally:
         """The summary: two lines and a table of failures by reason (display.echo prints it)."""
         from ..display import table
 
-        out: list = [f"teacher {teacher!r}: {self.tasks} task{'s' if self.tasks != 1 else ''}"
-                     + (f" ({self.skipped} already in {output}, skipped)" if self.skipped else "")
-                     + f", {self.generated} generated, {self.verified} verified, {self.failed} failed",
-                     f"wrote {self.verified} trajector{'y' if self.verified == 1 else 'ies'} to {output}"]
+        out: list = [
+            f"teacher {teacher!r}: {self.tasks} task{'s' if self.tasks != 1 else ''}"
+            + (f" ({self.skipped} already in {output}, skipped)" if self.skipped else "")
+            + f", {self.generated} generated, {self.verified} verified, {self.failed} failed",
+            f"wrote {self.verified} trajector{'y' if self.verified == 1 else 'ies'} to {output}",
+        ]
         rows = []
         for stage, counts in (("teacher", self.teacher), ("verify", self.rejected)):
             for kind, count in counts.most_common():
@@ -152,33 +162,76 @@ def _done_ids(path: Path) -> set[str]:
 
 
 @click.command("teach")
-@click.option("--teacher", "teacher_name", required=True,
-              help="A registered teacher: oracle, hf, openai, or a plugin's (see `mentor plugins`).")
-@click.option("--tasks", required=True,
-              help="builtin:SPLIT, a .jsonl, .json, .parquet or .csv file of task records, a datasets folder, or a "
-                   "Hub dataset ORG/NAME[:SPLIT].")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where the verified trajectories go (JSON lines); OUTPUT.partial until the run completes.")
-@click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
-              help="A teacher option (repeatable), e.g. model=..., base_url=..., temperature=0.7.")
+@click.option(
+    "--teacher",
+    "teacher_name",
+    required=True,
+    help="A registered teacher: oracle, hf, openai, or a plugin's (see `mentor plugins`).",
+)
+@click.option(
+    "--tasks",
+    required=True,
+    help="builtin:SPLIT, a .jsonl, .json, .parquet or .csv file of task records, a datasets folder, or a "
+    "Hub dataset ORG/NAME[:SPLIT].",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where the verified trajectories go (JSON lines); OUTPUT.partial until the run completes.",
+)
+@click.option(
+    "--option",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A teacher option (repeatable), e.g. model=..., base_url=..., temperature=0.7.",
+)
 @click.option("-n", "limit", type=click.IntRange(0), metavar="N", help="Only the first N tasks.")
-@click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1),
-              help="Tasks handed to the teacher at a time.")
-@click.option("--rejected", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the trajectories that failed verification here, with the reason.")
+@click.option(
+    "--batch-size", default=8, show_default=True, type=click.IntRange(1), help="Tasks handed to the teacher at a time."
+)
+@click.option(
+    "--rejected",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the trajectories that failed verification here, with the reason.",
+)
 @click.option("--allow-no-calls", is_flag=True, help="Keep correct trajectories that call no tool.")
-@click.option("--eos", default=None, help="The end marker of the written records (what `mentor score --eos` "
-                                          "reads) [default: the embedded student's end of turn]. Training "
-                                          "replaces it with the student's own end of turn.")
-@click.option("--resume", is_flag=True,
-              help="Go on from an interrupted run's OUTPUT.partial (or from OUTPUT), skipping tasks whose id is in it.")
+@click.option(
+    "--eos",
+    default=None,
+    help="The end marker of the written records (what `mentor score --eos` "
+    "reads) [default: the embedded student's end of turn]. Training "
+    "replaces it with the student's own end of turn.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Go on from an interrupted run's OUTPUT.partial (or from OUTPUT), skipping tasks whose id is in it.",
+)
 @click.option("--judge", help="The judge that checks every answer [default: each task's `judge` field, else math].")
-@click.option("--tools", "toolset", metavar="TOOLSET",
-              help="The tools of tasks without a `tools` field, as a spec's `option tools` gives them to "
-                   "score, train and eval [default: every registered tool].")
-def teach_command(teacher_name: str, tasks: str, output: Path, options: tuple[str, ...], limit: int | None,
-                  batch_size: int, rejected: Path | None, allow_no_calls: bool, resume: bool, eos: str | None,
-                  judge: str | None, toolset: str | None) -> None:
+@click.option(
+    "--tools",
+    "toolset",
+    metavar="TOOLSET",
+    help="The tools of tasks without a `tools` field, as a spec's `option tools` gives them to "
+    "score, train and eval [default: every registered tool].",
+)
+def teach_command(
+    teacher_name: str,
+    tasks: str,
+    output: Path,
+    options: tuple[str, ...],
+    limit: int | None,
+    batch_size: int,
+    rejected: Path | None,
+    allow_no_calls: bool,
+    resume: bool,
+    eos: str | None,
+    judge: str | None,
+    toolset: str | None,
+) -> None:
     """Generate teacher trajectories for TASKS, verify them and write the correct ones.
 
     \b
@@ -198,26 +251,43 @@ def teach_command(teacher_name: str, tasks: str, output: Path, options: tuple[st
     reg = registry()
     if judge is not None and reg.get("judges", judge) is None:
         names = reg.names("judges")
-        raise click.BadParameter(f"unknown judge {judge!r}{did_you_mean(judge, names)} (judges: {', '.join(names)})",
-                                 param_hint="--judge")
+        raise click.BadParameter(
+            f"unknown judge {judge!r}{did_you_mean(judge, names)} (judges: {', '.join(names)})", param_hint="--judge"
+        )
     if toolset is not None and reg.toolset(toolset) is None:
         names = reg.toolsets()
-        raise click.BadParameter(f"unknown toolset {toolset!r}{did_you_mean(toolset, names)} "
-                                 f"(toolsets: {', '.join(names)})", param_hint="--tools")
+        raise click.BadParameter(
+            f"unknown toolset {toolset!r}{did_you_mean(toolset, names)} (toolsets: {', '.join(names)})",
+            param_hint="--tools",
+        )
     outputs = [p for p in (output, rejected) if p is not None]
     # Checked and locked before a teacher (a model, an endpoint) is set up.
     with claim(outputs, inputs=[tasks]):
         for path in outputs:
             if partial_of(path).exists() and not resume:
-                raise OutputError(path, f"{partial_of(path)} holds the work of an interrupted run: continue it "
-                                        "with --resume, or delete it")
+                raise OutputError(
+                    path,
+                    f"{partial_of(path)} holds the work of an interrupted run: continue it with --resume, or delete it",
+                )
         given = parse_options(options)
         if eos is not None and "eos" in (_accepted(registry().get("teachers", teacher_name)) or ()):
             given.setdefault("eos", eos)
         teacher = build_teacher(teacher_name, given)
         try:
-            _run(teacher, teacher_name, tasks, output, limit, batch_size, rejected, allow_no_calls, resume,
-                 eos or DEFAULT_EOS, judge, toolset)
+            _run(
+                teacher,
+                teacher_name,
+                tasks,
+                output,
+                limit,
+                batch_size,
+                rejected,
+                allow_no_calls,
+                resume,
+                eos or DEFAULT_EOS,
+                judge,
+                toolset,
+            )
         finally:
             close = getattr(teacher, "close", None)
             if callable(close):
@@ -233,13 +303,26 @@ def offer_tools(tasks: list[dict[str, Any]], toolset: str | None) -> list[dict[s
     from ..teachers.records import tool_names
 
     reg = registry()
-    return [task if task.get("tools") is not None else {**task, "tools": tool_names(task, reg, default=toolset)}
-            for task in tasks]
+    return [
+        task if task.get("tools") is not None else {**task, "tools": tool_names(task, reg, default=toolset)}
+        for task in tasks
+    ]
 
 
-def _run(teacher, teacher_name: str, tasks_spec: str, output: Path, limit: int | None, batch_size: int,
-         rejected: Path | None, allow_no_calls: bool, resume: bool, eos: str, judge: str | None = None,
-         toolset: str | None = None) -> None:
+def _run(
+    teacher,
+    teacher_name: str,
+    tasks_spec: str,
+    output: Path,
+    limit: int | None,
+    batch_size: int,
+    rejected: Path | None,
+    allow_no_calls: bool,
+    resume: bool,
+    eos: str,
+    judge: str | None = None,
+    toolset: str | None = None,
+) -> None:
     from ..display import echo, progress
     from ..outputs import open_output, partial_of
 
@@ -257,19 +340,23 @@ def _run(teacher, teacher_name: str, tasks_spec: str, output: Path, limit: int |
     # Verified trajectories go to OUTPUT.partial as they come (a paid teacher's work
     # survives a crash), which replaces OUTPUT only when the run completes.
     try:
-        with open_output(output, partial=True, resume=resume) as out, \
-                (open_output(rejected, partial=True, resume=resume) if rejected
-                 else contextlib.nullcontext()) as bad, \
-                Verifier(require_calls=not allow_no_calls, eos=eos, judge=judge) as check, \
-                progress("teaching", len(tasks), unit="task") as bar:
+        with (
+            open_output(output, partial=True, resume=resume) as out,
+            open_output(rejected, partial=True, resume=resume) if rejected else contextlib.nullcontext() as bad,
+            Verifier(require_calls=not allow_no_calls, eos=eos, judge=judge) as check,
+            progress("teaching", len(tasks), unit="task") as bar,
+        ):
             for start in range(0, len(tasks), batch_size):
-                batch = tasks[start:start + batch_size]
+                batch = tasks[start : start + batch_size]
                 _teach_batch(teacher, batch, start, check, tally, out, bad)
                 bar.advance(len(batch), note=f"{tally.verified} verified, {tally.failed} failed")
     except BaseException:
         if partial_of(output).exists():  # kept only when it holds work
-            click.echo(f"stopped: the verified trajectories so far are in {partial_of(output)}, and {output} "
-                       "is unchanged; run the same command with --resume to go on", err=True)
+            click.echo(
+                f"stopped: the verified trajectories so far are in {partial_of(output)}, and {output} "
+                "is unchanged; run the same command with --resume to go on",
+                err=True,
+            )
         raise
     echo(*tally.render(teacher_name, output), err=True)
     if tally.failed:

@@ -13,10 +13,17 @@ EXIT_FAILED = 1
 
 @click.command("test")
 @click.argument("paths", nargs=-1)
-@click.option("--update", is_flag=True, help="Rewrite the expectations of failing examples with what the specs "
-                                             "give now (after a deliberate change).")
-@click.option("--eos", default=None, help="The text that marks a finished completion [default: the spec's option "
-                                          "eos, else the embedded student's end of turn].")
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Rewrite the expectations of failing examples with what the specs give now (after a deliberate change).",
+)
+@click.option(
+    "--eos",
+    default=None,
+    help="The text that marks a finished completion [default: the spec's option "
+    "eos, else the embedded student's end of turn].",
+)
 @click.option("-v", "--verbose", is_flag=True, help="One line per example instead of a dot.")
 def spec_test_command(paths: tuple[str, ...], update: bool, eos: str | None, verbose: bool) -> None:
     """Run the examples of reward specs: each SPEC.mdsl is checked against SPEC.tests.jsonl
@@ -27,8 +34,15 @@ def spec_test_command(paths: tuple[str, ...], update: bool, eos: str | None, ver
     expected, what the spec gives, and the explain trace. Exits 1 when an example failed,
     3 when a spec does not compile, 4 when an examples file is malformed."""
     from ..library import display
-    from ..spec_tests import discover, examples_path, explain_failure, failure_text, load_examples, run_spec
-    from ..spec_tests import update_file
+    from ..spec_tests import (
+        discover,
+        examples_path,
+        explain_failure,
+        failure_text,
+        load_examples,
+        run_spec,
+        update_file,
+    )
     from .traces import console, print_trace
 
     started = time.perf_counter()
@@ -100,4 +114,3 @@ def spec_test_command(paths: tuple[str, ...], update: bool, eos: str | None, ver
         exit_code = exit_code or EXIT_FAILED
     if exit_code:
         raise SystemExit(exit_code)
-

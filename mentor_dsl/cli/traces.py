@@ -14,10 +14,21 @@ from typing import Any
 from ..explain import Step, TermTrace, Trace, number
 
 #: Mark status -> style on a terminal.
-STYLES = {"matched": "bold green", "valid": "green", "invalid": "bold red", "call": "yellow",
-          "answer": "bold reverse cyan", "response": "dim"}
-_OUTCOME = {"passed": ("✓", "green"), "retired": ("✗", "bold red"), "computed": ("", ""),
-            "not computed": ("·", "dim"), "not reached": ("·", "dim")}
+STYLES = {
+    "matched": "bold green",
+    "valid": "green",
+    "invalid": "bold red",
+    "call": "yellow",
+    "answer": "bold reverse cyan",
+    "response": "dim",
+}
+_OUTCOME = {
+    "passed": ("✓", "green"),
+    "retired": ("✗", "bold red"),
+    "computed": ("", ""),
+    "not computed": ("·", "dim"),
+    "not reached": ("·", "dim"),
+}
 
 
 #: Columns of output that goes to a pipe or a file (rich would take 80): trees are wide.
@@ -64,8 +75,9 @@ def _term_node(parent, term: TermTrace) -> None:
     if evidence is None:
         return
     if evidence.answer is not None and evidence.answer.text is not None:
-        node.add(f"answer {_escape(_short(evidence.answer.text))} ({evidence.answer.extractor})"
-                 f"{_span(evidence.answer.span)}")
+        node.add(
+            f"answer {_escape(_short(evidence.answer.text))} ({evidence.answer.extractor}){_span(evidence.answer.span)}"
+        )
     if evidence.verdict is not None:
         v = evidence.verdict
         word = "correct" if v.value == 1.0 else "wrong" if v.value == 0.0 else number(v.value)
@@ -86,11 +98,20 @@ def _term_node(parent, term: TermTrace) -> None:
         if call.matched:
             flags.append("[green]matches the teacher[/]")
         arguments = "" if call.arguments is None else " " + _escape(_short(call.arguments, 40))
-        node.add(f"call {call.index}: {_escape(str(call.name))}{arguments}{_span(call.span)}"
-                 + (f": {', '.join(flags)}" if flags else ""))
+        node.add(
+            f"call {call.index}: {_escape(str(call.name))}{arguments}{_span(call.span)}"
+            + (f": {', '.join(flags)}" if flags else "")
+        )
     if evidence.matched or evidence.missing or evidence.extra:
-        node.add("matched {" + ", ".join(evidence.matched) + "}, missing {" + ", ".join(evidence.missing)
-                 + "}, extra {" + ", ".join(evidence.extra) + "}")
+        node.add(
+            "matched {"
+            + ", ".join(evidence.matched)
+            + "}, missing {"
+            + ", ".join(evidence.missing)
+            + "}, extra {"
+            + ", ".join(evidence.extra)
+            + "}"
+        )
     for label, value in evidence.facts:
         node.add(f"{_escape(str(label))}: {_escape(_short(value))}")
 
@@ -121,9 +142,11 @@ def tree(trace: Trace):
     from rich.tree import Tree
 
     where = f" ({trace.position})" if trace.position else ""
-    root = Tree(f"[bold]reward {_escape(trace.reward)} = {number(trace.value)}[/]   "
-                f"record {_escape(repr(trace.record_id))}{_escape(where)}, {_escape(trace.spec)}, "
-                f"range [{number(trace.range[0])}, {number(trace.range[1])}]")
+    root = Tree(
+        f"[bold]reward {_escape(trace.reward)} = {number(trace.value)}[/]   "
+        f"record {_escape(repr(trace.record_id))}{_escape(where)}, {_escape(trace.spec)}, "
+        f"range [{number(trace.range[0])}, {number(trace.range[1])}]"
+    )
     for step in trace.steps:
         node = root.add(_step_label(step))
         for key in step.terms:
@@ -153,7 +176,7 @@ def marks_table(trace: Trace) -> str:
     for mark in trace.marks:
         label = mark.label
         if mark.kind == "answer":
-            label += ": " + _short(trace.completion[mark.start:mark.end], 50)
+            label += ": " + _short(trace.completion[mark.start : mark.end], 50)
         rows.append((f"{mark.start}-{mark.end}", label))
     width = max((len(a) for a, _ in rows), default=0)
     return "\n".join(f"  {a.ljust(width)}  {b}" for a, b in rows)

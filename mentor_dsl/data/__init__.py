@@ -15,9 +15,9 @@ trajectory (Hermes calls, tool responses, `\\boxed{answer}` and EOS), so scoring
 exported split scores the oracle, and SFT can train on it directly.
 """
 
+from ..deprecated import renamed
 from .io import from_dataset, iter_jsonl, load_jsonl, resolve_data, save_dataset, save_jsonl, to_dataset
 from .numbers import format_answer
-from ..deprecated import renamed
 from .oracle import CallPlan, Draft, OracleFailure, Ref, render_completion, signature
 from .splits import (
     SPLITS,
@@ -32,10 +32,29 @@ from .splits import (
 from .validate import check_task
 
 __all__ = [
-    "SPLITS", "CallPlan", "Draft", "GenerationReport", "OracleFailure", "Ref", "SplitInfo", "check_task",
-    "clear_cache", "format_answer", "from_dataset", "generation_report", "iter_jsonl", "list_splits",
-    "load_jsonl", "load_split", "render_completion", "resolve_data", "save_dataset", "save_jsonl",
-    "signature", "split_lines", "to_dataset",
+    "SPLITS",
+    "CallPlan",
+    "Draft",
+    "GenerationReport",
+    "OracleFailure",
+    "Ref",
+    "SplitInfo",
+    "check_task",
+    "clear_cache",
+    "format_answer",
+    "from_dataset",
+    "generation_report",
+    "iter_jsonl",
+    "list_splits",
+    "load_jsonl",
+    "load_split",
+    "render_completion",
+    "resolve_data",
+    "save_dataset",
+    "save_jsonl",
+    "signature",
+    "split_lines",
+    "to_dataset",
 ]
 
 #: `Plan` was also the name of a compiled spec (`mentor_dsl.Plan`).

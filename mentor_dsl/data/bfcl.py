@@ -25,13 +25,17 @@ def _teacher_calls(record: dict[str, Any], category: str) -> list[dict[str, Any]
         calls = answer_to_calls(record.get("possible_answer"), record.get("functions"))
     bad = [c for c in calls if not c.well_formed]
     if bad:
-        raise RecordError(f"ground truth {bad[0].raw!r:.80} does not parse: {bad[0].error or 'no name'}",
-                          record_id=record.get("id"), field="possible_answer")
+        raise RecordError(
+            f"ground truth {bad[0].raw!r:.80} does not parse: {bad[0].error or 'no name'}",
+            record_id=record.get("id"),
+            field="possible_answer",
+        )
     return [{"name": c.name, "arguments": c.arguments} for c in calls]
 
 
-def bfcl_tasks(category: str, path: str | Path | None = None,
-               n: int | None = None) -> tuple[list[dict[str, Any]], list[RecordError]]:
+def bfcl_tasks(
+    category: str, path: str | Path | None = None, n: int | None = None
+) -> tuple[list[dict[str, Any]], list[RecordError]]:
     """(task records, records that could not be converted) for a BFCL category, in file
     order; the first `n` of the category when given. Raises DataError when the data is
     missing (the message says how to get it)."""
@@ -49,8 +53,14 @@ def bfcl_tasks(category: str, path: str | Path | None = None,
         except RecordError as exc:
             errors.append(exc)
             continue
-        task = {"id": record["id"], "split": f"bfcl:{category}", "domain": "bfcl", "prompt": record["prompt"],
-                "tools": record["tools"], "teacher": teacher}
+        task = {
+            "id": record["id"],
+            "split": f"bfcl:{category}",
+            "domain": "bfcl",
+            "prompt": record["prompt"],
+            "tools": record["tools"],
+            "teacher": teacher,
+        }
         task.update((k, v) for k, v in record.items() if k not in task)
         tasks.append(task)
     return tasks, errors

@@ -15,7 +15,7 @@ from fractions import Fraction
 from . import words
 from .math_tasks import TRIPLES, Family, _listing
 from .numbers import arg, dsqrt, money, round_half_up, show, show_money
-from .oracle import Draft, CallPlan
+from .oracle import CallPlan, Draft
 
 
 def _step_choices(value: Fraction, previous: str | None) -> list[str]:
@@ -91,9 +91,11 @@ def split_change(rng: random.Random) -> Draft:
     rest = p("subtract", a=bill, b=both)
     each = p("divide", a=rest, b=k)
     p("round_number", x=each, decimals=2)
-    q = (f"{who} buys {n1} {plural1} at {show_money(p1)} each and {n2} {plural2} at {show_money(p2)} each, "
-         f"and pays with a ${bill} bill. The change is shared equally among {k} friends. "
-         f"How much does each friend get, in dollars, rounded to the nearest cent?")
+    q = (
+        f"{who} buys {n1} {plural1} at {show_money(p1)} each and {n2} {plural2} at {show_money(p2)} each, "
+        f"and pays with a ${bill} bill. The change is shared equally among {k} friends. "
+        f"How much does each friend get, in dollars, rounded to the nearest cent?"
+    )
     return Draft(q, round_half_up(Fraction(bill - spent) / k, 2), p, "split_change")
 
 
@@ -127,8 +129,10 @@ def compound_interest(rng: random.Random) -> Draft:
     final = p("multiply", a=principal, b=factor)
     interest = p("subtract", a=final, b=principal)
     p("round_number", x=interest, decimals=2)
-    q = (f"${principal} is saved at {pct}% interest per year, compounded yearly, for {years} years. "
-         f"How much interest is earned, in dollars, rounded to the nearest cent?")
+    q = (
+        f"${principal} is saved at {pct}% interest per year, compounded yearly, for {years} years. "
+        f"How much interest is earned, in dollars, rounded to the nearest cent?"
+    )
     return Draft(q, round_half_up(principal * (growth**years - 1), 2), p, "compound_interest")
 
 
@@ -143,8 +147,10 @@ def distance_from_mean(rng: random.Random) -> Draft:
     m = p("divide", a=s, b=n)
     d = p("subtract", a=x, b=m)
     p("abs_value", x=d)
-    q = (f"The class scores were {_listing(values)}. {who} scored {x}. How far is {who}'s score from "
-         f"the class average (the absolute difference)?")
+    q = (
+        f"The class scores were {_listing(values)}. {who} scored {x}. How far is {who}'s score from "
+        f"the class average (the absolute difference)?"
+    )
     return Draft(q, abs(x - mean), p, "distance_from_mean")
 
 
@@ -158,8 +164,10 @@ def tiling(rng: random.Random) -> Draft:
     boxes = p("divide", a=area, b=arg(cover))
     whole = p("ceil", x=boxes)
     p("multiply", a=whole, b=arg(price))
-    q = (f"A floor measures {show(length)} m by {show(width)} m. A box of tiles covers {show(cover)} square metres "
-         f"and costs {show_money(price)}. Only whole boxes are sold. How much do the tiles cost, in dollars?")
+    q = (
+        f"A floor measures {show(length)} m by {show(width)} m. A box of tiles covers {show(cover)} square metres "
+        f"and costs {show_money(price)}. Only whole boxes are sold. How much do the tiles cost, in dollars?"
+    )
     need = math.ceil(Fraction(length * width) / Fraction(cover))
     return Draft(q, need * price, p, "tiling")
 
@@ -175,9 +183,11 @@ def fuel_cost(rng: random.Random) -> Draft:
     litres = p("multiply", a=hundreds, b=arg(usage))
     cost = p("multiply", a=litres, b=arg(price))
     p("round_number", x=cost, decimals=2)
-    q = (f"A car uses {show(usage)} litres of fuel per 100 km. The drive to {place} is {km} km each way, and fuel "
-         f"costs {show_money(price)} per litre. What does fuel for the round trip cost, in dollars, rounded to the "
-         f"nearest cent?")
+    q = (
+        f"A car uses {show(usage)} litres of fuel per 100 km. The drive to {place} is {km} km each way, and fuel "
+        f"costs {show_money(price)} per litre. What does fuel for the round trip cost, in dollars, rounded to the "
+        f"nearest cent?"
+    )
     return Draft(q, round_half_up(Fraction(2 * km, 100) * Fraction(usage) * Fraction(price), 2), p, "fuel_cost")
 
 
@@ -201,13 +211,21 @@ def average_speed(rng: random.Random) -> Draft:
     time = p("add", a=arg(t1), b=arg(t2))
     speed = p("divide", a=dist, b=time)
     p("round_number", x=speed, decimals=1)
-    q = (f"A {vehicle} covers {d1} km in {show(t1)} hours and then {d2} km in {show(t2)} hours. What is its "
-         f"average speed over the whole journey, in km per hour, rounded to one decimal place?")
+    q = (
+        f"A {vehicle} covers {d1} km in {show(t1)} hours and then {d2} km in {show(t2)} hours. What is its "
+        f"average speed over the whole journey, in km per hour, rounded to one decimal place?"
+    )
     return Draft(q, round_half_up(Fraction(d1 + d2) / Fraction(t1 + t2), 1), p, "average_speed")
 
 
 FAMILIES: list[tuple[Family, float]] = [
-    (instructions, 2.0), (split_change, 1.0), (point_distance, 1.0), (compound_interest, 1.0),
-    (distance_from_mean, 1.0), (tiling, 1.0), (fuel_cost, 1.0), (remainder_of_squares, 0.8),
+    (instructions, 2.0),
+    (split_change, 1.0),
+    (point_distance, 1.0),
+    (compound_interest, 1.0),
+    (distance_from_mean, 1.0),
+    (tiling, 1.0),
+    (fuel_cost, 1.0),
+    (remainder_of_squares, 0.8),
     (average_speed, 1.0),
 ]

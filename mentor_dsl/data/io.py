@@ -20,8 +20,9 @@ import contextlib
 import json
 import math
 import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator, Mapping, Sequence
+from typing import IO, Any
 
 from ..errors import DataError, RecordError
 
@@ -91,10 +92,10 @@ def iter_json_lines(path: str | Path, stream: IO[bytes] | None = None) -> Iterat
     or not JSON yields an InvalidJSON in place of its value and the others still read; a
     UTF-8 byte order mark before the first line is skipped. A file that cannot be opened
     raises DataError (at the first `next`, or at once through `open_lines`)."""
-    with (stream if stream is not None else open_lines(path)) as lines:
+    with stream if stream is not None else open_lines(path) as lines:
         for number, raw in enumerate(lines, 1):
             if number == 1 and raw.startswith(_BOM):
-                raw = raw[len(_BOM):]
+                raw = raw[len(_BOM) :]
             if not raw.strip():
                 continue
             yield number, _decode_line(raw)
@@ -122,8 +123,9 @@ def load_jsonl(path: str | Path) -> list[dict[str, Any]]:
             records.append(value)
     if bad:
         more = f"\n... and {len(bad) - _MAX_REPORTED} more" if len(bad) > _MAX_REPORTED else ""
-        raise DataError(f"{len(bad)} bad line{'s' if len(bad) > 1 else ''} in {path}:\n"
-                        + "\n".join(bad[:_MAX_REPORTED]) + more)
+        raise DataError(
+            f"{len(bad)} bad line{'s' if len(bad) > 1 else ''} in {path}:\n" + "\n".join(bad[:_MAX_REPORTED]) + more
+        )
     return records
 
 
@@ -159,16 +161,24 @@ def _native(values: list[Any]) -> bool:
 def _arguments_as_json(teacher: Any) -> Any:
     if not isinstance(teacher, dict) or not isinstance(teacher.get("tool_calls"), list):
         return teacher
-    calls = [{**c, "arguments": json.dumps(c["arguments"], ensure_ascii=False)}
-             if isinstance(c, dict) and "arguments" in c else c for c in teacher["tool_calls"]]
+    calls = [
+        {**c, "arguments": json.dumps(c["arguments"], ensure_ascii=False)}
+        if isinstance(c, dict) and "arguments" in c
+        else c
+        for c in teacher["tool_calls"]
+    ]
     return {**teacher, "tool_calls": calls}
 
 
 def _arguments_from_json(teacher: Any) -> Any:
     if not isinstance(teacher, dict) or not isinstance(teacher.get("tool_calls"), list):
         return teacher
-    calls = [{**c, "arguments": json.loads(c["arguments"])}
-             if isinstance(c, dict) and isinstance(c.get("arguments"), str) else c for c in teacher["tool_calls"]]
+    calls = [
+        {**c, "arguments": json.loads(c["arguments"])}
+        if isinstance(c, dict) and isinstance(c.get("arguments"), str)
+        else c
+        for c in teacher["tool_calls"]
+    ]
     return {**teacher, "tool_calls": calls}
 
 
@@ -256,8 +266,9 @@ def from_dataset(source: Any, split: str | None = None) -> list[dict[str, Any]]:
         if split is None and len(ds) == 1:
             split = next(iter(ds))
         if split not in ds:
-            raise DataError(f"the dataset has splits {', '.join(ds)}; choose one"
-                            + (f" (no split {split!r})" if split else ""))
+            raise DataError(
+                f"the dataset has splits {', '.join(ds)}; choose one" + (f" (no split {split!r})" if split else "")
+            )
         ds = ds[split]
     if not isinstance(ds, Dataset):
         raise DataError(f"expected a datasets.Dataset, got {type(ds).__name__}")
@@ -278,8 +289,9 @@ def from_dataset(source: Any, split: str | None = None) -> list[dict[str, Any]]:
     return out
 
 
-def save_dataset(records: Sequence[Mapping[str, Any]], path: str | Path, *, progress: bool = True,
-                 inputs: Iterable[Any] = ()) -> None:
+def save_dataset(
+    records: Sequence[Mapping[str, Any]], path: str | Path, *, progress: bool = True, inputs: Iterable[Any] = ()
+) -> None:
     """`to_dataset(records).save_to_disk(path)`, atomically (built in a temporary folder
     beside `path`, then swapped in; see `mentor_dsl.outputs`). `progress=False` hides
     datasets' progress bar for this call only."""
@@ -302,8 +314,9 @@ def save_dataset(records: Sequence[Mapping[str, Any]], path: str | Path, *, prog
 # --- one entry point ----------------------------------------------------------------------
 
 
-def resolve_data(spec: str | Path, n: int | None = None, *, bfcl_path: str | Path | None = None,
-                 default_ids: bool = False) -> list[dict[str, Any]]:
+def resolve_data(
+    spec: str | Path, n: int | None = None, *, bfcl_path: str | Path | None = None, default_ids: bool = False
+) -> list[dict[str, Any]]:
     """Every record of `spec` (the first `n` when given), in any form `--data` takes:
     `builtin:SPLIT`, `bfcl:CATEGORY`, a JSON Lines, JSON, Parquet or CSV file, a
     `save_to_disk` folder or a Hub dataset `ORG/NAME[:SPLIT]` (see `data.sources`). The
@@ -317,13 +330,13 @@ def resolve_data(spec: str | Path, n: int | None = None, *, bfcl_path: str | Pat
     if n is not None and n < 0:
         raise DataError(f"n must not be negative, got {n}")
     if text.startswith("builtin:"):
-        return load_split(text[len("builtin:"):], n)  # says so when n is larger than the split
+        return load_split(text[len("builtin:") :], n)  # says so when n is larger than the split
     if is_split(text) and not Path(text).expanduser().exists():
         return load_split(text, n)
     if text.startswith("bfcl:"):  # the records BFCL's grader cannot use are left out, as BFCL does
         from .bfcl import bfcl_tasks
 
-        return bfcl_tasks(text[len("bfcl:"):], bfcl_path, n)[0]
+        return bfcl_tasks(text[len("bfcl:") :], bfcl_path, n)[0]
     records, bad = [], []
     for where, value in open_source(text, bfcl_path=bfcl_path):
         if n is not None and len(records) >= n:
@@ -336,6 +349,7 @@ def resolve_data(spec: str | Path, n: int | None = None, *, bfcl_path: str | Pat
             records.append(value)
     if bad:
         more = f"\n... and {len(bad) - _MAX_REPORTED} more" if len(bad) > _MAX_REPORTED else ""
-        raise DataError(f"{len(bad)} bad record{'s' if len(bad) > 1 else ''} in {text}:\n"
-                        + "\n".join(bad[:_MAX_REPORTED]) + more)
+        raise DataError(
+            f"{len(bad)} bad record{'s' if len(bad) > 1 else ''} in {text}:\n" + "\n".join(bad[:_MAX_REPORTED]) + more
+        )
     return records

@@ -11,13 +11,13 @@ pays for matching the teacher's tool set.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
-from typing import Callable
 
 from . import words
 from .numbers import arg, decimal_between, dsqrt, money, round_half_up, show, show_money
-from .oracle import Draft, CallPlan, Ref
+from .oracle import CallPlan, Draft, Ref
 
 Family = Callable[[random.Random], Draft]
 
@@ -38,8 +38,10 @@ def shopping(rng: random.Random) -> Draft:
     p = CallPlan()
     items = p("multiply", a=n, b=arg(price))
     p("add", a=items, b=arg(extra_price))
-    q = (f"{who} buys {n} {plural} at {show_money(price)} each and {extra} for {show_money(extra_price)}. "
-         f"How much does {who} spend in total, in dollars?")
+    q = (
+        f"{who} buys {n} {plural} at {show_money(price)} each and {extra} for {show_money(extra_price)}. "
+        f"How much does {who} spend in total, in dollars?"
+    )
     return Draft(q, n * price + extra_price, p, "shopping")
 
 
@@ -54,8 +56,10 @@ def change(rng: random.Random) -> Draft:
     p = CallPlan()
     cost = p("multiply", a=n, b=arg(price))
     p("subtract", a=bill, b=cost)
-    q = (f"{who} buys {n} {plural} at {show_money(price)} each and pays with a ${bill} bill. "
-         f"How much change does {who} get, in dollars?")
+    q = (
+        f"{who} buys {n} {plural} at {show_money(price)} each and pays with a ${bill} bill. "
+        f"How much change does {who} get, in dollars?"
+    )
     return Draft(q, bill - n * price, p, "change")
 
 
@@ -71,8 +75,10 @@ def sharing(rng: random.Random) -> Draft:
     each = money(rng, 4, 60)
     total = each * k
     p("divide", a=arg(total), b=k)
-    q = (f"{k} {rng.choice(words.SHARERS)} split a bill of {show_money(total)} equally. "
-         f"How much does each pay, in dollars?")
+    q = (
+        f"{k} {rng.choice(words.SHARERS)} split a bill of {show_money(total)} equally. "
+        f"How much does each pay, in dollars?"
+    )
     return Draft(q, each, p, "sharing")
 
 
@@ -83,8 +89,10 @@ def leftover(rng: random.Random) -> Draft:
     who = rng.choice(words.NAMES)
     p = CallPlan()
     p("modulo", a=n, b=k)
-    q = (f"{who} packs {n} {things} into {boxes} of {k}. How many {things} are left over after filling "
-         f"as many {boxes} as possible?")
+    q = (
+        f"{who} packs {n} {things} into {boxes} of {k}. How many {things} are left over after filling "
+        f"as many {boxes} as possible?"
+    )
     return Draft(q, n % k, p, "leftover")
 
 
@@ -123,8 +131,10 @@ def rate(rng: random.Random) -> Draft:
         machine, things = rng.choice(words.MACHINES)
         per, minutes = rng.randint(3, 90), rng.randint(2, 15)
         p("divide", a=per * minutes, b=minutes)
-        q = (f"A {machine} makes {per * minutes} {things} in {minutes} minutes. "
-             f"How many {things} does it make per minute?")
+        q = (
+            f"A {machine} makes {per * minutes} {things} in {minutes} minutes. "
+            f"How many {things} does it make per minute?"
+        )
         return Draft(q, per, p, "rate")
     if kind == 2:
         machine, things = rng.choice(words.MACHINES)
@@ -137,8 +147,10 @@ def rate(rng: random.Random) -> Draft:
     wage, hours, weeks = money(rng, 9, 30, 25), rng.randint(4, 30), rng.randint(2, 8)
     week = p("multiply", a=arg(wage), b=hours)
     p("multiply", a=week, b=weeks)
-    q = (f"{who} works as a {job} for {hours} hours a week at {show_money(wage)} per hour. "
-         f"How much does {who} earn in {weeks} weeks, in dollars?")
+    q = (
+        f"{who} works as a {job} for {hours} hours a week at {show_money(wage)} per hour. "
+        f"How much does {who} earn in {weeks} weeks, in dollars?"
+    )
     return Draft(q, wage * hours * weeks, p, "rate")
 
 
@@ -149,8 +161,10 @@ def unit_price(rng: random.Random) -> Draft:
     p = CallPlan()
     each = p("divide", a=arg(total), b=n)
     p("round_number", x=each, decimals=2)
-    q = (f"A pack of {n} {plural} costs {show_money(total)}. What is the price of one, in dollars, "
-         f"rounded to the nearest cent?")
+    q = (
+        f"A pack of {n} {plural} costs {show_money(total)}. What is the price of one, in dollars, "
+        f"rounded to the nearest cent?"
+    )
     return Draft(q, round_half_up(Fraction(total) / n, 2), p, "unit_price")
 
 
@@ -187,8 +201,10 @@ def budget(rng: random.Random) -> Draft:
     cost = p("multiply", a=n, b=arg(price))
     left = p("subtract", a=arg(start), b=cost)
     p("add", a=left, b=arg(earned))
-    q = (f"{who} has {show_money(start)}, buys {n} {plural} at {show_money(price)} each, and then earns "
-         f"{show_money(earned)} as a {job}. How much money does {who} have now, in dollars?")
+    q = (
+        f"{who} has {show_money(start)}, buys {n} {plural} at {show_money(price)} each, and then earns "
+        f"{show_money(earned)} as a {job}. How much money does {who} have now, in dollars?"
+    )
     return Draft(q, start - n * price + earned, p, "budget")
 
 
@@ -198,8 +214,7 @@ def total(rng: random.Random) -> Draft:
     counts = [rng.randint(8, 160) for _ in range(days)]
     p = CallPlan()
     p("sum_numbers", numbers=counts)
-    q = (f"A shop sold {_listing(counts)} {things} on {days} consecutive days. "
-         f"How many {things} did it sell in total?")
+    q = f"A shop sold {_listing(counts)} {things} on {days} consecutive days. How many {things} did it sell in total?"
     return Draft(q, sum(counts), p, "total")
 
 
@@ -239,10 +254,12 @@ def abs_difference(rng: random.Random) -> Draft:
     p = CallPlan()
     d = p("subtract", a=a, b=b)
     p("abs_value", x=d)
-    q = rng.choice([
-        f"What is the absolute value of {a} - ({b})?" if b < 0 else f"What is the absolute value of {a} - {b}?",
-        f"How far apart are {a} and {b} on the number line? (Take the absolute value of {a} minus {b}.)",
-    ])
+    q = rng.choice(
+        [
+            f"What is the absolute value of {a} - ({b})?" if b < 0 else f"What is the absolute value of {a} - {b}?",
+            f"How far apart are {a} and {b} on the number line? (Take the absolute value of {a} minus {b}.)",
+        ]
+    )
     return Draft(q, abs(a - b), p, "abs_difference")
 
 
@@ -254,8 +271,10 @@ def temperature_change(rng: random.Random) -> Draft:
     p = CallPlan()
     d = p("subtract", a=second, b=first)
     p("abs_value", x=d)
-    q = (f"In {city} the temperature was {first} degrees in the morning and {second} degrees at night. "
-         f"By how many degrees did it change (as an absolute value)?")
+    q = (
+        f"In {city} the temperature was {first} degrees in the morning and {second} degrees at night. "
+        f"By how many degrees did it change (as an absolute value)?"
+    )
     return Draft(q, abs(second - first), p, "temperature_change")
 
 
@@ -281,8 +300,12 @@ def _combine(p: CallPlan, op: str, left: _Expr, right: _Expr) -> _Expr:
     ltext = f"({left.text})" if left.op and _PREC[left.op] < _PREC[op] else left.text
     # A compound right operand always gets parentheses: the plan evaluates it as a unit.
     rtext = f"({right.text})" if right.op else right.text
-    value = {"+": left.value + right.value, "-": left.value - right.value,
-             "*": left.value * right.value, "/": left.value / right.value if right.value else None}[op]
+    value = {
+        "+": left.value + right.value,
+        "-": left.value - right.value,
+        "*": left.value * right.value,
+        "/": left.value / right.value if right.value else None,
+    }[op]
     handle = p(_OP_TOOL[op], a=left.handle, b=right.handle)
     return _Expr(value, f"{ltext} {op} {rtext}", op, handle)
 
@@ -337,8 +360,13 @@ def rounding(rng: random.Random) -> Draft:
         x = Decimal(rng.randint(100, 999 if places == -1 else 9999))
     if rng.random() < 0.15:
         x = -x
-    where = {2: "the nearest hundredth", 1: "the nearest tenth", 0: "the nearest whole number",
-             -1: "the nearest ten", -2: "the nearest hundred"}[places]
+    where = {
+        2: "the nearest hundredth",
+        1: "the nearest tenth",
+        0: "the nearest whole number",
+        -1: "the nearest ten",
+        -2: "the nearest hundred",
+    }[places]
     p("round_number", x=arg(x), decimals=places)
     return Draft(f"Round {show(x)} to {where}.", round_half_up(x, places), p, "rounding")
 
@@ -375,8 +403,10 @@ def powers(rng: random.Random) -> Draft:
         base = rng.randint(2, top)
     p("power", base=arg(base), exponent=e)
     b = show(base)
-    q = rng.choice([f"What is {b} to the power of {e}?", f"What is {b} raised to the power {e}?"]
-                   + ([f"What is {b} squared?"] if e == 2 else [f"What is {b} cubed?"] if e == 3 else []))
+    q = rng.choice(
+        [f"What is {b} to the power of {e}?", f"What is {b} raised to the power {e}?"]
+        + ([f"What is {b} squared?"] if e == 2 else [f"What is {b} cubed?"] if e == 3 else [])
+    )
     return Draft(q, Decimal(base) ** e if isinstance(base, Decimal) else base**e, p, "powers")
 
 
@@ -385,8 +415,12 @@ def square_root(rng: random.Random) -> Draft:
     if rng.random() < 0.7:
         k = rng.randint(2, 120)
         p("sqrt", x=k * k)
-        q = rng.choice([f"What is the square root of {k * k}?",
-                        f"A square has an area of {k * k} square metres. How long is each side, in metres?"])
+        q = rng.choice(
+            [
+                f"What is the square root of {k * k}?",
+                f"A square has an area of {k * k} square metres. How long is each side, in metres?",
+            ]
+        )
         return Draft(q, k, p, "square_root")
     n = rng.randint(2, 999)
     while int(dsqrt(n)) ** 2 == n:
@@ -395,8 +429,9 @@ def square_root(rng: random.Random) -> Draft:
     root = p("sqrt", x=n)
     p("round_number", x=root, decimals=places)
     word = {1: "one decimal place", 2: "two decimal places"}[places]
-    return Draft(f"What is the square root of {n}, rounded to {word}?", round_half_up(dsqrt(n), places), p,
-                 "square_root")
+    return Draft(
+        f"What is the square root of {n}, rounded to {word}?", round_half_up(dsqrt(n), places), p, "square_root"
+    )
 
 
 #: Leg pairs of integer right triangles, scaled so the hypotenuse stays under 300.
@@ -415,8 +450,10 @@ def hypotenuse(rng: random.Random) -> Draft:
     b2 = p("power", base=b, exponent=2)
     s = p("add", a=a2, b=b2)
     p("sqrt", x=s)
-    q = (f"A right triangle has legs of {a} cm and {b} cm. Using the Pythagorean theorem, "
-         f"how long is the hypotenuse, in cm?")
+    q = (
+        f"A right triangle has legs of {a} cm and {b} cm. Using the Pythagorean theorem, "
+        f"how long is the hypotenuse, in cm?"
+    )
     return Draft(q, c * k, p, "hypotenuse")
 
 
@@ -427,9 +464,26 @@ def _listing(values: list) -> str:
 
 #: In-domain families and their sampling weights.
 FAMILIES: list[tuple[Family, float]] = [
-    (shopping, 1.2), (change, 1.0), (sharing, 1.0), (leftover, 0.8), (containers_needed, 0.8),
-    (full_containers, 0.7), (rate, 1.2), (unit_price, 0.8), (discount, 1.0), (budget, 0.8),
-    (total, 0.7), (average, 1.0), (rounded_average, 0.7), (abs_difference, 0.6), (temperature_change, 0.5),
-    (expression, 2.0), (rounding, 1.0), (floor_ceil, 0.7), (remainder, 0.8), (powers, 0.8),
-    (square_root, 0.8), (hypotenuse, 0.5),
+    (shopping, 1.2),
+    (change, 1.0),
+    (sharing, 1.0),
+    (leftover, 0.8),
+    (containers_needed, 0.8),
+    (full_containers, 0.7),
+    (rate, 1.2),
+    (unit_price, 0.8),
+    (discount, 1.0),
+    (budget, 0.8),
+    (total, 0.7),
+    (average, 1.0),
+    (rounded_average, 0.7),
+    (abs_difference, 0.6),
+    (temperature_change, 0.5),
+    (expression, 2.0),
+    (rounding, 1.0),
+    (floor_ceil, 0.7),
+    (remainder, 0.8),
+    (powers, 0.8),
+    (square_root, 0.8),
+    (hypotenuse, 0.5),
 ]

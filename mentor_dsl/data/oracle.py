@@ -11,8 +11,9 @@ trajectory.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..calls import Call, canonical_json
 from ..formats.hermes import HERMES
@@ -114,8 +115,9 @@ def run_plan(plan: CallPlan, tools: Mapping[str, Any]) -> tuple[list[dict[str, A
     return calls, outputs
 
 
-def realise(draft: Draft, tools: Mapping[str, Any], answer_text: Callable[[Any], str] = format_answer
-          ) -> tuple[list[dict[str, Any]], list[Any], str]:
+def realise(
+    draft: Draft, tools: Mapping[str, Any], answer_text: Callable[[Any], str] = format_answer
+) -> tuple[list[dict[str, Any]], list[Any], str]:
     """Execute the draft's plan and compare its final output with the reference answer,
     both written by `answer_text` (numbers in canonical form by default).
 

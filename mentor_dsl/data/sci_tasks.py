@@ -16,7 +16,7 @@ from fractions import Fraction
 from . import words
 from .math_tasks import TRIPLES, Family, _listing
 from .numbers import PI, arg, dmul, dsqrt, round_half_up, show
-from .oracle import MATH_TOOLSET, Draft, CallPlan
+from .oracle import MATH_TOOLSET, CallPlan, Draft
 
 #: The plugin's toolsets, as `registry().toolset(...)` names them.
 SCI_TOOLSETS = ("geometry", "physics", "statistics", "number_theory", "units")
@@ -42,8 +42,10 @@ def rectangle(rng: random.Random) -> Draft:
     p = CallPlan()
     if rng.random() < 0.5:
         p("rectangle_area", length=arg(length), width=arg(width))
-        q = (f"A rectangular {place} is {show(length)} m long and {show(width)} m wide. "
-             f"What is its area, in square metres?")
+        q = (
+            f"A rectangular {place} is {show(length)} m long and {show(width)} m wide. "
+            f"What is its area, in square metres?"
+        )
         return _draft(q, length * width, p, "rectangle", "geometry")
     p("rectangle_perimeter", length=arg(length), width=arg(width))
     q = f"A rectangular {place} is {show(length)} m long and {show(width)} m wide. What is its perimeter, in metres?"
@@ -59,8 +61,20 @@ def triangle(rng: random.Random) -> Draft:
 
 
 #: Integer-sided triangles with integer area (Heron triangles).
-HERON = [(5, 5, 6), (5, 5, 8), (13, 14, 15), (10, 13, 13), (9, 10, 17), (7, 15, 20), (13, 20, 21),
-         (11, 13, 20), (3, 4, 5), (6, 25, 29), (17, 25, 28), (20, 21, 29)]
+HERON = [
+    (5, 5, 6),
+    (5, 5, 8),
+    (13, 14, 15),
+    (10, 13, 13),
+    (9, 10, 17),
+    (7, 15, 20),
+    (13, 20, 21),
+    (11, 13, 20),
+    (3, 4, 5),
+    (6, 25, 29),
+    (17, 25, 28),
+    (20, 21, 29),
+]
 
 
 def heron(rng: random.Random) -> Draft:
@@ -115,8 +129,10 @@ def right_triangle(rng: random.Random) -> Draft:
         b += 1
     h = p("hypotenuse", a=a, b=b)
     p("round_number", x=h, decimals=2)
-    q = (f"A right triangle has legs of {a} m and {b} m. How long is its hypotenuse, in metres, "
-         f"rounded to two decimal places?")
+    q = (
+        f"A right triangle has legs of {a} m and {b} m. How long is its hypotenuse, in metres, "
+        f"rounded to two decimal places?"
+    )
     return _draft(q, round_half_up(dsqrt(a * a + b * b), 2), p, "right_triangle", "geometry")
 
 
@@ -168,8 +184,10 @@ def mechanics(rng: random.Random) -> Draft:
     h = rng.randint(2, 50)
     energy = p("potential_energy", mass=m, height=h)
     p("round_number", x=energy, decimals=1)
-    q = (f"A {m} kg crate is lifted {h} m. Using standard gravity (9.80665 m/s^2), what is its gravitational "
-         f"potential energy, in joules, rounded to one decimal place?")
+    q = (
+        f"A {m} kg crate is lifted {h} m. Using standard gravity (9.80665 m/s^2), what is its gravitational "
+        f"potential energy, in joules, rounded to one decimal place?"
+    )
     return _draft(q, round_half_up(Decimal("9.80665") * m * h, 1), p, "mechanics", "physics")
 
 
@@ -180,15 +198,19 @@ def energy_chain(rng: random.Random) -> Draft:
         a, d = rng.randint(1, 10), rng.randint(2, 60)
         f = p("force", mass=m, acceleration=a)
         p("work", force=f, distance=d)
-        q = (f"A {m} kg cart is pushed with an acceleration of {a} m/s^2 over {d} m. Find the force, then the work "
-             f"done, in joules.")
+        q = (
+            f"A {m} kg cart is pushed with an acceleration of {a} m/s^2 over {d} m. Find the force, then the work "
+            f"done, in joules."
+        )
         return _draft(q, m * a * d, p, "energy_chain", "physics")
     t = rng.choice([2, 4, 5, 10])
     v = rng.randint(1, 12)
     v_ = p("velocity", distance=v * t, time=t)
     p("kinetic_energy", mass=m, velocity=v_)
-    q = (f"A {m} kg sled slides {v * t} m in {t} s at constant speed. Find its velocity, then its kinetic "
-         f"energy, in joules.")
+    q = (
+        f"A {m} kg sled slides {v * t} m in {t} s at constant speed. Find its velocity, then its kinetic "
+        f"energy, in joules."
+    )
     return _draft(q, Fraction(m * v * v, 2), p, "energy_chain", "physics")
 
 
@@ -198,8 +220,10 @@ def materials(rng: random.Random) -> Draft:
         volume = rng.choice([2, 4, 5, 8, 10, 20, 25, 40, 50])
         mass = rng.randint(5, 900)
         p("density", mass=mass, volume=volume)
-        q = (f"A block has a mass of {mass} kg and a volume of {volume} cubic metres. "
-             f"What is its density, in kg per cubic metre?")
+        q = (
+            f"A block has a mass of {mass} kg and a volume of {volume} cubic metres. "
+            f"What is its density, in kg per cubic metre?"
+        )
         return _draft(q, Fraction(mass, volume), p, "materials", "physics")
     r = rng.choice([2, 4, 5, 8, 10, 20, 25, 50])
     if rng.random() < 0.5:
@@ -265,8 +289,7 @@ def percentile(rng: random.Random) -> Draft:
     value = ys[low] + (ys[high] - ys[low]) * (rank - low)
     p = CallPlan()
     p("percentile", numbers=xs, p=pct)
-    q = (f"Using linear interpolation between ranks, what is the {pct}th percentile of "
-         f"{_listing(xs)}?")
+    q = f"Using linear interpolation between ranks, what is the {pct}th percentile of {_listing(xs)}?"
     return _draft(q, value, p, "percentile", "statistics")
 
 
@@ -277,20 +300,57 @@ _LB = Fraction(45359237, 10**8)
 _GALLON = 231 * _INCH**3
 #: (tool, unit, word, factor to the base unit). Legal definitions, written out again here.
 UNITS = {
-    "length": ("convert_length", [("km", "kilometres", Fraction(1000)), ("m", "metres", Fraction(1)),
-                                  ("cm", "centimetres", Fraction(1, 100)), ("in", "inches", _INCH),
-                                  ("ft", "feet", 12 * _INCH), ("yd", "yards", 36 * _INCH),
-                                  ("mi", "miles", 63360 * _INCH)]),
-    "mass": ("convert_mass", [("kg", "kilograms", Fraction(1)), ("g", "grams", Fraction(1, 1000)),
-                              ("lb", "pounds", _LB), ("oz", "ounces", _LB / 16), ("t", "tonnes", Fraction(1000))]),
-    "time": ("convert_time", [("s", "seconds", Fraction(1)), ("min", "minutes", Fraction(60)),
-                              ("h", "hours", Fraction(3600)), ("day", "days", Fraction(86400)),
-                              ("week", "weeks", Fraction(604800))]),
-    "volume": ("convert_volume", [("l", "litres", Fraction(1, 1000)), ("ml", "millilitres", Fraction(1, 10**6)),
-                                  ("gallon", "US gallons", _GALLON), ("cup", "US cups", _GALLON / 16)]),
-    "area": ("convert_area", [("m2", "square metres", Fraction(1)), ("ha", "hectares", Fraction(10**4)),
-                              ("km2", "square kilometres", Fraction(10**6)), ("ft2", "square feet", (12 * _INCH) ** 2),
-                              ("acre", "acres", 4840 * (36 * _INCH) ** 2)]),
+    "length": (
+        "convert_length",
+        [
+            ("km", "kilometres", Fraction(1000)),
+            ("m", "metres", Fraction(1)),
+            ("cm", "centimetres", Fraction(1, 100)),
+            ("in", "inches", _INCH),
+            ("ft", "feet", 12 * _INCH),
+            ("yd", "yards", 36 * _INCH),
+            ("mi", "miles", 63360 * _INCH),
+        ],
+    ),
+    "mass": (
+        "convert_mass",
+        [
+            ("kg", "kilograms", Fraction(1)),
+            ("g", "grams", Fraction(1, 1000)),
+            ("lb", "pounds", _LB),
+            ("oz", "ounces", _LB / 16),
+            ("t", "tonnes", Fraction(1000)),
+        ],
+    ),
+    "time": (
+        "convert_time",
+        [
+            ("s", "seconds", Fraction(1)),
+            ("min", "minutes", Fraction(60)),
+            ("h", "hours", Fraction(3600)),
+            ("day", "days", Fraction(86400)),
+            ("week", "weeks", Fraction(604800)),
+        ],
+    ),
+    "volume": (
+        "convert_volume",
+        [
+            ("l", "litres", Fraction(1, 1000)),
+            ("ml", "millilitres", Fraction(1, 10**6)),
+            ("gallon", "US gallons", _GALLON),
+            ("cup", "US cups", _GALLON / 16),
+        ],
+    ),
+    "area": (
+        "convert_area",
+        [
+            ("m2", "square metres", Fraction(1)),
+            ("ha", "hectares", Fraction(10**4)),
+            ("km2", "square kilometres", Fraction(10**6)),
+            ("ft2", "square feet", (12 * _INCH) ** 2),
+            ("acre", "acres", 4840 * (36 * _INCH) ** 2),
+        ],
+    ),
 }
 
 
@@ -321,8 +381,9 @@ def temperature(rng: random.Random) -> Draft:
     if kind == 0:
         c = rng.randint(-40, 120)
         p("convert_temperature", value=c, from_unit="C", to_unit="F")
-        return _draft(f"What is {c} degrees Celsius in degrees Fahrenheit?", Fraction(9, 5) * c + 32, p,
-                      "temperature", "units")
+        return _draft(
+            f"What is {c} degrees Celsius in degrees Fahrenheit?", Fraction(9, 5) * c + 32, p, "temperature", "units"
+        )
     if kind == 1:
         c = rng.randint(-50, 300)
         p("convert_temperature", value=c, from_unit="C", to_unit="K")
@@ -330,8 +391,13 @@ def temperature(rng: random.Random) -> Draft:
     f = rng.randint(-20, 220)
     out = p("convert_temperature", value=f, from_unit="F", to_unit="C")
     p("round_number", x=out, decimals=1)
-    return _draft(f"What is {f} degrees Fahrenheit in degrees Celsius, rounded to one decimal place?",
-                  round_half_up((f - 32) * Fraction(5, 9), 1), p, "temperature", "units")
+    return _draft(
+        f"What is {f} degrees Fahrenheit in degrees Celsius, rounded to one decimal place?",
+        round_half_up((f - 32) * Fraction(5, 9), 1),
+        p,
+        "temperature",
+        "units",
+    )
 
 
 def field_area(rng: random.Random) -> Draft:
@@ -340,11 +406,9 @@ def field_area(rng: random.Random) -> Draft:
     area = p("rectangle_area", length=length, width=width)
     out = p("convert_area", value=area, from_unit="m2", to_unit="acre")
     p("round_number", x=out, decimals=2)
-    q = (f"A field is {length} m long and {width} m wide. What is its area in acres, rounded to two "
-         f"decimal places?")
+    q = f"A field is {length} m long and {width} m wide. What is its area in acres, rounded to two decimal places?"
     acre = 4840 * (36 * _INCH) ** 2
-    return _draft(q, round_half_up(Fraction(length * width) / acre, 2), p, "field_area", "units",
-                  "geometry", "units")
+    return _draft(q, round_half_up(Fraction(length * width) / acre, 2), p, "field_area", "units", "geometry", "units")
 
 
 # --- number theory ------------------------------------------------------------------------
@@ -388,9 +452,21 @@ def counting(rng: random.Random) -> Draft:
 
 
 FAMILIES: list[tuple[Family, float]] = [
-    (rectangle, 0.8), (triangle, 0.6), (heron, 0.5), (circle, 1.0), (right_triangle, 0.6), (points, 0.5),
-    (mechanics, 1.5), (energy_chain, 0.8), (materials, 0.8),
-    (center, 0.8), (spread, 0.8), (percentile, 0.5),
-    (conversion, 1.6), (temperature, 0.8), (field_area, 0.4),
-    (divisibility, 0.7), (counting, 0.7),
+    (rectangle, 0.8),
+    (triangle, 0.6),
+    (heron, 0.5),
+    (circle, 1.0),
+    (right_triangle, 0.6),
+    (points, 0.5),
+    (mechanics, 1.5),
+    (energy_chain, 0.8),
+    (materials, 0.8),
+    (center, 0.8),
+    (spread, 0.8),
+    (percentile, 0.5),
+    (conversion, 1.6),
+    (temperature, 0.8),
+    (field_area, 0.4),
+    (divisibility, 0.7),
+    (counting, 0.7),
 ]

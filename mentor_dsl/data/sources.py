@@ -32,19 +32,27 @@ import csv
 import json
 import re
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ..errors import DataError, RecordError, did_you_mean
 from .io import _BOM, InvalidJSON, from_dataset, iter_json_lines, open_lines, written_by_mentor
 
 #: The forms `open_source` takes, for error messages.
-FORMS = ("builtin:SPLIT", "bfcl:CATEGORY", "a .jsonl, .json, .parquet or .csv file (- for stdin)",
-         "a save_to_disk folder (FOLDER or FOLDER:SPLIT)", "a Hub dataset ORG/NAME[@REVISION][:SPLIT]")
+FORMS = (
+    "builtin:SPLIT",
+    "bfcl:CATEGORY",
+    "a .jsonl, .json, .parquet or .csv file (- for stdin)",
+    "a save_to_disk folder (FOLDER or FOLDER:SPLIT)",
+    "a Hub dataset ORG/NAME[@REVISION][:SPLIT]",
+)
 
-_HUB_ID = re.compile(r"(?P<repo>[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)(?:@(?P<revision>[\w./-]+?))?"
-                     r"(?::(?P<split>[\w.-]+))?")
+_HUB_ID = re.compile(
+    r"(?P<repo>[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)(?:@(?P<revision>[\w./-]+?))?"
+    r"(?::(?P<split>[\w.-]+))?"
+)
 
 
 @dataclass(frozen=True)
@@ -123,7 +131,7 @@ def _json(path: Path, name: str) -> Source:
         raw = path.read_bytes()
     except OSError as exc:
         raise DataError(f"{name}: cannot read: {exc.strerror or exc}") from None
-    body = raw[len(_BOM):] if raw.startswith(_BOM) else raw
+    body = raw[len(_BOM) :] if raw.startswith(_BOM) else raw
     head = body.lstrip()[:1]
     if head not in (b"[", b"{"):
         return _jsonl(path, name)
@@ -313,9 +321,11 @@ def _hub_failure(name: str, repo: str, revision: str | None, split: str | None, 
 
     if datasets.config.HF_HUB_OFFLINE and isinstance(exc, (ConnectionError, FileNotFoundError)):
         cache = datasets.config.HF_DATASETS_CACHE
-        return (f"{name}: no such local path, and the Hub dataset {repo!r} is not in the local cache ({cache}), "
-                "and HF_HUB_OFFLINE is set, so it cannot be downloaded. Fetch it once with network access: "
-                f"python -c \"import datasets; datasets.load_dataset('{repo}')\" (or unset HF_HUB_OFFLINE)")
+        return (
+            f"{name}: no such local path, and the Hub dataset {repo!r} is not in the local cache ({cache}), "
+            "and HF_HUB_OFFLINE is set, so it cannot be downloaded. Fetch it once with network access: "
+            f"python -c \"import datasets; datasets.load_dataset('{repo}')\" (or unset HF_HUB_OFFLINE)"
+        )
     if isinstance(exc, DatasetNotFoundError):
         return f"{name}: no such local path, nor a dataset on the Hugging Face Hub that this login can see ({exc})"
     if split is not None:
@@ -366,14 +376,15 @@ def open_source(spec: str | Path, *, bfcl_path: str | Path | None = None) -> Sou
     if text == "-":
         return _jsonl("-", "-")
     if text.startswith("builtin:"):
-        return _records_source(text, load_split(text[len("builtin:"):]), exact=True)
+        return _records_source(text, load_split(text[len("builtin:") :]), exact=True)
     if text.startswith("bfcl:"):
         from .bfcl import bfcl_tasks
 
-        tasks, errors = bfcl_tasks(text[len("bfcl:"):], bfcl_path)
+        tasks, errors = bfcl_tasks(text[len("bfcl:") :], bfcl_path)
         records = _records_source(text, tasks, exact=True)  # then the records that could not be converted
-        return Source(text, "row", lambda: iter([*records.rows(), *((None, e) for e in errors)]),
-                      total=len(tasks) + len(errors))
+        return Source(
+            text, "row", lambda: iter([*records.rows(), *((None, e) for e in errors)]), total=len(tasks) + len(errors)
+        )
     path = Path(text).expanduser()
     if path.is_dir():
         return _saved(path, text)

@@ -28,21 +28,24 @@ import threading
 import time
 import zlib
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from ..errors import DataError, did_you_mean
+from ..plugins import hookimpl
 from ..tools.math import MENTOR_MATH_TOOLS
 from . import chain_tasks, math_tasks, sci_tasks
-from ..plugins import hookimpl
 from .numbers import format_answer
 from .oracle import MATH_TOOLSET, Draft, OracleFailure, realise, render_completion, signature
 
 _BUCKETS = 10
 _SPLIT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_INSTALL_HINT = ("install the plugin with `pip install -e plugins/mentor-scitools` (from a mentor checkout; add "
-                 "--no-deps --no-build-isolation in an environment that already has mentor), and make sure "
-                 "MENTOR_PLUGINS does not exclude it (`mentor plugins` lists it as 'scitools')")
+_INSTALL_HINT = (
+    "install the plugin with `pip install -e plugins/mentor-scitools` (from a mentor checkout; add "
+    "--no-deps --no-build-isolation in an environment that already has mentor), and make sure "
+    "MENTOR_PLUGINS does not exclude it (`mentor plugins` lists it as 'scitools')"
+)
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,8 @@ class SplitSpec:
     domains: tuple[str, ...]
     description: str
     bucket: Callable[[int], bool] | None = None
-    requires: tuple[str, ...] = ()       # registry toolsets that must exist
-    novel_names: bool = False            # reject tool-name sequences seen in `exclude_from`
+    requires: tuple[str, ...] = ()  # registry toolsets that must exist
+    novel_names: bool = False  # reject tool-name sequences seen in `exclude_from`
     distractors: tuple[int, int] | None = None  # (min, max) extra tools from `requires`
     exclude_from: str | None = "train"
     answer_text: Callable[[Any], str] = format_answer
@@ -116,24 +119,61 @@ class GenerationReport:
     families: Counter = field(default_factory=Counter)
 
 
-SPLITS: dict[str, SplitSpec] = {spec.name: spec for spec in (
-    SplitSpec("train", 2000, 20251021, math_tasks.FAMILIES, ("math",),
-              "in-domain word problems and expressions over the 12 math tools (1-4 calls)",
-              bucket=lambda b: b >= 2, exclude_from=None),
-    SplitSpec("test", 200, 20251022, math_tasks.FAMILIES, ("math",),
-              "held-out in-domain tasks, same families as train, disjoint parameters",
-              bucket=lambda b: b == 0),
-    SplitSpec("ood_sci", 200, 20251023, sci_tasks.FAMILIES,
-              ("geometry", "physics", "statistics", "units", "number_theory"),
-              "geometry, physics, statistics, unit and number-theory tools from mentor-scitools",
-              requires=sci_tasks.SCI_TOOLSETS, provided_by="mentor-scitools"),
-    SplitSpec("ood_chain", 200, 20251024, chain_tasks.FAMILIES, ("math",),
-              "math tools in longer unseen compositions (4-6 calls)", novel_names=True),
-    SplitSpec("ood_distractor", 200, 20251025, math_tasks.FAMILIES, ("math",),
-              "in-domain tasks with 3-6 irrelevant scitools tools added to the tool list",
-              bucket=lambda b: b == 1, requires=sci_tasks.SCI_TOOLSETS, distractors=(3, 6),
-              provided_by="mentor-scitools"),
-)}
+SPLITS: dict[str, SplitSpec] = {
+    spec.name: spec
+    for spec in (
+        SplitSpec(
+            "train",
+            2000,
+            20251021,
+            math_tasks.FAMILIES,
+            ("math",),
+            "in-domain word problems and expressions over the 12 math tools (1-4 calls)",
+            bucket=lambda b: b >= 2,
+            exclude_from=None,
+        ),
+        SplitSpec(
+            "test",
+            200,
+            20251022,
+            math_tasks.FAMILIES,
+            ("math",),
+            "held-out in-domain tasks, same families as train, disjoint parameters",
+            bucket=lambda b: b == 0,
+        ),
+        SplitSpec(
+            "ood_sci",
+            200,
+            20251023,
+            sci_tasks.FAMILIES,
+            ("geometry", "physics", "statistics", "units", "number_theory"),
+            "geometry, physics, statistics, unit and number-theory tools from mentor-scitools",
+            requires=sci_tasks.SCI_TOOLSETS,
+            provided_by="mentor-scitools",
+        ),
+        SplitSpec(
+            "ood_chain",
+            200,
+            20251024,
+            chain_tasks.FAMILIES,
+            ("math",),
+            "math tools in longer unseen compositions (4-6 calls)",
+            novel_names=True,
+        ),
+        SplitSpec(
+            "ood_distractor",
+            200,
+            20251025,
+            math_tasks.FAMILIES,
+            ("math",),
+            "in-domain tasks with 3-6 irrelevant scitools tools added to the tool list",
+            bucket=lambda b: b == 1,
+            requires=sci_tasks.SCI_TOOLSETS,
+            distractors=(3, 6),
+            provided_by="mentor-scitools",
+        ),
+    )
+}
 
 
 @hookimpl
@@ -141,9 +181,10 @@ def register_splits(register):
     for spec in SPLITS.values():
         register(spec)
 
+
 _lock = threading.RLock()
 _cache: dict[str, tuple[tuple[str, ...], GenerationReport]] = {}
-_exclusions: dict[str, "_Exclusions"] = {}
+_exclusions: dict[str, _Exclusions] = {}
 
 
 def _registry():
@@ -169,7 +210,7 @@ def default_reward(data: str | None) -> str | None:
     None when `data` is not such a split."""
     if not isinstance(data, str):
         return None
-    name = data[len("builtin:"):] if data.startswith("builtin:") else data
+    name = data[len("builtin:") :] if data.startswith("builtin:") else data
     spec = registered().get(name)
     return spec.reward if spec is not None and (data.startswith("builtin:") or not _exists(data)) else None
 
@@ -182,12 +223,11 @@ def _exists(path: str) -> bool:
 
 def _spec(name: str) -> SplitSpec:
     if name.startswith("builtin:"):
-        name = name[len("builtin:"):]
+        name = name[len("builtin:") :]
     specs = registered()
     spec = specs.get(name)
     if spec is None:
-        raise DataError(f"unknown split {name!r} (built-in splits: {', '.join(specs)})"
-                        f"{did_you_mean(name, specs)}")
+        raise DataError(f"unknown split {name!r} (built-in splits: {', '.join(specs)}){did_you_mean(name, specs)}")
     return spec
 
 
@@ -200,9 +240,11 @@ def _require(spec: SplitSpec, reg) -> None:
     if missing:
         whose = f"the tools of the {spec.provided_by} plugin" if spec.provided_by else "tools"
         hint = _INSTALL_HINT if spec.provided_by == "mentor-scitools" else "see `mentor plugins`"
-        raise DataError(f"split {spec.name!r} needs {whose} "
-                        f"(toolset{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                        f"{'are' if len(missing) > 1 else 'is'} not registered); {hint}")
+        raise DataError(
+            f"split {spec.name!r} needs {whose} "
+            f"(toolset{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            f"{'are' if len(missing) > 1 else 'is'} not registered); {hint}"
+        )
 
 
 def _bucket(draft: Draft) -> int:
@@ -257,8 +299,10 @@ def _generate(spec: SplitSpec, reg) -> tuple[tuple[str, ...], GenerationReport]:
     while len(lines) < spec.size:
         report.attempts += 1
         if report.attempts > limit:
-            raise DataError(f"could not generate {spec.size} distinct tasks for split {spec.name!r} "
-                            f"(got {len(lines)}); this is a bug in the generators")
+            raise DataError(
+                f"could not generate {spec.size} distinct tasks for split {spec.name!r} "
+                f"(got {len(lines)}); this is a bug in the generators"
+            )
         draft = rng.choices(families, weights)[0](rng)
         if spec.bucket is not None and not spec.bucket(_bucket(draft)):
             report.rejected["bucket"] += 1
@@ -346,8 +390,17 @@ def list_splits() -> list[SplitInfo]:
     reg = _registry()
     out = []
     for spec in registered().values():
-        out.append(SplitInfo(spec.name, spec.size, spec.domains, spec.description, spec.seed,
-                             spec.provided_by if spec.requires else None, not _missing(spec, reg)))
+        out.append(
+            SplitInfo(
+                spec.name,
+                spec.size,
+                spec.domains,
+                spec.description,
+                spec.seed,
+                spec.provided_by if spec.requires else None,
+                not _missing(spec, reg),
+            )
+        )
     return out
 
 

@@ -8,7 +8,8 @@ scored once a completion is attached.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..records import check_record
 

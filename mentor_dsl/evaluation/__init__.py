@@ -15,16 +15,35 @@ eval.json layout: `results` (typed records, `to_json()` is eval.json's form). Re
 `methods`.
 """
 
-from .metrics import aggregate, call_stats, js_divergence, js_similarity, summarize
 from .methods import load_runs, pool
+from .metrics import aggregate, call_stats, js_divergence, js_similarity, summarize
 from .report import write_charts, write_report
 from .results import EvalConfig, EvalResult, GroupMetrics, RewardMeans, SplitMetrics, Summary
 from .runner import evaluate, load_eval, run_name, save_eval, save_rollouts
 from .tasks import SOURCES, SPLIT_CHOICES, resolve_splits
 
 __all__ = [
-    "EvalConfig", "EvalResult", "GroupMetrics", "RewardMeans", "SplitMetrics", "Summary",
-    "SOURCES", "SPLIT_CHOICES", "aggregate", "call_stats", "evaluate", "js_divergence", "js_similarity",
-    "load_eval", "load_runs", "pool", "resolve_splits", "run_name", "save_eval", "save_rollouts", "summarize",
-    "write_charts", "write_report",
+    "EvalConfig",
+    "EvalResult",
+    "GroupMetrics",
+    "RewardMeans",
+    "SplitMetrics",
+    "Summary",
+    "SOURCES",
+    "SPLIT_CHOICES",
+    "aggregate",
+    "call_stats",
+    "evaluate",
+    "js_divergence",
+    "js_similarity",
+    "load_eval",
+    "load_runs",
+    "pool",
+    "resolve_splits",
+    "run_name",
+    "save_eval",
+    "save_rollouts",
+    "summarize",
+    "write_charts",
+    "write_report",
 ]

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Any, Callable, Sequence
+from typing import Any
 
 # Colour-blind-safe (Okabe-Ito), then a few more for long comparisons.
 # Okabe-Ito's yellow is last: thin lines of it are hard to see on white.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#7F7F7F", "#8C564B",
-           "#F0E442")
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#7F7F7F", "#8C564B", "#F0E442")
 #: Marker per split group, in SPLIT_ORDER; matplotlib's marker codes.
 MARKERS = ("o", "s", "^", "D", "v", "P")
 
@@ -38,8 +38,13 @@ class Chart:
 
 # -- outputs ---------------------------------------------------------------------------------------
 
-_STYLE: dict[str, Any] = {"svg.fonttype": "none",  # text stays text: small, searchable, drawn in the page's font
-          "font.size": 9, "axes.titlesize": 10, "axes.spines.top": False, "axes.spines.right": False}
+_STYLE: dict[str, Any] = {
+    "svg.fonttype": "none",  # text stays text: small, searchable, drawn in the page's font
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
 
 
 def svg(chart: Chart) -> str:
@@ -54,7 +59,7 @@ def svg(chart: Chart) -> str:
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
-    text = text[text.index("<svg"):]  # no XML declaration or DOCTYPE inside HTML
+    text = text[text.index("<svg") :]  # no XML declaration or DOCTYPE inside HTML
     prefix = re.sub(r"[^A-Za-z0-9_-]", "-", chart.name)
     text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', text)
     text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})", text)
@@ -81,16 +86,26 @@ def png(charts: Sequence[Chart], title: str, width: float = 12.0, dpi: int = 110
 
 # -- charts ----------------------------------------------------------------------------------------
 
+
 def _unit_axis(ax, label: str) -> None:
     ax.set_ylim(0, 1.05)
     ax.set_ylabel(label)
     ax.grid(axis="y", alpha=0.3)
 
 
-def bars(ax, groups: Sequence[str], series: Sequence[tuple[str, str]],
-         values: dict[tuple[str, str], float | None], *, title: str, ylabel: str,
-         intervals: dict[tuple[str, str], Sequence[float] | None] | None = None, unit: bool = True,
-         legend: bool = True, slant: bool = False) -> None:
+def bars(
+    ax,
+    groups: Sequence[str],
+    series: Sequence[tuple[str, str]],
+    values: dict[tuple[str, str], float | None],
+    *,
+    title: str,
+    ylabel: str,
+    intervals: dict[tuple[str, str], Sequence[float] | None] | None = None,
+    unit: bool = True,
+    legend: bool = True,
+    slant: bool = False,
+) -> None:
     """Grouped bars: for each group, one bar per series (name, colour); `values[(group,
     name)]`, None for no data (marked n/a). `intervals` adds error bars [low, high].
     `unit`: a [0, 1] axis, else one fitted to the values with a line at zero. `slant`:
@@ -115,8 +130,13 @@ def bars(ax, groups: Sequence[str], series: Sequence[tuple[str, str]],
             ax.errorbar(xs, heights, yerr=[low, high], fmt="none", ecolor="#333", elinewidth=0.9, capsize=2.5)
         ax.bar_label(drawn, fmt="%.2f", fontsize=7, padding=2)
     slant = slant or len(groups) > 6
-    ax.set_xticks(range(len(groups)), groups, rotation=30 if slant else 0, ha="right" if slant else "center",
-                  rotation_mode="anchor")
+    ax.set_xticks(
+        range(len(groups)),
+        groups,
+        rotation=30 if slant else 0,
+        ha="right" if slant else "center",
+        rotation_mode="anchor",
+    )
     ax.set_xlim(-0.5, len(groups) - 0.5)
     if unit:
         _unit_axis(ax, ylabel)
@@ -128,12 +148,25 @@ def bars(ax, groups: Sequence[str], series: Sequence[tuple[str, str]],
         from matplotlib.patches import Patch
 
         # Handles of their own: a series with no bar at all still gets its colour.
-        ax.legend(handles=[Patch(color=fill, label=name) for name, fill in series], fontsize=7, loc="upper left",
-                  bbox_to_anchor=(1.0, 1.0), frameon=False)
+        ax.legend(
+            handles=[Patch(color=fill, label=name) for name, fill in series],
+            fontsize=7,
+            loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
+            frameon=False,
+        )
 
 
-def scatter(ax, points: Sequence[dict[str, Any]], *, title: str, xlabel: str, ylabel: str,
-            series: Sequence[tuple[str, str]], kinds: Sequence[tuple[str, str]]) -> None:
+def scatter(
+    ax,
+    points: Sequence[dict[str, Any]],
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    series: Sequence[tuple[str, str]],
+    kinds: Sequence[tuple[str, str]],
+) -> None:
     """Points `{"x", "y", "color", "marker", "low", "high"}` in [0, 1] (low/high: an
     interval on y, optional); legends for `series` (name, colour) and `kinds` (name, marker)."""
     from matplotlib.lines import Line2D
@@ -141,15 +174,26 @@ def scatter(ax, points: Sequence[dict[str, Any]], *, title: str, xlabel: str, yl
     ax.set_title(title)
     for p in points:
         if p.get("low") is not None:
-            ax.errorbar(p["x"], p["y"], yerr=[[p["y"] - p["low"]], [p["high"] - p["y"]]], fmt="none",
-                        ecolor=p["color"], elinewidth=0.9, capsize=2.5, alpha=0.7)
-        ax.scatter(p["x"], p["y"], color=p["color"], marker=p["marker"], s=55, edgecolors="#222", linewidths=0.7,
-                   zorder=3)
+            ax.errorbar(
+                p["x"],
+                p["y"],
+                yerr=[[p["y"] - p["low"]], [p["high"] - p["y"]]],
+                fmt="none",
+                ecolor=p["color"],
+                elinewidth=0.9,
+                capsize=2.5,
+                alpha=0.7,
+            )
+        ax.scatter(
+            p["x"], p["y"], color=p["color"], marker=p["marker"], s=55, edgecolors="#222", linewidths=0.7, zorder=3
+        )
     ax.set(xlim=(-0.03, 1.03), ylim=(-0.03, 1.05), xlabel=xlabel, ylabel=ylabel)
     ax.grid(alpha=0.3)
     handles = [Line2D([], [], color=c, marker="s", linestyle="", markersize=8, label=n) for n, c in series]
-    handles += [Line2D([], [], color="#fff", markeredgecolor="#222", marker=m, linestyle="", markersize=7, label=n)
-                for n, m in kinds]
+    handles += [
+        Line2D([], [], color="#fff", markeredgecolor="#222", marker=m, linestyle="", markersize=7, label=n)
+        for n, m in kinds
+    ]
     if handles:
         ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
 
@@ -184,8 +228,12 @@ class Curve:
                 if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
                     at.setdefault(row["step"], []).append(float(value))
         steps = sorted(at)
-        return (steps, [sum(at[s]) / len(at[s]) for s in steps], [min(at[s]) for s in steps],
-                [max(at[s]) for s in steps])
+        return (
+            steps,
+            [sum(at[s]) / len(at[s]) for s in steps],
+            [min(at[s]) for s in steps],
+            [max(at[s]) for s in steps],
+        )
 
 
 def curve_title(key: str) -> str:
@@ -220,11 +268,22 @@ def curves(figure, keys: Sequence[str], runs: Sequence[Curve], columns: int = 3)
             ax.set_ylabel("mean per step")
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], color=c.color, linewidth=2,
-                      label=c.label + (f" (mean of {len(c.members)} runs)" if len(c.members) > 1 else ""))
-               for c in runs]
+    handles = [
+        Line2D(
+            [],
+            [],
+            color=c.color,
+            linewidth=2,
+            label=c.label + (f" (mean of {len(c.members)} runs)" if len(c.members) > 1 else ""),
+        )
+        for c in runs
+    ]
     if handles:  # below the panels: above them it would share the title's place
-        figure.legend(handles=handles, loc="outside lower center", fontsize=8, frameon=False,
-                      ncols=min(len(handles), 4))
-    figure.suptitle("Training curves: the mean over each step's completions"
-                    + ("; shaded: the range over a method's runs" if pooled else ""), fontsize=10)
+        figure.legend(
+            handles=handles, loc="outside lower center", fontsize=8, frameon=False, ncols=min(len(handles), 4)
+        )
+    figure.suptitle(
+        "Training curves: the mean over each step's completions"
+        + ("; shaded: the range over a method's runs" if pooled else ""),
+        fontsize=10,
+    )

@@ -9,15 +9,16 @@ answers instead of 8 copies of the tool list.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..rollouts.loop import Generator, Rollout, greedy_config
 
 __all__ = ["greedy_config", "single_turn"]
 
 
-def single_turn(generator: Generator, prompt_ids: Sequence[Sequence[int]], max_new_tokens: int,
-                eos: set[int] | frozenset[int]) -> list[Rollout]:
+def single_turn(
+    generator: Generator, prompt_ids: Sequence[Sequence[int]], max_new_tokens: int, eos: set[int] | frozenset[int]
+) -> list[Rollout]:
     """One model turn per prompt, no tools run: BFCL's single-turn setting."""
     prompts = [list(p) for p in prompt_ids]
     generator.start(prompts)

@@ -23,16 +23,24 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ..errors import DataError
 from .metrics import wilson_interval
 
 EVAL_FILE = "eval.json"
 #: Per-entry measures pooled as n-weighted means (accuracy and n are pooled as counts).
-MEAN_KEYS = ("finished_rate", "call_validity", "calls_valid_rate", "hallucination_rate", "calls_per_task",
-             "teacher_calls_per_task", "teacher_similarity")
+MEAN_KEYS = (
+    "finished_rate",
+    "call_validity",
+    "calls_valid_rate",
+    "hallucination_rate",
+    "calls_per_task",
+    "teacher_calls_per_task",
+    "teacher_similarity",
+)
 
 
 def _metrics_file() -> str:
@@ -57,8 +65,10 @@ def load_run(path: str | os.PathLike) -> dict[str, Any]:
         # A training run that was not evaluated: training curves only.
         run = {"name": given.resolve().name, "path": str(given), "metrics": None, "config": {}}
     else:
-        raise DataError(f"{given}: a folder with neither an {EVAL_FILE} nor a {_metrics_file()} "
-                        "(give an eval.json, or a run folder holding one)")
+        raise DataError(
+            f"{given}: a folder with neither an {EVAL_FILE} nor a {_metrics_file()} "
+            "(give an eval.json, or a run folder holding one)"
+        )
     if has_metrics:
         run["train_dir"] = str(given)
     return run
@@ -98,6 +108,7 @@ def method_name(name: str, pattern: re.Pattern[str] | None) -> str:
 
 # -- pooling ---------------------------------------------------------------------------------------
 
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -118,8 +129,12 @@ def pool_entries(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     graded_n = sum(w for _, w in graded)
     accuracy = sum(a * w for a, w in graded) / graded_n if graded_n else None
     interval = wilson_interval(accuracy, graded_n)
-    out: dict[str, Any] = {"n": n, "accuracy": accuracy, "accuracy_ci": list(interval) if interval else None,
-                           "pooled": len(entries)}
+    out: dict[str, Any] = {
+        "n": n,
+        "accuracy": accuracy,
+        "accuracy_ci": list(interval) if interval else None,
+        "pooled": len(entries),
+    }
     for key in MEAN_KEYS:
         out[key] = _weighted_mean([(_number(e.get(key)), int(e.get("n") or 0)) for e in entries])
     scored = [e for e in entries if "reward" in e]
@@ -128,8 +143,10 @@ def pool_entries(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         out["reward"] = _weighted_mean([(_number(e.get("reward")), weight[id(e)]) for e in scored])
         out["reward_n"] = sum(weight.values())
         terms = list(dict.fromkeys(t for e in scored for t in (e.get("reward_terms") or {})))
-        out["reward_terms"] = {t: _weighted_mean([(_number((e.get("reward_terms") or {}).get(t)), weight[id(e)])
-                                                  for e in scored]) for t in terms}
+        out["reward_terms"] = {
+            t: _weighted_mean([(_number((e.get("reward_terms") or {}).get(t)), weight[id(e)]) for e in scored])
+            for t in terms
+        }
     return out
 
 
@@ -140,8 +157,7 @@ def pool_metrics(metrics: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     for m in metrics:
         for split, entry in (m.get("splits") or {}).items():
             splits.setdefault(split, []).append(entry)
-    out: dict[str, Any] = {"overall": pool_entries([m["overall"] for m in metrics if m.get("overall")]),
-                           "splits": {}}
+    out: dict[str, Any] = {"overall": pool_entries([m["overall"] for m in metrics if m.get("overall")]), "splits": {}}
     for split, entries in splits.items():
         pooled = pool_entries(entries)
         sources: dict[str, list[Mapping[str, Any]]] = {}
@@ -170,13 +186,17 @@ def pool(runs: Sequence[dict[str, Any]], seed_pattern: str | re.Pattern[str] | N
             continue
         evaluated = [r["metrics"] for r in group if r.get("metrics")]
         first = next((r for r in group if r.get("metrics")), group[0])
-        methods.append({
-            "name": name, "path": ", ".join(str(r.get("path", "")) for r in group),
-            "config": first.get("config") or {}, "members": group,
-            "metrics": pool_metrics(evaluated) if evaluated else None,
-            "examples": next((r["examples"] for r in group if isinstance(r.get("examples"), dict)), None),
-            "seconds": sum(_number(r.get("seconds")) or 0.0 for r in group),
-        })
+        methods.append(
+            {
+                "name": name,
+                "path": ", ".join(str(r.get("path", "")) for r in group),
+                "config": first.get("config") or {},
+                "members": group,
+                "metrics": pool_metrics(evaluated) if evaluated else None,
+                "examples": next((r["examples"] for r in group if isinstance(r.get("examples"), dict)), None),
+                "seconds": sum(_number(r.get("seconds")) or 0.0 for r in group),
+            }
+        )
     for method, name in zip(methods, unique_names(methods)):
         method["name"] = name
     return methods

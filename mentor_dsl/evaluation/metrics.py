@@ -36,8 +36,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Collection, Iterable, Mapping, Sequence
+from typing import Any
 
 from ..calls import Call
 
@@ -46,6 +47,7 @@ SPLIT_ORDER = ("in_domain", "ood", "bfcl")
 
 
 # -- distributions ---------------------------------------------------------------------------
+
 
 def distribution(names: Iterable[str] | Mapping[str, float]) -> dict[str, float]:
     """Names (or name -> count) as probabilities; {} when there is no mass."""
@@ -118,7 +120,9 @@ def call_stats(calls: Sequence[Call], available: Collection[str], check: SchemaC
             error = f"schema check failed: {exc}"
         valid += error is None
     return CallStats(
-        blocks=len(calls), calls=len(named), valid=valid,
+        blocks=len(calls),
+        calls=len(named),
+        valid=valid,
         hallucinated=sum(1 for c in named if c.name not in available),
         names=tuple(c.name for c in named),
     )
@@ -168,6 +172,7 @@ def wilson_interval(accuracy: float | None, n: int, z: float = Z95) -> tuple[flo
 
 # -- aggregation -----------------------------------------------------------------------------
 
+
 def _mean(values: Iterable[float | None]) -> float | None:
     kept = [float(v) for v in values if v is not None and math.isfinite(float(v))]
     return sum(kept) / len(kept) if kept else None
@@ -208,8 +213,11 @@ def group_values(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     if any("reward" in r for r in rows):
         scored = [r for r in rows if r.get("reward") is not None]
         keys = list(dict.fromkeys(k for r in scored for k in (r.get("reward_terms") or {})))
-        out["reward"] = RewardMeans(_mean(r["reward"] for r in scored), len(scored),
-                                    {k: _mean(r["reward_terms"].get(k) for r in scored) for k in keys})
+        out["reward"] = RewardMeans(
+            _mean(r["reward"] for r in scored),
+            len(scored),
+            {k: _mean(r["reward_terms"].get(k) for r in scored) for k in keys},
+        )
     return out
 
 

@@ -8,8 +8,9 @@ it is by definition the `answer_correct` (the task's `judge`, else math) and `bf
 from __future__ import annotations
 
 import math
-from functools import lru_cache
-from typing import Any, Sequence
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
 
 from .metrics import call_stats, teacher_names
 from .tasks import EvalTask, available_tools, schema_check
@@ -18,8 +19,7 @@ TASK_ACCURACY = "reward accuracy:\n    answer_correct\n"
 BFCL_ACCURACY = "reward accuracy:\n    bfcl_match\n"
 
 # BFCL fields the `bfcl_match` term grades against; kept so the rows can be re-scored.
-_BFCL_FIELDS = ("category", "functions", "possible_answer", "ground_truth", "execution_result",
-                "execution_result_type")
+_BFCL_FIELDS = ("category", "functions", "possible_answer", "ground_truth", "execution_result", "execution_result_type")
 
 
 def build_row(task: EvalTask, rollout, layout, registry) -> dict[str, Any]:
@@ -57,23 +57,25 @@ def build_row(task: EvalTask, rollout, layout, registry) -> dict[str, Any]:
     except Exception:  # a plugin format failing on odd text: the completion has no calls
         calls = []
     stats = call_stats(calls, row["tools"], schema_check(task, registry))
-    row.update({
-        "turns": rollout.turns,
-        "model_tokens": sum(rollout.env_mask),
-        "executed_calls": rollout.calls,
-        "failed_calls": rollout.failed_calls,
-        "n_blocks": stats.blocks,
-        "n_calls": stats.calls,
-        "n_valid": stats.valid,
-        "n_hallucinated": stats.hallucinated,
-        "tool_names": list(stats.names),
-        # None, not []: a task without a teacher reference says nothing about similarity.
-        "teacher_names": teacher_names(record["teacher"]) if record.get("teacher") is not None else None,
-    })
+    row.update(
+        {
+            "turns": rollout.turns,
+            "model_tokens": sum(rollout.env_mask),
+            "executed_calls": rollout.calls,
+            "failed_calls": rollout.failed_calls,
+            "n_blocks": stats.blocks,
+            "n_calls": stats.calls,
+            "n_valid": stats.valid,
+            "n_hallucinated": stats.hallucinated,
+            "tool_names": list(stats.names),
+            # None, not []: a task without a teacher reference says nothing about similarity.
+            "teacher_names": teacher_names(record["teacher"]) if record.get("teacher") is not None else None,
+        }
+    )
     return row
 
 
-@lru_cache(maxsize=None)
+@cache
 def _accuracy_reward(kind: str):
     from ..reward import loads
 
@@ -106,14 +108,27 @@ def score_reward(rows: Sequence[dict[str, Any]], reward) -> None:
             continue
         value = float(result.rewards[i])
         row["reward"] = value if math.isfinite(value) else None
-        row["reward_terms"] = {k: (float(v[i]) if math.isfinite(float(v[i])) else None)
-                               for k, v in result.terms.items()}
+        row["reward_terms"] = {
+            k: (float(v[i]) if math.isfinite(float(v[i])) else None) for k, v in result.terms.items()
+        }
 
 
 #: Example trajectories kept per split group in eval.json, for the report.
 EXAMPLES_PER_SPLIT = 3
-_EXAMPLE_FIELDS = ("id", "split", "source", "prompt", "completion", "finished", "correct", "accuracy_error",
-                   "reward", "reward_terms", "tool_names", "teacher_names")
+_EXAMPLE_FIELDS = (
+    "id",
+    "split",
+    "source",
+    "prompt",
+    "completion",
+    "finished",
+    "correct",
+    "accuracy_error",
+    "reward",
+    "reward_terms",
+    "tool_names",
+    "teacher_names",
+)
 
 
 def pick_examples(rows: Sequence[dict[str, Any]], per_split: int = EXAMPLES_PER_SPLIT) -> dict[str, list[dict]]:
@@ -126,7 +141,7 @@ def pick_examples(rows: Sequence[dict[str, Any]], per_split: int = EXAMPLES_PER_
         right = [r for r in group if r.get("correct")]
         wrong = [r for r in group if not r.get("correct")]
         chosen = right[:1] + wrong[:1]
-        chosen += [r for r in group if not any(r is c for c in chosen)][:max(0, per_split - len(chosen))]
+        chosen += [r for r in group if not any(r is c for c in chosen)][: max(0, per_split - len(chosen))]
         order = {id(r): i for i, r in enumerate(group)}
         chosen.sort(key=lambda r: order[id(r)])
         out[str(split)] = [{k: r[k] for k in _EXAMPLE_FIELDS if k in r} for r in chosen[:per_split]]

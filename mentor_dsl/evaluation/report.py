@@ -27,10 +27,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..errors import DataError
 from . import charts
@@ -62,8 +63,7 @@ def check_report_path(path: str | os.PathLike) -> str:
     else:
         raise DataError(f"{path}: a report is .html or .png, not {suffix or 'no suffix'!r}")
     if not have_matplotlib():
-        raise DataError(f"{path}: reports draw their charts with matplotlib, which is not installed: "
-                        f"{_PLOT_HINT}")
+        raise DataError(f"{path}: reports draw their charts with matplotlib, which is not installed: {_PLOT_HINT}")
     return kind
 
 
@@ -89,6 +89,7 @@ def prepare(runs: Sequence[dict[str, Any]], seed_pattern: str | None = None) -> 
 
 
 # -- reading the runs ------------------------------------------------------------------------------
+
 
 def _split(run: dict[str, Any], split: str) -> dict[str, Any] | None:
     return (run.get("metrics") or {}).get("splits", {}).get(split)
@@ -117,8 +118,11 @@ def accuracy_interval(entry: dict[str, Any] | None) -> tuple[float, float] | Non
     if not entry:
         return None
     recorded = entry.get("accuracy_ci")
-    if isinstance(recorded, (list, tuple)) and len(recorded) == 2 and all(isinstance(v, (int, float))
-                                                                           for v in recorded):
+    if (
+        isinstance(recorded, (list, tuple))
+        and len(recorded) == 2
+        and all(isinstance(v, (int, float)) for v in recorded)
+    ):
         return float(recorded[0]), float(recorded[1])
     n = entry.get("n")
     return wilson_interval(_value(entry, "accuracy"), n if isinstance(n, int) else 0)
@@ -131,8 +135,12 @@ def _present_splits(runs: Sequence[dict[str, Any]]) -> list[str]:
 
 def _present_sources(runs: Sequence[dict[str, Any]]) -> list[str]:
     known = [s for group in SOURCES.values() for s in group]
-    seen = {src for r in runs for e in ((r.get("metrics") or {}).get("splits") or {}).values()
-            for src in (e.get("sources") or {})}
+    seen = {
+        src
+        for r in runs
+        for e in ((r.get("metrics") or {}).get("splits") or {}).values()
+        for src in (e.get("sources") or {})
+    }
     return [s for s in known if s in seen] + sorted(seen - set(known))
 
 
@@ -155,10 +163,19 @@ def scatter_points(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             if x is None or y is None:
                 continue
             interval = accuracy_interval(entry)
-            points.append({"x": x, "y": y, "run": label, "split": split, "color": _color(run, i),
-                           "marker": SPLIT_MARKERS.get(split, "D"),
-                           "low": interval[0] if interval else None, "high": interval[1] if interval else None,
-                           "title": f"{label} · {split}: accuracy {y:.3f}, similarity {x:.3f} (n={entry.get('n')})"})
+            points.append(
+                {
+                    "x": x,
+                    "y": y,
+                    "run": label,
+                    "split": split,
+                    "color": _color(run, i),
+                    "marker": SPLIT_MARKERS.get(split, "D"),
+                    "low": interval[0] if interval else None,
+                    "high": interval[1] if interval else None,
+                    "title": f"{label} · {split}: accuracy {y:.3f}, similarity {x:.3f} (n={entry.get('n')})",
+                }
+            )
     return points
 
 
@@ -288,58 +305,117 @@ def _all_charts(runs: Sequence[dict[str, Any]]) -> list[charts.Chart]:
 
     if evaluated:
         columns = splits + ["overall"]
-        values = {(c, label): _value(_overall_or_split(run, c), "accuracy") for c in columns for run, label in
-                  zip(evaluated, names)}
-        intervals = {(c, label): accuracy_interval(_overall_or_split(run, c)) for c in columns for run, label in
-                     zip(evaluated, names)}
+        values = {
+            (c, label): _value(_overall_or_split(run, c), "accuracy")
+            for c in columns
+            for run, label in zip(evaluated, names)
+        }
+        intervals = {
+            (c, label): accuracy_interval(_overall_or_split(run, c))
+            for c in columns
+            for run, label in zip(evaluated, names)
+        }
         accuracy_title = f"Accuracy per split and {per} (error bars: 95% Wilson intervals)"
-        out.append(charts.Chart("accuracy", accuracy_title, (9.0, 3.6),
-                                lambda fig: charts.bars(fig.add_subplot(), columns, series, values,
-                                                        intervals=intervals, title=accuracy_title,
-                                                        ylabel="accuracy")))
+        out.append(
+            charts.Chart(
+                "accuracy",
+                accuracy_title,
+                (9.0, 3.6),
+                lambda fig: charts.bars(
+                    fig.add_subplot(),
+                    columns,
+                    series,
+                    values,
+                    intervals=intervals,
+                    title=accuracy_title,
+                    ylabel="accuracy",
+                ),
+            )
+        )
 
     points = scatter_points(evaluated)
     if points:
         kinds = [(s, SPLIT_MARKERS.get(s, "D")) for s in splits]
         similarity_title = f"Accuracy vs. teacher similarity, per {per} and split (95% Wilson intervals)"
-        out.append(charts.Chart("similarity", similarity_title, (9.0, 5.0),
-                                lambda fig: charts.scatter(fig.add_subplot(), points, title=similarity_title,
-                                                           xlabel=SIMILARITY_LABEL, ylabel="accuracy",
-                                                           series=series, kinds=kinds)))
+        out.append(
+            charts.Chart(
+                "similarity",
+                similarity_title,
+                (9.0, 5.0),
+                lambda fig: charts.scatter(
+                    fig.add_subplot(),
+                    points,
+                    title=similarity_title,
+                    xlabel=SIMILARITY_LABEL,
+                    ylabel="accuracy",
+                    series=series,
+                    kinds=kinds,
+                ),
+            )
+        )
 
     groups = _ood_groups(evaluated)
     if groups:
-        ood = {(g, label): _value(_ood_entry(run, g), "accuracy") for g in groups
-               for run, label in zip(evaluated, names)}
-        ood_ci = {(g, label): accuracy_interval(_ood_entry(run, g)) for g in groups
-                  for run, label in zip(evaluated, names)}
+        ood = {
+            (g, label): _value(_ood_entry(run, g), "accuracy") for g in groups for run, label in zip(evaluated, names)
+        }
+        ood_ci = {
+            (g, label): accuracy_interval(_ood_entry(run, g)) for g in groups for run, label in zip(evaluated, names)
+        }
         ood_title = f"Out-of-domain accuracy per {per} (error bars: 95% Wilson intervals)"
-        out.append(charts.Chart("ood", ood_title, (9.0, 3.6),
-                                lambda fig: charts.bars(fig.add_subplot(), groups, series, ood, intervals=ood_ci,
-                                                        title=ood_title, ylabel="accuracy")))
+        out.append(
+            charts.Chart(
+                "ood",
+                ood_title,
+                (9.0, 3.6),
+                lambda fig: charts.bars(
+                    fig.add_subplot(), groups, series, ood, intervals=ood_ci, title=ood_title, ylabel="accuracy"
+                ),
+            )
+        )
 
     terms, means = term_means(evaluated)
     scored = [s for s in splits if any(means.get((label, s, t)) is not None for label in names for t in terms)]
-    rewarded = [(label, fill) for label, fill in series  # runs evaluated without --reward have no bars here
-                if any(means.get((label, s, t)) is not None for s in scored for t in terms)]
+    rewarded = [
+        (label, fill)
+        for label, fill in series  # runs evaluated without --reward have no bars here
+        if any(means.get((label, s, t)) is not None for s in scored for t in terms)
+    ]
     if terms and scored:
+
         def draw_terms(fig):
             axes = fig.subplots(1, len(scored), squeeze=False)[0]
             for k, (ax, split) in enumerate(zip(axes, scored)):
-                charts.bars(ax, terms, rewarded, {(t, label): means.get((label, split, t)) for t in terms
-                                                  for label, _ in rewarded},
-                            title=split, ylabel="mean term value" if k == 0 else "", unit=False,
-                            legend=k == len(scored) - 1, slant=True)
+                charts.bars(
+                    ax,
+                    terms,
+                    rewarded,
+                    {(t, label): means.get((label, split, t)) for t in terms for label, _ in rewarded},
+                    title=split,
+                    ylabel="mean term value" if k == 0 else "",
+                    unit=False,
+                    legend=k == len(scored) - 1,
+                    slant=True,
+                )
             fig.suptitle("Reward terms per split: each term's mean over the split's scored tasks", fontsize=10)
 
-        out.append(charts.Chart("terms", "Reward terms per split",
-                                (max(9.0, 3.2 * len(scored) + 0.35 * len(terms)), 4.1), draw_terms))
+        out.append(
+            charts.Chart(
+                "terms", "Reward terms per split", (max(9.0, 3.2 * len(scored) + 0.35 * len(terms)), 4.1), draw_terms
+            )
+        )
 
     keys, curves = training_curves(runs)
     if keys and curves:
         rows = -(-len(keys) // 3)
-        out.append(charts.Chart("training", "Training curves: the reward and each term per step",
-                                (10.0, 2.6 * rows + 1.0), lambda fig: charts.curves(fig, keys, curves)))
+        out.append(
+            charts.Chart(
+                "training",
+                "Training curves: the reward and each term per step",
+                (10.0, 2.6 * rows + 1.0),
+                lambda fig: charts.curves(fig, keys, curves),
+            )
+        )
     return out
 
 
@@ -358,15 +434,22 @@ def select_charts(drawn: Sequence[charts.Chart], only: Sequence[str] | None) -> 
     return [chart for chart in drawn if chart.name in only]
 
 
-def build_charts(runs: Sequence[dict[str, Any]], *, seed_pattern: str | None = None,
-                 only: Sequence[str] | None = None) -> list[charts.Chart]:
+def build_charts(
+    runs: Sequence[dict[str, Any]], *, seed_pattern: str | None = None, only: Sequence[str] | None = None
+) -> list[charts.Chart]:
     """The charts of the report (those named in `only`, else every one the runs have data
     for), in order; the HTML page, the PNG and `write_charts` all draw these."""
     return select_charts(_all_charts(prepare(runs, seed_pattern)), only)
 
 
-def write_report(runs: Sequence[Any], path: str | os.PathLike, *, title: str = "mentor eval report",
-                 seed_pattern: str | None = None, only: Sequence[str] | None = None) -> Path:
+def write_report(
+    runs: Sequence[Any],
+    path: str | os.PathLike,
+    *,
+    title: str = "mentor eval report",
+    seed_pattern: str | None = None,
+    only: Sequence[str] | None = None,
+) -> Path:
     """Write the comparison of `runs` (eval results, loaded eval.json objects or run
     folders' runs from `methods.load_runs`) to `path`: .html or .png by its suffix.
     `seed_pattern` pools runs into methods (`methods.pool`); `only` names the charts."""
@@ -387,8 +470,14 @@ def chart_paths(folder: str | os.PathLike, only: Sequence[str] | None = None) ->
     return [Path(folder) / f"{name}.png" for name in (only or CHARTS)]
 
 
-def write_charts(runs: Sequence[dict[str, Any]], folder: str | os.PathLike, *, title: str = "mentor eval report",
-                 seed_pattern: str | None = None, only: Sequence[str] | None = None) -> list[Path]:
+def write_charts(
+    runs: Sequence[dict[str, Any]],
+    folder: str | os.PathLike,
+    *,
+    title: str = "mentor eval report",
+    seed_pattern: str | None = None,
+    only: Sequence[str] | None = None,
+) -> list[Path]:
     """Each chart as a PNG of its own, FOLDER/NAME.png (names: CHARTS), for pages that place
     charts one by one (docs/results.md); the files written, in order. A chart the runs
     have no data for is not written (unless `only` asks for it: then it is an error)."""
@@ -396,8 +485,10 @@ def write_charts(runs: Sequence[dict[str, Any]], folder: str | os.PathLike, *, t
 
     if not have_matplotlib():
         raise DataError(f"{folder}: charts are drawn by matplotlib, which is not installed: {_PLOT_HINT}")
-    return [write_bytes(Path(folder) / f"{chart.name}.png", charts.png([chart], title))
-            for chart in build_charts(runs, seed_pattern=seed_pattern, only=only)]
+    return [
+        write_bytes(Path(folder) / f"{chart.name}.png", charts.png([chart], title))
+        for chart in build_charts(runs, seed_pattern=seed_pattern, only=only)
+    ]
 
 
 # -- HTML --------------------------------------------------------------------------------------
@@ -426,8 +517,12 @@ def _num(value: float | None, digits: int = 3) -> str:
 def _table(header: Sequence[str], rows: Sequence[Sequence[tuple[str, str]]]) -> str:
     """`rows` of (text, css class) cells; text is escaped here."""
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f'<td class="{c}">{escape(t)}</td>' if c else f"<td>{escape(t)}</td>"
-                                    for t, c in row) + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>"
+        + "".join(f'<td class="{c}">{escape(t)}</td>' if c else f"<td>{escape(t)}</td>" for t, c in row)
+        + "</tr>"
+        for row in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -473,8 +568,9 @@ def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
-def _examples_html(runs: Sequence[dict[str, Any]], names: Sequence[str], splits: Sequence[str],
-                   terms: Sequence[str]) -> list[str]:
+def _examples_html(
+    runs: Sequence[dict[str, Any]], names: Sequence[str], splits: Sequence[str], terms: Sequence[str]
+) -> list[str]:
     shown = list(zip(runs, names))[:EXAMPLE_RUNS]
     picked = [(label, run_examples(run)) for run, label in shown]
     parts: list[str] = []
@@ -487,28 +583,42 @@ def _examples_html(runs: Sequence[dict[str, Any]], names: Sequence[str], splits:
         rows = []
         for label, ex in items:
             values = ex.get("reward_terms") or {}
-            rows.append([(label, "text"), (str(ex.get("id", "")), "text"), (str(ex.get("source", "")), "text"),
-                         ("yes" if ex.get("correct") else "no", ""),
-                         (_num(_value(ex, "reward")) if "reward" in ex else "–", "")]
-                        + [(_num(_value(values, t)), "") for t in used])
+            rows.append(
+                [
+                    (label, "text"),
+                    (str(ex.get("id", "")), "text"),
+                    (str(ex.get("source", "")), "text"),
+                    ("yes" if ex.get("correct") else "no", ""),
+                    (_num(_value(ex, "reward")) if "reward" in ex else "–", ""),
+                ]
+                + [(_num(_value(values, t)), "") for t in used]
+            )
         parts.append(_table(["run", "task", "source", "correct", "reward", *used], rows))
         for label, ex in items:
             verdict = ("correct" if ex.get("correct") else "wrong") + ("" if ex.get("finished") else ", unfinished")
             tools = ", ".join(ex.get("tool_names") or []) or "none"
             teacher = ex.get("teacher_names")
-            summary = (f"{label} · {ex.get('id', '')}: {verdict}; tools called: {tools}"
-                       + (f" (teacher: {', '.join(teacher) or 'none'})" if teacher is not None else ""))
-            body = [f"<summary>{escape(summary)}</summary>",
-                    f"<p class=\"note\">prompt</p><pre>{escape(_pretty(ex.get('prompt')))}</pre>",
-                    f"<p class=\"note\">completion</p><pre>{escape(_pretty(ex.get('completion')))}</pre>"]
+            summary = f"{label} · {ex.get('id', '')}: {verdict}; tools called: {tools}" + (
+                f" (teacher: {', '.join(teacher) or 'none'})" if teacher is not None else ""
+            )
+            body = [
+                f"<summary>{escape(summary)}</summary>",
+                f'<p class="note">prompt</p><pre>{escape(_pretty(ex.get("prompt")))}</pre>',
+                f'<p class="note">completion</p><pre>{escape(_pretty(ex.get("completion")))}</pre>',
+            ]
             if ex.get("accuracy_error"):
-                body.append(f"<p class=\"note\">not gradable: {escape(str(ex['accuracy_error']))}</p>")
+                body.append(f'<p class="note">not gradable: {escape(str(ex["accuracy_error"]))}</p>')
             parts.append("<details>" + "".join(body) + "</details>")
     return parts
 
 
-def render_html(runs: Sequence[dict[str, Any]], *, title: str = "mentor eval report",
-                seed_pattern: str | None = None, only: Sequence[str] | None = None) -> str:
+def render_html(
+    runs: Sequence[dict[str, Any]],
+    *,
+    title: str = "mentor eval report",
+    seed_pattern: str | None = None,
+    only: Sequence[str] | None = None,
+) -> str:
     """The HTML report: every table, and the charts (those named in `only`, else all)."""
     methods = prepare(runs, seed_pattern)
     drawn = {chart.name: chart for chart in select_charts(_all_charts(methods), only)}
@@ -519,20 +629,26 @@ def render_html(runs: Sequence[dict[str, Any]], *, title: str = "mentor eval rep
     pooled = [m for m in methods if len(m.get("members") or ()) > 1]
     who = "method" if pooled else "run"
     members = [member for m in methods for member in (m.get("members") or [m])]
-    parts = [f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{escape(title)}</title>",
-             f"<style>{_CSS}</style></head><body>",
-             f"<h1>{escape(title)}</h1>",
-             (f"<p class=\"note\">{len(members)} run{'s' if len(members) != 1 else ''}: "
-              f"{escape(', '.join(str(m.get('name')) for m in members))}. "
-              f"Generated {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}. Greedy decoding; accuracy is "
-              "answer_correct(judge=\"math\") on the task splits and BFCL's AST grading (bfcl_match) on BFCL. "
-              "Brackets give the 95% Wilson score interval of each accuracy over its n tasks.</p>")]
+    parts = [
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>',
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>{escape(title)}</h1>",
+        (
+            f'<p class="note">{len(members)} run{"s" if len(members) != 1 else ""}: '
+            f"{escape(', '.join(str(m.get('name')) for m in members))}. "
+            f"Generated {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}. Greedy decoding; accuracy is "
+            'answer_correct(judge="math") on the task splits and BFCL\'s AST grading (bfcl_match) on BFCL. '
+            "Brackets give the 95% Wilson score interval of each accuracy over its n tasks.</p>"
+        ),
+    ]
     if pooled:
-        parts.append("<p class=\"note\">Runs are pooled into methods by their names (the seed part removed): "
-                     + escape("; ".join(f"{m['name']}: {', '.join(r['name'] for r in m['members'])}" for m in pooled))
-                     + ". A method's accuracy counts every task of every one of its runs (n is their sum) and its "
-                     "interval is that pooled proportion's; its other measures are means over its runs weighted by "
-                     "their n.</p>")
+        parts.append(
+            '<p class="note">Runs are pooled into methods by their names (the seed part removed): '
+            + escape("; ".join(f"{m['name']}: {', '.join(r['name'] for r in m['members'])}" for m in pooled))
+            + ". A method's accuracy counts every task of every one of its runs (n is their sum) and its "
+            "interval is that pooled proportion's; its other measures are means over its runs weighted by "
+            "their n.</p>"
+        )
 
     if runs:
         parts.append("<h2>Accuracy per split</h2>")
@@ -545,16 +661,17 @@ def render_html(runs: Sequence[dict[str, Any]], *, title: str = "mentor eval rep
 
     if runs:
         parts.append("<h2>Accuracy and similarity to the teacher</h2>")
-        parts.append(f"<p class=\"note\">One point per {who} and split group, with the accuracy's 95% interval. The "
-                     "x axis is 1 minus the Jensen-Shannon divergence (base 2) between the student's and the "
-                     "teacher's distributions of called tool names over the split: 1 means the same tool mix as the "
-                     "teacher.</p>")
+        parts.append(
+            f'<p class="note">One point per {who} and split group, with the accuracy\'s 95% interval. The '
+            "x axis is 1 minus the Jensen-Shannon divergence (base 2) between the student's and the "
+            "teacher's distributions of called tool names over the split: 1 means the same tool mix as the "
+            "teacher.</p>"
+        )
         points = scatter_points(runs)
         if "similarity" in drawn:
             parts.append(_figure(drawn["similarity"]))
         if points:
-            rows = [[(p["run"], "text"), (p["split"], "text"), (_num(p["y"]), ""), (_num(p["x"]), "")]
-                    for p in points]
+            rows = [[(p["run"], "text"), (p["split"], "text"), (_num(p["y"]), ""), (_num(p["x"]), "")] for p in points]
             parts.append(_table([who, "split", "accuracy", "teacher similarity"], rows))
         else:
             parts.append("<p>No split has both an accuracy and a similarity.</p>")
@@ -566,14 +683,17 @@ def render_html(runs: Sequence[dict[str, Any]], *, title: str = "mentor eval rep
     terms, means = term_means(runs)
     if terms:
         parts.append("<h2>Reward terms per split</h2>")
-        parts.append("<p class=\"note\">The mean of each term and binding of the --reward spec over the split's "
-                     "scored tasks (a task the spec cannot score, such as a math reward on BFCL, is left out).</p>")
+        parts.append(
+            '<p class="note">The mean of each term and binding of the --reward spec over the split\'s '
+            "scored tasks (a task the spec cannot score, such as a math reward on BFCL, is left out).</p>"
+        )
         rows = []
         for label in names:
             for split in splits:
                 if any(means.get((label, split, t)) is not None for t in terms):
-                    rows.append([(label, "text"), (split, "text")]
-                                + [(_num(means.get((label, split, t))), "") for t in terms])
+                    rows.append(
+                        [(label, "text"), (split, "text")] + [(_num(means.get((label, split, t))), "") for t in terms]
+                    )
         parts.append(_table(["run", "split", *terms], rows))
         if "terms" in drawn:
             parts.append(_figure(drawn["terms"]))
@@ -581,19 +701,23 @@ def render_html(runs: Sequence[dict[str, Any]], *, title: str = "mentor eval rep
     if "training" in drawn:
         keys, curves = training_curves(methods)
         parts.append("<h2>Training curves</h2>")
-        parts.append("<p class=\"note\">The reward and each term per logged step, from each training run folder's "
-                     "metrics.jsonl (trainers without a reward, such as SFT, log none): "
-                     + escape(", ".join(f"{c.label} ({_steps(c)})" for c in curves))
-                     + (". A method of several runs is drawn as their mean, its range shaded." if pooled else ".")
-                     + "</p>")
+        parts.append(
+            '<p class="note">The reward and each term per logged step, from each training run folder\'s '
+            "metrics.jsonl (trainers without a reward, such as SFT, log none): "
+            + escape(", ".join(f"{c.label} ({_steps(c)})" for c in curves))
+            + (". A method of several runs is drawn as their mean, its range shaded." if pooled else ".")
+            + "</p>"
+        )
         parts.append(_figure(drawn["training"]))
 
     if not runs:
         parts.append("<p>No run has been evaluated: only training curves are shown.</p>")
     parts.append("<h2>Tool use</h2>")
-    parts.append("<p class=\"note\">call validity: the fraction of call blocks that parse, name an available tool and "
-                 "fit its JSON Schema. hallucination: the fraction of named calls whose tool is not available to the "
-                 "task. calls/task: the student's (the teacher's in brackets).</p>")
+    parts.append(
+        '<p class="note">call validity: the fraction of call blocks that parse, name an available tool and '
+        "fit its JSON Schema. hallucination: the fraction of named calls whose tool is not available to the "
+        "task. calls/task: the student's (the teacher's in brackets).</p>"
+    )
     rows = []
     for run, label in zip(runs, names):
         for split in splits:
@@ -603,20 +727,47 @@ def render_html(runs: Sequence[dict[str, Any]], *, title: str = "mentor eval rep
             teacher = _value(entry, "teacher_calls_per_task")
             calls = _num(_value(entry, "calls_per_task"), 2) + (f" ({teacher:.2f})" if teacher is not None else "")
             reward = _value(entry, "reward")
-            rows.append([(label, "text"), (split, "text"), (str(entry.get("n", "")), ""),
-                         (_num(_value(entry, "accuracy")), ""), (_num(_value(entry, "call_validity")), ""),
-                         (_num(_value(entry, "hallucination_rate")), ""), (calls, ""),
-                         (_num(_value(entry, "teacher_similarity")), ""), (_num(_value(entry, "finished_rate")), ""),
-                         (_num(reward) if "reward" in entry else "–", "")])
-    parts.append(_table([who, "split", "n", "accuracy", "call validity", "hallucination", "calls/task",
-                         "teacher similarity", "finished", "reward"], rows))
+            rows.append(
+                [
+                    (label, "text"),
+                    (split, "text"),
+                    (str(entry.get("n", "")), ""),
+                    (_num(_value(entry, "accuracy")), ""),
+                    (_num(_value(entry, "call_validity")), ""),
+                    (_num(_value(entry, "hallucination_rate")), ""),
+                    (calls, ""),
+                    (_num(_value(entry, "teacher_similarity")), ""),
+                    (_num(_value(entry, "finished_rate")), ""),
+                    (_num(reward) if "reward" in entry else "–", ""),
+                ]
+            )
+    parts.append(
+        _table(
+            [
+                who,
+                "split",
+                "n",
+                "accuracy",
+                "call validity",
+                "hallucination",
+                "calls/task",
+                "teacher similarity",
+                "finished",
+                "reward",
+            ],
+            rows,
+        )
+    )
 
     examples = _examples_html(runs, names, splits, terms)
     if examples:
         parts.append("<h2>Example trajectories</h2>")
-        parts.append("<p class=\"note\">A few tasks per split (the first the student got right and the first it got "
-                     "wrong, then the next), with each term's value under --reward. Open one to read it."
-                     + (f" The first {EXAMPLE_RUNS} runs are shown." if len(runs) > EXAMPLE_RUNS else "") + "</p>")
+        parts.append(
+            '<p class="note">A few tasks per split (the first the student got right and the first it got '
+            "wrong, then the next), with each term's value under --reward. Open one to read it."
+            + (f" The first {EXAMPLE_RUNS} runs are shown." if len(runs) > EXAMPLE_RUNS else "")
+            + "</p>"
+        )
         parts.extend(examples)
 
     parts.append("<h2>Runs</h2>")
@@ -626,17 +777,46 @@ def render_html(runs: Sequence[dict[str, Any]], *, title: str = "mentor eval rep
             config = run.get("config") or {}
             versions = config.get("versions") or {}
             folder = training_run(run)
-            cells = [run.get("name"), config.get("model"), ", ".join(config.get("splits") or []),
-                     config.get("limit"), config.get("seed"), config.get("max_turns"),
-                     config.get("max_completion_length"), (config.get("reward") or {}).get("name"),
-                     None if run.get("seconds") is None else _num(run.get("seconds"), 0), config.get("created"),
-                     ", ".join(f"{k} {v}" for k, v in versions.items() if v), ", ".join(run.get("skipped") or {}),
-                     folder]
+            cells = [
+                run.get("name"),
+                config.get("model"),
+                ", ".join(config.get("splits") or []),
+                config.get("limit"),
+                config.get("seed"),
+                config.get("max_turns"),
+                config.get("max_completion_length"),
+                (config.get("reward") or {}).get("name"),
+                None if run.get("seconds") is None else _num(run.get("seconds"), 0),
+                config.get("created"),
+                ", ".join(f"{k} {v}" for k, v in versions.items() if v),
+                ", ".join(run.get("skipped") or {}),
+                folder,
+            ]
             texts = ["–" if c in (None, "") else str(c) for c in cells]
-            rows.append(([(method["name"], "text")] if pooled else [])
-                        + [(text, "text" if k in TEXT_COLUMNS else "") for k, text in enumerate(texts)])
-    parts.append(_table((["method"] if pooled else []) + [
-        "run", "model", "splits", "limit", "seed", "turns", "tokens", "reward", "seconds", "created", "versions",
-        "skipped", "training run"], rows))
+            rows.append(
+                ([(method["name"], "text")] if pooled else [])
+                + [(text, "text" if k in TEXT_COLUMNS else "") for k, text in enumerate(texts)]
+            )
+    parts.append(
+        _table(
+            (["method"] if pooled else [])
+            + [
+                "run",
+                "model",
+                "splits",
+                "limit",
+                "seed",
+                "turns",
+                "tokens",
+                "reward",
+                "seconds",
+                "created",
+                "versions",
+                "skipped",
+                "training run",
+            ],
+            rows,
+        )
+    )
     parts.append("</body></html>\n")
     return "\n".join(parts)

@@ -11,8 +11,9 @@ The rows themselves (one per task) stay dicts: each is a trajectory record, whic
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 Row = Mapping[str, Any]
 
@@ -46,7 +47,7 @@ class GroupMetrics:
     reward: RewardMeans | None = None
 
     @classmethod
-    def of(cls, rows: Sequence[Row]) -> "GroupMetrics":
+    def of(cls, rows: Sequence[Row]) -> GroupMetrics:
         from .metrics import group_values
 
         return cls(**group_values(rows))
@@ -69,12 +70,13 @@ class GroupMetrics:
         values["tool_distribution"] = dict(data.get("tool_distribution") or {})
         values["teacher_distribution"] = dict(data.get("teacher_distribution") or {})
         if "reward" in data:
-            values["reward"] = RewardMeans(data["reward"], int(data.get("reward_n") or 0),
-                                           dict(data.get("reward_terms") or {}))
+            values["reward"] = RewardMeans(
+                data["reward"], int(data.get("reward_n") or 0), dict(data.get("reward_terms") or {})
+            )
         return values
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "GroupMetrics":
+    def from_json(cls, data: Mapping[str, Any]) -> GroupMetrics:
         return cls(**cls._values(data))
 
 
@@ -88,14 +90,16 @@ class SplitMetrics(GroupMetrics):
     families: dict[str, GroupMetrics] | None = None
 
     @classmethod
-    def of(cls, rows: Sequence[Row]) -> "SplitMetrics":
+    def of(cls, rows: Sequence[Row]) -> SplitMetrics:
         from .metrics import group_values, groups
 
         families = groups(rows, "family")
-        return cls(**group_values(rows),
-                   sources={k: GroupMetrics.of(v) for k, v in groups(rows, "source").items()},
-                   domains={k: GroupMetrics.of(v) for k, v in sorted(groups(rows, "domain").items())},
-                   families={k: GroupMetrics.of(v) for k, v in sorted(families.items())} if families else None)
+        return cls(
+            **group_values(rows),
+            sources={k: GroupMetrics.of(v) for k, v in groups(rows, "source").items()},
+            domains={k: GroupMetrics.of(v) for k, v in sorted(groups(rows, "domain").items())},
+            families={k: GroupMetrics.of(v) for k, v in sorted(families.items())} if families else None,
+        )
 
     def to_json(self) -> dict[str, Any]:
         out = super().to_json()
@@ -106,12 +110,16 @@ class SplitMetrics(GroupMetrics):
         return out
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "SplitMetrics":
+    def from_json(cls, data: Mapping[str, Any]) -> SplitMetrics:
         def each(key: str) -> dict[str, GroupMetrics]:
             return {k: GroupMetrics.from_json(v) for k, v in (data.get(key) or {}).items()}
 
-        return cls(**cls._values(data), sources=each("sources"), domains=each("domains"),
-                   families=each("families") if "families" in data else None)
+        return cls(
+            **cls._values(data),
+            sources=each("sources"),
+            domains=each("domains"),
+            families=each("families") if "families" in data else None,
+        )
 
 
 @dataclass
@@ -122,7 +130,7 @@ class Summary:
     splits: dict[str, SplitMetrics]
 
     @classmethod
-    def of(cls, rows: Sequence[Row]) -> "Summary":
+    def of(cls, rows: Sequence[Row]) -> Summary:
         from .metrics import SPLIT_ORDER, groups
 
         by_split = groups(rows, "split")
@@ -133,9 +141,11 @@ class Summary:
         return {"overall": self.overall.to_json(), "splits": {k: v.to_json() for k, v in self.splits.items()}}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "Summary":
-        return cls(GroupMetrics.from_json(data.get("overall") or {}),
-                   {k: SplitMetrics.from_json(v) for k, v in (data.get("splits") or {}).items()})
+    def from_json(cls, data: Mapping[str, Any]) -> Summary:
+        return cls(
+            GroupMetrics.from_json(data.get("overall") or {}),
+            {k: SplitMetrics.from_json(v) for k, v in (data.get("splits") or {}).items()},
+        )
 
 
 @dataclass
@@ -168,7 +178,7 @@ class EvalConfig:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "EvalConfig":
+    def from_json(cls, data: Mapping[str, Any]) -> EvalConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -201,16 +211,22 @@ class EvalResult:
         return out
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "EvalResult":
-        return cls(format=data.get("format", ""), format_version=int(data.get("format_version") or 0),
-                   name=data.get("name", ""), config=EvalConfig.from_json(data.get("config") or {}),
-                   skipped=dict(data.get("skipped") or {}), seconds=data.get("seconds", 0.0),
-                   generation_seconds=data.get("generation_seconds"),
-                   metrics=Summary.from_json(data.get("metrics") or {}),
-                   examples=dict(data.get("examples") or {}), rows=list(data.get("rows") or []))
+    def from_json(cls, data: Mapping[str, Any]) -> EvalResult:
+        return cls(
+            format=data.get("format", ""),
+            format_version=int(data.get("format_version") or 0),
+            name=data.get("name", ""),
+            config=EvalConfig.from_json(data.get("config") or {}),
+            skipped=dict(data.get("skipped") or {}),
+            seconds=data.get("seconds", 0.0),
+            generation_seconds=data.get("generation_seconds"),
+            metrics=Summary.from_json(data.get("metrics") or {}),
+            examples=dict(data.get("examples") or {}),
+            rows=list(data.get("rows") or []),
+        )
 
 
-def as_json(result: "EvalResult | Mapping[str, Any]", *, rows: bool = True) -> dict[str, Any]:
+def as_json(result: EvalResult | Mapping[str, Any], *, rows: bool = True) -> dict[str, Any]:
     """The JSON form of a result: an `EvalResult`'s, or a loaded eval.json object as it is."""
     if isinstance(result, EvalResult):
         return result.to_json(rows=rows)

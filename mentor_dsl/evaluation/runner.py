@@ -16,9 +16,10 @@ import math
 import os
 import platform
 import time
-from datetime import datetime, timezone
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ..display import Progress
 from ..errors import DataError, MentorError
@@ -65,12 +66,26 @@ def versions() -> dict[str, str | None]:
     return out
 
 
-def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] = "all", limit: int | None = None,
-             reward: str | None = None, seed: int = 0, batch_size: int = 8, max_turns: int = 3,
-             max_completion_length: int = 128, call_format: str | None = None, *,
-             params: dict[str, Any] | None = None, bfcl_path: str | None = None, name: str | None = None,
-             device: str = "auto", dtype: str = "auto", attn_implementation: str | None = None,
-             progress: bool | Progress = True, data: Sequence[str] = ()) -> EvalResult:
+def evaluate(
+    model: str | os.PathLike = "default",
+    splits: str | Sequence[str] = "all",
+    limit: int | None = None,
+    reward: str | None = None,
+    seed: int = 0,
+    batch_size: int = 8,
+    max_turns: int = 3,
+    max_completion_length: int = 128,
+    call_format: str | None = None,
+    *,
+    params: dict[str, Any] | None = None,
+    bfcl_path: str | None = None,
+    name: str | None = None,
+    device: str = "auto",
+    dtype: str = "auto",
+    attn_implementation: str | None = None,
+    progress: bool | Progress = True,
+    data: Sequence[str] = (),
+) -> EvalResult:
     """Evaluate a student; returns an `EvalResult` (results.py): eval.json's content and
     the rows (one trajectory record per task).
 
@@ -88,8 +103,11 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
     started = time.perf_counter()
     data = [str(d) for d in ([data] if isinstance(data, (str, os.PathLike)) else data)]
     groups = resolve_splits(splits) if splits or not data else []
-    for label, value, least in (("batch_size", batch_size, 1), ("max_turns", max_turns, 1),
-                                ("max_completion_length", max_completion_length, 1)):
+    for label, value, least in (
+        ("batch_size", batch_size, 1),
+        ("max_turns", max_turns, 1),
+        ("max_completion_length", max_completion_length, 1),
+    ):
         if not isinstance(value, int) or value < least:
             raise DataError(f"{label} must be an integer >= {least}, got {value!r}")
     registry = get_registry()
@@ -103,22 +121,33 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
     from ..models import resolve_model
 
     # Bad data fails before the model loads (or is converted, the first time).
-    tasks, skipped = load_tasks(groups, limit, bfcl_path=bfcl_path, data=data,
-                                default_tools=spec.plan.option("tools") if spec is not None else None)
+    tasks, skipped = load_tasks(
+        groups,
+        limit,
+        bfcl_path=bfcl_path,
+        data=data,
+        default_tools=spec.plan.option("tools") if spec is not None else None,
+    )
     ref = resolve_model(model)
     target = _device(device)
-    display = progress if isinstance(progress, Progress) else Progress("eval", len(tasks), unit="task",
-                                                                       enabled=bool(progress))
+    display = (
+        progress
+        if isinstance(progress, Progress)
+        else Progress("eval", len(tasks), unit="task", enabled=bool(progress))
+    )
     display.total = len(tasks)
     for source, reason in skipped.items():
         display.note(f"warning: skipping {source}: {reason}")
     if not tasks:
-        raise DataError("nothing to evaluate: " + ("; ".join(f"{s}: {r}" for s, r in skipped.items())
-                                                   or "the splits have no tasks"))
+        raise DataError(
+            "nothing to evaluate: " + ("; ".join(f"{s}: {r}" for s, r in skipped.items()) or "the splits have no tasks")
+        )
     # Said at once: loading a model and its first batch can take minutes before any progress.
     sources = list(dict.fromkeys(t.source for t in tasks))
-    display.note(f"eval: {len(tasks)} task{'s' if len(tasks) != 1 else ''} from {len(sources)} "
-                 f"source{'s' if len(sources) != 1 else ''} ({', '.join(sources)}); loading {ref.location} on {target}")
+    display.note(
+        f"eval: {len(tasks)} task{'s' if len(tasks) != 1 else ''} from {len(sources)} "
+        f"source{'s' if len(sources) != 1 else ''} ({', '.join(sources)}); loading {ref.location} on {target}"
+    )
 
     from transformers import set_seed
 
@@ -129,12 +158,14 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
     from ..tools.executor import Executor
 
     set_seed(seed)
-    student, tokenizer = _quietly(load_model, ref, dtype=dtype, attn_implementation=attn_implementation,
-                                  device=str(target))
+    student, tokenizer = _quietly(
+        load_model, ref, dtype=dtype, attn_implementation=attn_implementation, device=str(target)
+    )
     student.to(target).eval()
     try:
-        layout = ChatLayout.for_tokenizer(tokenizer, registry, call_format=call_format,
-                                          generation_config=student.generation_config)
+        layout = ChatLayout.for_tokenizer(
+            tokenizer, registry, call_format=call_format, generation_config=student.generation_config
+        )
     except MentorError as exc:
         raise DataError(str(getattr(exc, "message", None) or exc)) from None
     fmt = layout.format
@@ -144,14 +175,17 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
     prompts = {id(t): layout.encode(task_prompt(t, registry, layout)) for t in tasks}
     from ..toolsets import executable
 
-    executor = Executor(executable([t for task in tasks if task.kind != "bfcl" for t in task_tools(task, registry)],
-                                   registry))
+    executor = Executor(
+        executable([t for task in tasks if task.kind != "bfcl" for t in task_tools(task, registry)], registry)
+    )
     rows_by_task: dict[int, dict[str, Any]] = {}
     generation_seconds = 0.0
     try:
         rollout = ToolRollout(executor, layout, max_turns=max_turns)
-        backends = {"task": HFGenerator(student, tokenizer, config, layout.stop_text, reuse_prefixes=True),
-                    "bfcl": HFGenerator(student, tokenizer, config, None, reuse_prefixes=True)}
+        backends = {
+            "task": HFGenerator(student, tokenizer, config, layout.stop_text, reuse_prefixes=True),
+            "bfcl": HFGenerator(student, tokenizer, config, None, reuse_prefixes=True),
+        }
         with display:
             for batch in _batches(tasks, prompts, batch_size):
                 kind = batch[0].kind
@@ -195,7 +229,7 @@ def evaluate(model: str | os.PathLike = "default", splits: str | Sequence[str] =
             decoding="greedy",
             reward=None if spec is None else {"spec": str(reward), "name": spec.name, "params": params or {}},
             versions=versions(),
-            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
         ),
         skipped=skipped,
         seconds=round(time.perf_counter() - started, 2),
@@ -257,13 +291,14 @@ def _batches(tasks: Sequence[EvalTask], prompts: dict[int, list[int]], size: int
             if len(members) == 1:
                 pooled.extend(members)
                 continue
-            out.extend(members[i:i + size] for i in range(0, len(members), size))
+            out.extend(members[i : i + size] for i in range(0, len(members), size))
         pooled.sort(key=lambda t: len(prompts[id(t)]))
-        out.extend(pooled[i:i + size] for i in range(0, len(pooled), size))
+        out.extend(pooled[i : i + size] for i in range(0, len(pooled), size))
     return out
 
 
 # -- files ---------------------------------------------------------------------------------------
+
 
 def _clean(value: Any) -> Any:
     """JSON without NaN/inf (they are not JSON): null instead."""
@@ -315,7 +350,7 @@ def load_eval(path: str | os.PathLike) -> dict[str, Any]:
     except ValueError as exc:
         raise DataError(f"{source}: not JSON: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("metrics"), dict):
-        raise DataError(f"{source}: not a `mentor eval` result (expected an object with \"format\": \"{FORMAT}\")")
+        raise DataError(f'{source}: not a `mentor eval` result (expected an object with "format": "{FORMAT}")')
     if data.get("format_version", 0) > FORMAT_VERSION:
         raise DataError(f"{source}: written by a newer mentor (format version {data['format_version']})")
     data.setdefault("name", source.parent.name or source.stem)

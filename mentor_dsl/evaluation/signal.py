@@ -20,11 +20,22 @@ from __future__ import annotations
 
 import math
 import statistics
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 #: The library specs measured by default: every one that scores the built-in tasks.
-DEFAULT_SPECS = ("sparse", "strict", "mentor", "mentor_f1", "mentor_overlap", "mentor_nomatch", "mentor_robust",
-                 "mentor_args", "toolrl", "tool_n1")
+DEFAULT_SPECS = (
+    "sparse",
+    "strict",
+    "mentor",
+    "mentor_f1",
+    "mentor_overlap",
+    "mentor_nomatch",
+    "mentor_robust",
+    "mentor_args",
+    "toolrl",
+    "tool_n1",
+)
 
 
 def pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
@@ -52,8 +63,9 @@ def group_stats(rewards: Sequence[float], groups: Sequence[int], correct: Sequen
     }
 
 
-def score_groups(rows: Sequence[dict[str, Any]], groups: Sequence[int], specs: Sequence[str] = DEFAULT_SPECS,
-                 executor=None) -> dict[str, dict[str, Any]]:
+def score_groups(
+    rows: Sequence[dict[str, Any]], groups: Sequence[int], specs: Sequence[str] = DEFAULT_SPECS, executor=None
+) -> dict[str, dict[str, Any]]:
     """Score trajectory rows (records) with each spec; rows a spec cannot score are left
     out of that spec's numbers."""
     from ..reward import load
@@ -74,9 +86,20 @@ def score_groups(rows: Sequence[dict[str, Any]], groups: Sequence[int], specs: S
     return out
 
 
-def measure(model: str = "default", *, tasks: str = "builtin:train", limit: int = 16, generations: int = 8,
-            temperature: float = 0.7, max_turns: int = 3, max_completion_length: int = 96, batch_size: int = 8,
-            seed: int = 0, specs: Sequence[str] = DEFAULT_SPECS, progress: bool = False) -> dict[str, Any]:
+def measure(
+    model: str = "default",
+    *,
+    tasks: str = "builtin:train",
+    limit: int = 16,
+    generations: int = 8,
+    temperature: float = 0.7,
+    max_turns: int = 3,
+    max_completion_length: int = 96,
+    batch_size: int = 8,
+    seed: int = 0,
+    specs: Sequence[str] = DEFAULT_SPECS,
+    progress: bool = False,
+) -> dict[str, Any]:
     """Sample `generations` rollouts of the first `limit` tasks and measure every spec.
     `progress`: show the sampling's progress on stderr (the shared display)."""
     import copy
@@ -116,20 +139,39 @@ def measure(model: str = "default", *, tasks: str = "builtin:train", limit: int 
         per_batch = max(1, batch_size // generations)
         for start in range(0, len(records), per_batch):
             batch = list(range(start, min(start + per_batch, len(records))))
-            prompts = [layout.encode(layout.prompt_text(records[i]["prompt"], offered[i]))
-                       for i in batch for _ in range(generations)]
+            prompts = [
+                layout.encode(layout.prompt_text(records[i]["prompt"], offered[i]))
+                for i in batch
+                for _ in range(generations)
+            ]
             with torch.no_grad():
                 done = loop.run(generator, prompts, max_completion_length)
             for k, rollout in enumerate(done):
                 i = batch[k // generations]
                 record = records[i]
-                rows.append({"id": f"{record.get('id', i)}#{k % generations}", "prompt": record["prompt"],
-                             "completion": record_text(rollout, layout, DEFAULT_EOS), "finished": rollout.finished,
-                             "answer": record.get("answer"), "teacher": record.get("teacher"),
-                             "tools": [t.name for t in offered[i]], "format": layout.format.name})
+                rows.append(
+                    {
+                        "id": f"{record.get('id', i)}#{k % generations}",
+                        "prompt": record["prompt"],
+                        "completion": record_text(rollout, layout, DEFAULT_EOS),
+                        "finished": rollout.finished,
+                        "answer": record.get("answer"),
+                        "teacher": record.get("teacher"),
+                        "tools": [t.name for t in offered[i]],
+                        "format": layout.format.name,
+                    }
+                )
                 groups.append(i)
             shown.advance(len(batch))
         shown.update(note=f"scoring with {len(specs)} specs")
         table = score_groups(rows, groups, specs, executor)
-    return {"model": str(model), "tasks": tasks, "limit": limit, "generations": generations,
-            "temperature": temperature, "seed": seed, "rollouts": len(rows), "specs": table}
+    return {
+        "model": str(model),
+        "tasks": tasks,
+        "limit": limit,
+        "generations": generations,
+        "temperature": temperature,
+        "seed": seed,
+        "rollouts": len(rows),
+        "specs": table,
+    }

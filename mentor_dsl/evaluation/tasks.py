@@ -21,9 +21,10 @@ prompt, the student answers once, and its calls are graded, not run as a rollout
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ..errors import DataError, did_you_mean
 from ..train.prompts import task_messages, tool_line
@@ -31,8 +32,16 @@ from ..train.prompts import task_messages, tool_line
 SOURCES: dict[str, tuple[str, ...]] = {
     "in_domain": ("test",),
     "ood": ("ood_sci", "ood_chain", "ood_distractor"),
-    "bfcl": ("bfcl:simple_python", "bfcl:multiple", "bfcl:parallel", "bfcl:parallel_multiple",
-             "bfcl:exec_simple", "bfcl:exec_multiple", "bfcl:exec_parallel", "bfcl:exec_parallel_multiple"),
+    "bfcl": (
+        "bfcl:simple_python",
+        "bfcl:multiple",
+        "bfcl:parallel",
+        "bfcl:parallel_multiple",
+        "bfcl:exec_simple",
+        "bfcl:exec_multiple",
+        "bfcl:exec_parallel",
+        "bfcl:exec_parallel_multiple",
+    ),
 }
 SPLIT_CHOICES = (*SOURCES, "all")
 #: The split group of the user's own tasks (`mentor eval --data FILE`).
@@ -59,8 +68,9 @@ def resolve_splits(names: str | Sequence[str]) -> list[str]:
         elif name in SOURCES:
             out.append(name)
         else:
-            raise DataError(f"unknown split {name!r}{did_you_mean(name, SPLIT_CHOICES)} "
-                            f"(choose from {', '.join(SPLIT_CHOICES)})")
+            raise DataError(
+                f"unknown split {name!r}{did_you_mean(name, SPLIT_CHOICES)} (choose from {', '.join(SPLIT_CHOICES)})"
+            )
     return [s for s in SOURCES if s in out]
 
 
@@ -83,14 +93,20 @@ class EvalTask:
         return str(self.record.get("id"))
 
     @cached_property
-    def bfcl_tools(self) -> list["FunctionDoc"]:
+    def bfcl_tools(self) -> list[FunctionDoc]:
         from ..bfcl import to_openai_tools
 
         return [FunctionDoc.from_openai(t) for t in to_openai_tools(self.record.get("functions") or [])]
 
 
-def load_tasks(splits: Sequence[str], limit: int | None = None, *, bfcl_path: str | None = None,
-               data: Sequence[str] = (), default_tools: str | None = None) -> tuple[list[EvalTask], dict[str, str]]:
+def load_tasks(
+    splits: Sequence[str],
+    limit: int | None = None,
+    *,
+    bfcl_path: str | None = None,
+    data: Sequence[str] = (),
+    default_tools: str | None = None,
+) -> tuple[list[EvalTask], dict[str, str]]:
     """(tasks, {source: why it was skipped}). A built-in source whose plugin or data is
     missing is skipped, not fatal, so one missing package does not cost the rest of the
     evaluation. `data`: the user's own task sources (any form `--data` takes), evaluated
@@ -133,11 +149,15 @@ def _check_tasks(spec: str, records: Sequence[dict[str, Any]]) -> None:
             bad.append(str(exc))
     if bad:
         more = f"\n... and {len(bad) - 10} more" if len(bad) > 10 else ""
-        raise DataError(f"{len(bad)} record{'s' if len(bad) > 1 else ''} of {spec} cannot be evaluated:\n"
-                        + "\n".join(bad[:10]) + more)
+        raise DataError(
+            f"{len(bad)} record{'s' if len(bad) > 1 else ''} of {spec} cannot be evaluated:\n"
+            + "\n".join(bad[:10])
+            + more
+        )
 
 
 # -- prompts -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class FunctionDoc:
@@ -148,7 +168,7 @@ class FunctionDoc:
     parameters: Mapping[str, Any]
 
     @classmethod
-    def from_openai(cls, tool: Mapping[str, Any]) -> "FunctionDoc":
+    def from_openai(cls, tool: Mapping[str, Any]) -> FunctionDoc:
         fn = tool["function"]
         return cls(fn["name"], fn.get("description") or "", dict(fn.get("parameters") or {"type": "object"}))
 

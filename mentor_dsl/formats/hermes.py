@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..calls import Call, decode_arguments
 from ..hookspecs import CallFormat

@@ -11,7 +11,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..calls import Call, decode_arguments
 from ..hookspecs import CallFormat
@@ -66,8 +67,10 @@ class JsonLinesFormat(CallFormat):
         return "<tool_call>\n" + "\n".join(lines) + "\n</tool_call>"
 
     def instructions(self) -> str:
-        return ("Think inside <think></think>, then put every tool call in one <tool_call></tool_call> block, "
-                'one JSON object per line: {"name": "<tool-name>", "parameters": {<arguments>}}.')
+        return (
+            "Think inside <think></think>, then put every tool call in one <tool_call></tool_call> block, "
+            'one JSON object per line: {"name": "<tool-name>", "parameters": {<arguments>}}.'
+        )
 
 
 class JsonListFormat(CallFormat):
@@ -100,8 +103,10 @@ class JsonListFormat(CallFormat):
         return "<tool_call>" + json.dumps(items, ensure_ascii=False) + "</tool_call>"
 
     def instructions(self) -> str:
-        return ("Think inside <think></think>, then answer with one <tool_call></tool_call> block holding a JSON list "
-                'of calls: [{"name": "<tool-name>", "arguments": {<arguments>}}, ...].')
+        return (
+            "Think inside <think></think>, then answer with one <tool_call></tool_call> block holding a JSON list "
+            'of calls: [{"name": "<tool-name>", "arguments": {<arguments>}}, ...].'
+        )
 
 
 JSON_LINES = JsonLinesFormat()

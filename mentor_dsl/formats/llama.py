@@ -14,7 +14,7 @@ A turn that holds no such object is text: the final answer.
 from __future__ import annotations
 
 import json
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..calls import Call, decode_arguments
 from ..hookspecs import CallFormat
@@ -42,12 +42,15 @@ class LlamaJsonFormat(CallFormat):
         return calls
 
     def render(self, calls: Sequence[Call]) -> str:
-        return "\n".join(json.dumps({"name": c.name, "parameters": c.arguments or {}}, ensure_ascii=False)
-                         for c in calls)
+        return "\n".join(
+            json.dumps({"name": c.name, "parameters": c.arguments or {}}, ensure_ascii=False) for c in calls
+        )
 
     def instructions(self) -> str:
-        return ('To call a tool, answer with only a JSON object: {"name": <tool-name>, "parameters": '
-                "{<arguments>}}. The result comes back in the next message.")
+        return (
+            'To call a tool, answer with only a JSON object: {"name": <tool-name>, "parameters": '
+            "{<arguments>}}. The result comes back in the next message."
+        )
 
 
 LLAMA_JSON = LlamaJsonFormat()

@@ -11,7 +11,7 @@ the end-of-sequence token, and results come back between `[TOOL_RESULTS]` and
 from __future__ import annotations
 
 import json
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..calls import Call, decode_arguments
 from ..hookspecs import CallFormat
@@ -29,7 +29,7 @@ class MistralFormat(CallFormat):
         calls: list[Call] = []
         start = text.find(MARKER)
         while start >= 0:
-            body = text[start + len(MARKER):]
+            body = text[start + len(MARKER) :]
             value = next(json_values(body, first_only=True), None)
             if value is None:
                 calls.append(Call(None, None, body[:200], "no JSON list after [TOOL_CALLS]"))
@@ -46,8 +46,10 @@ class MistralFormat(CallFormat):
         return MARKER + json.dumps(items, ensure_ascii=False)
 
     def instructions(self) -> str:
-        return ('To call tools, write [TOOL_CALLS] and a JSON list: [{"name": <tool-name>, '
-                '"arguments": {<arguments>}}]. The results come back in the next message.')
+        return (
+            'To call tools, write [TOOL_CALLS] and a JSON list: [{"name": <tool-name>, '
+            '"arguments": {<arguments>}}]. The results come back in the next message.'
+        )
 
 
 def _call(item) -> Call:

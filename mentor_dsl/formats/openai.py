@@ -8,7 +8,8 @@ string. As text, the format accepts a JSON message, a list of entries, or one en
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from ..calls import Call, decode_arguments
 from ..hookspecs import CallFormat

@@ -25,8 +25,9 @@ import ast
 import math
 import operator
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from ..calls import Call
 from ..deprecated import renamed
@@ -351,7 +352,7 @@ def _split_top_level(text: str) -> list[str]:
 def _strip_wrapping(text: str) -> str:
     text = text.strip()
     if text.startswith(_PYTHON_TAG):
-        text = text[len(_PYTHON_TAG):]
+        text = text[len(_PYTHON_TAG) :]
     for token in _END_TOKENS:
         if text.endswith(token):
             text = text[: -len(token)]
@@ -403,7 +404,7 @@ def _candidates(text: str):
             tried += 1
             if end is None:
                 continue
-            snippet = text[m.start():end]
+            snippet = text[m.start() : end]
             if fresh(snippet):
                 yield snippet, strict
 
@@ -446,8 +447,14 @@ def parse_calls(text: str) -> list[Call]:
     if not isinstance(text, str):
         return []
     if len(text) > MAX_INPUT_CHARS:
-        return [Call(None, None, _clip(text[:200]),
-                     f"completion too long to parse ({len(text)} > {MAX_INPUT_CHARS} characters)")]
+        return [
+            Call(
+                None,
+                None,
+                _clip(text[:200]),
+                f"completion too long to parse ({len(text)} > {MAX_INPUT_CHARS} characters)",
+            )
+        ]
     parsed = parse_call_list(text)
     if parsed is None:
         if _looks_like_calls(text):

@@ -41,11 +41,11 @@ def escape_body(text: str) -> str:
     return _TAG_START.sub("&lt;", text)
 
 
-def render_body(result: "ToolResult") -> str:
+def render_body(result: ToolResult) -> str:
     """What the block holds: the output, or `error: ...`, escaped."""
     return escape_body(render_value(result.output) if result.ok else f"error: {result.error}")
 
 
-def render_response(result: "ToolResult") -> str:
+def render_response(result: ToolResult) -> str:
     open_tag, close_tag = RESPONSE_TAGS
     return f"{open_tag}\n{render_body(result)}\n{close_tag}\n"

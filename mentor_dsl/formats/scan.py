@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 _DECODER = json.JSONDecoder()
 
@@ -16,7 +17,7 @@ def json_values(text: str, *, first_only: bool = False) -> Iterator[tuple[str, A
     while True:
         if first_only:
             stripped = len(text) - len(text.lstrip())
-            start = stripped if text[stripped:stripped + 1] in ("{", "[") else -1
+            start = stripped if text[stripped : stripped + 1] in ("{", "[") else -1
         else:
             starts = [i for i in (text.find("{", position), text.find("[", position)) if i >= 0]
             start = min(starts) if starts else -1

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList
@@ -47,7 +47,7 @@ class StopAfter(StoppingCriteria):
         self.tokenizer, self.start, self.stop = tokenizer, start, stop
 
     def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
-        tails = input_ids[:, self.start:][:, -WINDOW:].tolist()
+        tails = input_ids[:, self.start :][:, -WINDOW:].tolist()
         hits = [self.stop in self.tokenizer.decode(row) for row in tails]
         return torch.tensor(hits, dtype=torch.bool, device=input_ids.device)
 
@@ -76,8 +76,16 @@ def cache_keyword(model) -> str:
 class HFGenerator:
     """The `Generator` for a transformers model (see the module docstring)."""
 
-    def __init__(self, model, tokenizer, generation_config, stop: str | None, *, reuse_prefixes: bool = False,
-                 min_prefix: int = MIN_PREFIX):
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        generation_config,
+        stop: str | None,
+        *,
+        reuse_prefixes: bool = False,
+        min_prefix: int = MIN_PREFIX,
+    ):
         self.model, self.tokenizer, self.config, self.stop = model, tokenizer, generation_config, stop
         self.reuse_prefixes = reuse_prefixes
         self.min_prefix = min_prefix
@@ -89,7 +97,7 @@ class HFGenerator:
         self._reset()
 
     def _reset(self) -> None:
-        self.rows: list[int] = []       # batch row -> rollout row
+        self.rows: list[int] = []  # batch row -> rollout row
         self.ids: torch.Tensor | None = None
         self.mask: torch.Tensor | None = None
         self.cache = None
@@ -116,8 +124,13 @@ class HFGenerator:
         config.max_new_tokens = max(budgets)
         config.pad_token_id = self.pad
         criteria = StoppingCriteriaList([StopAfter(self.tokenizer, start, self.stop)] if self.stop else [])
-        out = self.model.generate(input_ids=self.ids, attention_mask=self.mask, generation_config=config,
-                                  stopping_criteria=criteria, **{self._key: self.cache})
+        out = self.model.generate(
+            input_ids=self.ids,
+            attention_mask=self.mask,
+            generation_config=config,
+            stopping_criteria=criteria,
+            **{self._key: self.cache},
+        )
         new = out[:, start:]
         self.ids = out
         self.mask = torch.cat([self.mask, torch.ones_like(new)], dim=1)
@@ -145,8 +158,8 @@ class HFGenerator:
             ids[:, :shared] = torch.tensor(prefix, dtype=torch.long)
             mask[:, :shared] = 1
         for i, row in enumerate(own):
-            ids[i, shared + width - len(row):] = torch.tensor(row, dtype=torch.long)
-            mask[i, shared + width - len(row):] = 1
+            ids[i, shared + width - len(row) :] = torch.tensor(row, dtype=torch.long)
+            mask[i, shared + width - len(row) :] = 1
         if shared:
             cache = self._prefix_cache(prefix, device)
             cache.batch_repeat_interleave(len(own))
@@ -169,7 +182,7 @@ class HFGenerator:
             while kept < min(len(tokens), len(grown)) and tokens[kept] == grown[kept]:
                 kept += 1
             b = self.rows.index(row)
-            self.mask[b, first + kept:] = 0
+            self.mask[b, first + kept :] = 0
             additions.append(grown[kept:])
         index = [self.rows.index(r) for r in rows]
         if index != list(range(len(self.rows))):
@@ -183,8 +196,8 @@ class HFGenerator:
             seg_mask = torch.zeros_like(seg)
             for i, tokens in enumerate(additions):
                 if tokens:
-                    seg[i, width - len(tokens):] = torch.tensor(tokens, dtype=torch.long)
-                    seg_mask[i, width - len(tokens):] = 1
+                    seg[i, width - len(tokens) :] = torch.tensor(tokens, dtype=torch.long)
+                    seg_mask[i, width - len(tokens) :] = 1
             self.ids = torch.cat([self.ids, seg.to(device)], dim=1)
             self.mask = torch.cat([self.mask, seg_mask.to(device)], dim=1)
         self.prefilled_tokens += sum(len(a) for a in additions)
@@ -199,8 +212,9 @@ class HFGenerator:
             self.prefix_hits += 1
             return copy.deepcopy(cache)
         cache = DynamicCache(config=self.model.config)
-        self.model(input_ids=torch.tensor([prefix], dtype=torch.long, device=device), use_cache=True,
-                   **{self._key: cache})
+        self.model(
+            input_ids=torch.tensor([prefix], dtype=torch.long, device=device), use_cache=True, **{self._key: cache}
+        )
         if self.reuse_prefixes:
             self._prefixes[prefix] = cache
             while len(self._prefixes) > MAX_PREFIXES:

@@ -21,8 +21,9 @@ format that is not the template's own runs in the inline layout, which needs a c
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ..calls import Call
 from ..errors import MentorError
@@ -84,8 +85,14 @@ def tool_schema(tool) -> dict[str, Any]:
     """A tool as chat templates take it: OpenAI's function-tool object (compact schema)."""
     from ..train.prompts import compact_schema
 
-    return {"type": "function", "function": {"name": tool.name, "description": tool.description,
-                                             "parameters": compact_schema(dict(tool.parameters))}}
+    return {
+        "type": "function",
+        "function": {
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": compact_schema(dict(tool.parameters)),
+        },
+    }
 
 
 @dataclass(frozen=True)
@@ -98,8 +105,9 @@ class ChatLayout:
     end_ids: frozenset[int]
 
     @classmethod
-    def for_tokenizer(cls, tokenizer, registry, *, call_format: str | None = None,
-                      generation_config=None) -> "ChatLayout":
+    def for_tokenizer(
+        cls, tokenizer, registry, *, call_format: str | None = None, generation_config=None
+    ) -> ChatLayout:
         """The layout for this tokenizer; `call_format` overrides the template's format."""
         own = template_format(tokenizer)
         name = call_format or own or "hermes"
@@ -108,9 +116,15 @@ class ChatLayout:
             raise LayoutError(f"unknown call format {name!r} (formats: {', '.join(registry.names('formats'))})")
         native = own is not None and name == own
         if not native and stop_text(fmt) is None:
-            why = ("the model's chat template writes " + repr(own)) if own else "the model's chat template has no tool support"
-            raise LayoutError(f"call format {name!r} ends a call with the model's turn, so it needs a chat template "
-                              f"written for it; {why}. Use --call-format {own or 'hermes'}")
+            why = (
+                ("the model's chat template writes " + repr(own))
+                if own
+                else "the model's chat template has no tool support"
+            )
+            raise LayoutError(
+                f"call format {name!r} ends a call with the model's turn, so it needs a chat template "
+                f"written for it; {why}. Use --call-format {own or 'hermes'}"
+            )
         ends = end_token_ids(tokenizer, generation_config)
         if native:  # end tokens the format itself names, where the tokenizer has them
             vocab = tokenizer.get_vocab()
@@ -131,8 +145,9 @@ class ChatLayout:
         """The text of the tokenizer's end-of-turn token, as records end a finished turn."""
         return self.tokenizer.eos_token or ""
 
-    def messages(self, task_prompt: Any, tools: Sequence[Any], *, example: bool = True,
-                 examples: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+    def messages(
+        self, task_prompt: Any, tools: Sequence[Any], *, example: bool = True, examples: Sequence[Any] | None = None
+    ) -> list[dict[str, Any]]:
         """The conversation a task starts with (the tools themselves go in `render`): the
         system message, the few-shot exchanges (`fewshot.examples_for`: `examples`, e.g. a
         record's own, else the registered ones for these tools), the task."""
@@ -152,11 +167,11 @@ class ChatLayout:
     def render(self, messages: Sequence[Mapping[str, Any]], tools: Sequence[Any]) -> str:
         """The prompt text, ending with the generation prompt of an assistant turn."""
         kwargs: dict[str, Any] = {"tools": [tool_schema(t) for t in tools]} if self.native else {}
-        return self.tokenizer.apply_chat_template(list(messages), add_generation_prompt=True, tokenize=False,
-                                                  **kwargs)
+        return self.tokenizer.apply_chat_template(list(messages), add_generation_prompt=True, tokenize=False, **kwargs)
 
-    def prompt_text(self, task_prompt: Any, tools: Sequence[Any], *, example: bool = True,
-                    examples: Sequence[Any] | None = None) -> str:
+    def prompt_text(
+        self, task_prompt: Any, tools: Sequence[Any], *, example: bool = True, examples: Sequence[Any] | None = None
+    ) -> str:
         return self.render(self.messages(task_prompt, tools, example=example, examples=examples), tools)
 
     def encode(self, text: str) -> list[int]:
@@ -193,25 +208,39 @@ class ChatLayout:
         assistant's end-of-turn token (a newline in ChatML) belongs to it too, since the
         model stopped at that token."""
         ids = [f"call{i:05d}" for i in range(len(outputs))]  # 9 characters: Mistral's rule
-        assistant: dict[str, Any] = {"role": "assistant", "content": "", "tool_calls": [
-            {"id": ids[i], "type": "function",
-             "function": {"name": name, "arguments": json.loads(arguments)}}
-            for i, (name, arguments) in enumerate(calls[: len(outputs)])]}
+        assistant: dict[str, Any] = {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [
+                {"id": ids[i], "type": "function", "function": {"name": name, "arguments": json.loads(arguments)}}
+                for i, (name, arguments) in enumerate(calls[: len(outputs)])
+            ],
+        }
         while len(assistant["tool_calls"]) < len(outputs):  # a response for a block that was not a call
             i = len(assistant["tool_calls"])
-            assistant["tool_calls"].append({"id": ids[i], "type": "function",
-                                            "function": {"name": "unknown", "arguments": {}}})
-        tool_messages = [{"role": "tool", "tool_call_id": ids[i], "name": assistant["tool_calls"][i]["function"]["name"],
-                          "content": out} for i, out in enumerate(outputs)]
+            assistant["tool_calls"].append(
+                {"id": ids[i], "type": "function", "function": {"name": "unknown", "arguments": {}}}
+            )
+        tool_messages = [
+            {
+                "role": "tool",
+                "tool_call_id": ids[i],
+                "name": assistant["tool_calls"][i]["function"]["name"],
+                "content": out,
+            }
+            for i, out in enumerate(outputs)
+        ]
         base = [{"role": "user", "content": "."}, assistant]
         before = self.tokenizer.apply_chat_template(base, tokenize=False)
         after = self.tokenizer.apply_chat_template(base + tool_messages, add_generation_prompt=True, tokenize=False)
         if not after.startswith(before):
-            raise LayoutError("the chat template does not render a conversation as a prefix of its continuation, "
-                              "so tool turns cannot be appended; use --call-format hermes (inline layout)")
+            raise LayoutError(
+                "the chat template does not render a conversation as a prefix of its continuation, "
+                "so tool turns cannot be appended; use --call-format hermes (inline layout)"
+            )
         end = self.end_text
         cut = before.rfind(end) + len(end) if end and end in before else len(before)
-        return before[cut:] + after[len(before):]
+        return before[cut:] + after[len(before) :]
 
 
 def _call_key(call: Call) -> tuple[str, str]:

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from ..calls import Call
 from ..hookspecs import CallFormat
@@ -75,7 +76,7 @@ class RolloutStats:
     generation_seconds: float = 0.0
     tool_seconds: float = 0.0
 
-    def take(self) -> "RolloutStats":
+    def take(self) -> RolloutStats:
         snapshot = copy.copy(self)
         self.__init__()
         return snapshot
@@ -99,21 +100,21 @@ class Generator(Protocol):
 
     def start(self, prompts: Sequence[Sequence[int]]) -> None: ...
 
-    def turn(self, rows: Sequence[int], contexts: Sequence[Sequence[int]],
-             budgets: Sequence[int]) -> list[Generated]: ...
+    def turn(
+        self, rows: Sequence[int], contexts: Sequence[Sequence[int]], budgets: Sequence[int]
+    ) -> list[Generated]: ...
 
     def close(self) -> None: ...
 
 
-def cut(new_ids: Sequence[int], tokenizer, end_ids: set[int] | frozenset[int],
-        stop: str | None) -> tuple[int, str]:
+def cut(new_ids: Sequence[int], tokenizer, end_ids: set[int] | frozenset[int], stop: str | None) -> tuple[int, str]:
     """How many tokens a row really produced in one turn, and why it stopped: "eos" (an
     end-of-turn token, kept), "call" (the stop text closed a call) or "length". Rows that
     stopped early are padded with pad_token_id, which can equal the EOS id: scan."""
     for k, token in enumerate(new_ids):
         if token in end_ids:
             return k + 1, "eos"
-        if stop and stop in tokenizer.decode(new_ids[max(0, k + 1 - WINDOW): k + 1]):
+        if stop and stop in tokenizer.decode(new_ids[max(0, k + 1 - WINDOW) : k + 1]):
             return k + 1, "call"
     return len(new_ids), "length"
 
@@ -131,8 +132,13 @@ class ToolRollout:
     def format(self) -> CallFormat:
         return self.layout.format
 
-    def run(self, generator: Generator, prompt_ids: Sequence[Sequence[int]], max_completion_length: int,
-            end_ids: set[int] | frozenset[int] | None = None) -> list[Rollout]:
+    def run(
+        self,
+        generator: Generator,
+        prompt_ids: Sequence[Sequence[int]],
+        max_completion_length: int,
+        end_ids: set[int] | frozenset[int] | None = None,
+    ) -> list[Rollout]:
         """Batched multi-turn generation: every active rollout advances one turn per loop."""
         tokenizer = self.layout.tokenizer
         ends = frozenset(end_ids or ()) | self.layout.end_ids
@@ -146,8 +152,9 @@ class ToolRollout:
                     break
                 budgets = [max_completion_length - len(rollouts[i].completion_ids) for i in active]
                 started = time.perf_counter()
-                generated = generator.turn(active, [rollouts[i].prompt_ids + rollouts[i].completion_ids
-                                                    for i in active], budgets)
+                generated = generator.turn(
+                    active, [rollouts[i].prompt_ids + rollouts[i].completion_ids for i in active], budgets
+                )
                 self.stats.generation_seconds += time.perf_counter() - started
                 pending: list[tuple[Rollout, list[Call]]] = []
                 last = turn == self.max_turns - 1
@@ -157,7 +164,9 @@ class ToolRollout:
                     if kept > budget:  # the batch decodes to the largest budget
                         kept, reason = budget, "length"
                     segment = new.ids[:kept]
-                    rollout.add(segment, from_model=True, logprobs=None if new.logprobs is None else new.logprobs[:kept])
+                    rollout.add(
+                        segment, from_model=True, logprobs=None if new.logprobs is None else new.logprobs[:kept]
+                    )
                     rollout.turns += 1
                     if reason == "length":
                         rollout.done = True  # out of tokens: truncated
@@ -196,8 +205,9 @@ class ToolRollout:
         results = iter(self.executor.run_many(runnable, groups=rows) if runnable else [])
         self.stats.tool_seconds += time.perf_counter() - started
         for rollout, calls in pending:
-            outcomes = [next(results) if c.well_formed else ToolResult.failure(c.error or "not a tool call")
-                        for c in calls]
+            outcomes = [
+                next(results) if c.well_formed else ToolResult.failure(c.error or "not a tool call") for c in calls
+            ]
             if not outcomes:  # a stop text without a parsable call: say so, let it continue
                 outcomes = [ToolResult.failure("no tool call found before the closing tag")]
             rollout.calls += len(calls)

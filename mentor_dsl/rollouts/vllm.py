@@ -10,7 +10,8 @@ which nothing sampled, get 0 and are masked from the loss anyway.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..errors import TrainingError
 from .loop import Generated
@@ -41,18 +42,22 @@ class VLLMGenerator:
         self.sampling = sampling
 
     @classmethod
-    def for_trainer(cls, trainer, stop: str | None) -> "VLLMGenerator":
+    def for_trainer(cls, trainer, stop: str | None) -> VLLMGenerator:
         # The sampling settings TRL gives vLLM for single-turn generation.
         sampling = {"temperature": trainer.temperature, "top_p": trainer.top_p, "top_k": trainer.top_k}
         if getattr(trainer, "repetition_penalty", None) is not None:
             sampling["repetition_penalty"] = trainer.repetition_penalty
-        return cls(trainer.vllm_generation, stop=stop, sampling=sampling,
-                   num_processes=trainer.accelerator.num_processes)
+        return cls(
+            trainer.vllm_generation, stop=stop, sampling=sampling, num_processes=trainer.accelerator.num_processes
+        )
 
     def start(self, prompts: Sequence[Sequence[int]]) -> None:
         generation = self.generation
-        if generation.mode == "colocate" and getattr(generation, "enable_sleep_mode", False) \
-                and getattr(generation, "_llm_weights_sleeping", False):
+        if (
+            generation.mode == "colocate"
+            and getattr(generation, "enable_sleep_mode", False)
+            and getattr(generation, "_llm_weights_sleeping", False)
+        ):
             generation.sync_weights()  # sleep level 2 dropped the weights: push the current ones
 
     def close(self) -> None:
@@ -67,13 +72,26 @@ class VLLMGenerator:
             from vllm import SamplingParams
 
             params = [SamplingParams(n=1, max_tokens=b, logprobs=0, **stop, **self.sampling) for b in budgets]
-            outputs = self.generation.llm.generate([{"prompt_token_ids": list(c)} for c in contexts], params,
-                                                   use_tqdm=False)
-            return [Generated(list(o.outputs[0].token_ids),
-                              _sampled_logprobs(o.outputs[0].token_ids, getattr(o.outputs[0], "logprobs", None))) for o in outputs]
+            outputs = self.generation.llm.generate(
+                [{"prompt_token_ids": list(c)} for c in contexts], params, use_tqdm=False
+            )
+            return [
+                Generated(
+                    list(o.outputs[0].token_ids),
+                    _sampled_logprobs(o.outputs[0].token_ids, getattr(o.outputs[0], "logprobs", None)),
+                )
+                for o in outputs
+            ]
         output = self.generation.vllm_client.generate(
-            prompts=[list(c) for c in contexts], n=1, max_tokens=max(budgets), logprobs=0, **self.sampling,
-            generation_kwargs=stop)
+            prompts=[list(c) for c in contexts],
+            n=1,
+            max_tokens=max(budgets),
+            logprobs=0,
+            **self.sampling,
+            generation_kwargs=stop,
+        )
         logprobs = output.get("logprobs")
-        return [Generated(list(ids), None if logprobs is None else [float(p[0]) if p else 0.0 for p in logprobs[i]])
-                for i, ids in enumerate(output["completion_ids"])]
+        return [
+            Generated(list(ids), None if logprobs is None else [float(p[0]) if p else 0.0 for p in logprobs[i]])
+            for i, ids in enumerate(output["completion_ids"])
+        ]

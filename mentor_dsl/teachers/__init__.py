@@ -73,5 +73,15 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["BUILTIN_TEACHERS", "Failure", "HFTeacher", "LazyTeacher", "OpenAITeacher", "OracleTeacher", "TaskFailed",
-           "Teacher", "TeacherError", "register_teachers"]
+__all__ = [
+    "BUILTIN_TEACHERS",
+    "Failure",
+    "HFTeacher",
+    "LazyTeacher",
+    "OpenAITeacher",
+    "OracleTeacher",
+    "TaskFailed",
+    "Teacher",
+    "TeacherError",
+    "register_teachers",
+]

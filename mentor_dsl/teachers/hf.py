@@ -17,7 +17,8 @@ decoding by default; `temperature` > 0 samples. Every task gets a record, solved
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..answers import boxed
 from ..errors import MentorError
@@ -37,9 +38,23 @@ class HFTeacher(ToolAccess):
 
     name = "hf"
 
-    def __init__(self, model: str = "default", *, temperature: Any = 0.0, top_p: Any = 1.0, max_turns: Any = 4,
-                 max_new_tokens: Any = 512, batch_size: Any = 4, device: str = "auto", dtype: str = "auto",
-                 seed: Any = None, timeout: Any = 5.0, eos: str = DEFAULT_EOS, registry=None, executor=None):
+    def __init__(
+        self,
+        model: str = "default",
+        *,
+        temperature: Any = 0.0,
+        top_p: Any = 1.0,
+        max_turns: Any = 4,
+        max_new_tokens: Any = 512,
+        batch_size: Any = 4,
+        device: str = "auto",
+        dtype: str = "auto",
+        seed: Any = None,
+        timeout: Any = 5.0,
+        eos: str = DEFAULT_EOS,
+        registry=None,
+        executor=None,
+    ):
         self.model_name = as_str("model", model) or "default"
         self.temperature = as_float("temperature", temperature, minimum=0.0)
         self.top_p = as_float("top_p", top_p, minimum=0.0)
@@ -62,7 +77,6 @@ class HFTeacher(ToolAccess):
         """What `teacher.model` says in the records."""
         return f"hf:{self.model_name}"
 
-
     def _load(self):
         """(model, layout, device), loaded once, on first use."""
         if self._loaded is None:
@@ -78,8 +92,9 @@ class HFTeacher(ToolAccess):
                 model, tokenizer = load_model(resolve_model(self.model_name), dtype=self.dtype, device=device)
                 layout = ChatLayout.for_tokenizer(tokenizer, self.registry, generation_config=model.generation_config)
             except MentorError as exc:  # say which option is wrong, whatever stage complained
-                raise TeacherError(f"hf teacher: cannot load model={self.model_name!r}: "
-                                   f"{getattr(exc, 'message', None) or exc}") from None
+                raise TeacherError(
+                    f"hf teacher: cannot load model={self.model_name!r}: {getattr(exc, 'message', None) or exc}"
+                ) from None
             try:
                 model.to(device)
             except (RuntimeError, AssertionError, ValueError) as exc:
@@ -122,11 +137,12 @@ class HFTeacher(ToolAccess):
             import torch
 
             torch.manual_seed(self.seed)
-        generator = HFGenerator(model, layout.tokenizer, self._generation_config(model, layout), layout.stop_text,
-                                reuse_prefixes=True)
+        generator = HFGenerator(
+            model, layout.tokenizer, self._generation_config(model, layout), layout.stop_text, reuse_prefixes=True
+        )
         records = []
         for start in range(0, len(ready), self.batch_size):
-            batch = ready[start:start + self.batch_size]
+            batch = ready[start : start + self.batch_size]
             done = rollout.run(generator, [ids for _, _, ids in batch], self.max_new_tokens)
             for (task, names, _), result in zip(batch, done):
                 records.append(self._record(task, names, layout, result))
@@ -138,11 +154,17 @@ class HFTeacher(ToolAccess):
         text = record_text(result, layout, self.eos)
         # Calls and results as the rollout ran them (whatever the teacher's call format).
         calls = [c for step_calls, _ in result.steps for c in step_calls if c.well_formed]
-        outcomes = [r for step_calls, results in result.steps
-                    for c, r in zip(step_calls, results) if c.well_formed]
+        outcomes = [r for step_calls, results in result.steps for c, r in zip(step_calls, results) if c.well_formed]
         turns = model_text(result, layout.tokenizer)
-        record = make_record(task, tools=names, calls=calls, results=outcomes, completion=text,
-                             answer=boxed(turns[-1]) if turns else None, model=self.label)
+        record = make_record(
+            task,
+            tools=names,
+            calls=calls,
+            results=outcomes,
+            completion=text,
+            answer=boxed(turns[-1]) if turns else None,
+            model=self.label,
+        )
         record["finished"] = bool(result.finished)
         if layout.format.name != "hermes":  # the calls are written in the teacher's own format
             record["format"] = layout.format.name

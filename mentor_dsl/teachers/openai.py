@@ -34,8 +34,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Sequence
+from typing import Any
 
 from ..answers import boxed
 from ..calls import Call
@@ -45,16 +46,30 @@ from ..formats.responses import render_response, render_value
 from ..tools.base import ToolResult
 from ..trajectory import DEFAULT_EOS
 from .base import Failure, TaskFailed, TeacherError, ToolAccess
-from .records import (Turn, as_float, as_int, as_str, cut_after_last_call, make_record, prompt_messages,
-                      render_trajectory, task_id, task_tools)
+from .records import (
+    Turn,
+    as_float,
+    as_int,
+    as_str,
+    cut_after_last_call,
+    make_record,
+    prompt_messages,
+    render_trajectory,
+    task_id,
+    task_tools,
+)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 NO_KEY = "EMPTY"  # the key sent to a server when none is configured (vLLM's and SGLang's convention)
-SYSTEM = ("Solve the task. Use the provided tools for the computations; call them as often as needed and "
-          "use their results. Finish with the final answer in \\boxed{}.")
-_FATAL = {401: "the endpoint refused the credentials (check api_key / OPENAI_API_KEY)",
-          403: "the endpoint refused access (check api_key / OPENAI_API_KEY and the model's permissions)",
-          404: "not found (check base_url / OPENAI_BASE_URL, which usually ends in /v1, and the model name)"}
+SYSTEM = (
+    "Solve the task. Use the provided tools for the computations; call them as often as needed and "
+    "use their results. Finish with the final answer in \\boxed{}."
+)
+_FATAL = {
+    401: "the endpoint refused the credentials (check api_key / OPENAI_API_KEY)",
+    403: "the endpoint refused access (check api_key / OPENAI_API_KEY and the model's permissions)",
+    404: "not found (check base_url / OPENAI_BASE_URL, which usually ends in /v1, and the model name)",
+}
 _SNIPPET = 300
 
 
@@ -84,22 +99,38 @@ class OpenAITeacher(ToolAccess):
 
     name = "openai"
 
-    def __init__(self, model: str | None = None, *, base_url: str | None = None, api_key: str | None = None,
-                 max_turns: Any = 8, timeout: Any = 60.0, temperature: Any = 0.0, max_tokens: Any = None,
-                 retries: Any = 2, concurrency: Any = 4, system: str | None = None,
-                 tool_timeout: Any = 5.0, eos: str = DEFAULT_EOS, registry=None, executor=None):
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        max_turns: Any = 8,
+        timeout: Any = 60.0,
+        temperature: Any = 0.0,
+        max_tokens: Any = None,
+        retries: Any = 2,
+        concurrency: Any = 4,
+        system: str | None = None,
+        tool_timeout: Any = 5.0,
+        eos: str = DEFAULT_EOS,
+        registry=None,
+        executor=None,
+    ):
         self.eos = eos if isinstance(eos, str) else DEFAULT_EOS
         self.model = as_str("model", model) or os.environ.get("OPENAI_MODEL") or None
         if not self.model:
             raise TeacherError("the openai teacher needs a model: --option model=NAME (or OPENAI_MODEL)")
-        self.base_url = (as_str("base_url", base_url) or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
+        self.base_url = as_str("base_url", base_url) or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
         if not self.base_url.startswith(("http://", "https://")):
             raise TeacherError(f"option base_url={self.base_url!r}: expected an http:// or https:// URL")
         self.base_url = self.base_url.rstrip("/")
         self.api_key = as_str("api_key", api_key) or os.environ.get("OPENAI_API_KEY") or None
         if self.api_key is None and self.base_url == DEFAULT_BASE_URL:
-            raise TeacherError("the OpenAI API needs a key: set OPENAI_API_KEY or --option api_key=...; "
-                               "for a local server, set base_url")
+            raise TeacherError(
+                "the OpenAI API needs a key: set OPENAI_API_KEY or --option api_key=...; "
+                "for a local server, set base_url"
+            )
         self.max_turns = as_int("max_turns", max_turns, minimum=1)
         self.timeout = as_float("timeout", timeout, minimum=0.001)
         self.temperature = as_float("temperature", temperature, minimum=0.0, optional=True)
@@ -114,8 +145,9 @@ class OpenAITeacher(ToolAccess):
         # One client for every task: it pools connections and is safe to share between the
         # worker threads. A local server needs no key, but the library sends one on every
         # request: the placeholder local servers document for "no key".
-        self._client = self._api.OpenAI(base_url=self.base_url, api_key=self.api_key or NO_KEY,
-                                        timeout=self.timeout, max_retries=self.retries)
+        self._client = self._api.OpenAI(
+            base_url=self.base_url, api_key=self.api_key or NO_KEY, timeout=self.timeout, max_retries=self.retries
+        )
         self._url = f"{self.base_url}/chat/completions"
 
     @property
@@ -171,14 +203,30 @@ class OpenAITeacher(ToolAccess):
                     raise TaskFailed("malformed_response", "'tool_calls' is not a list")
                 calls = [call_from_entry(e) for e in entries]
                 results = self._run(calls, offered)
-                ids = [e["id"] if isinstance(e, dict) and isinstance(e.get("id"), str) and e["id"]
-                       else f"call_{turn_number}_{i}" for i, e in enumerate(entries)]
-                messages.append({"role": "assistant", "content": content or None, "tool_calls": [
-                    {"id": call_id, "type": "function",
-                     "function": {"name": c.name, "arguments": json.dumps(c.arguments, ensure_ascii=False)}}
-                    for call_id, c in zip(ids, calls)]})
-                messages.extend({"role": "tool", "tool_call_id": call_id, "content": render_value(r.output)}
-                                for call_id, r in zip(ids, results))
+                ids = [
+                    e["id"]
+                    if isinstance(e, dict) and isinstance(e.get("id"), str) and e["id"]
+                    else f"call_{turn_number}_{i}"
+                    for i, e in enumerate(entries)
+                ]
+                messages.append(
+                    {
+                        "role": "assistant",
+                        "content": content or None,
+                        "tool_calls": [
+                            {
+                                "id": call_id,
+                                "type": "function",
+                                "function": {"name": c.name, "arguments": json.dumps(c.arguments, ensure_ascii=False)},
+                            }
+                            for call_id, c in zip(ids, calls)
+                        ],
+                    }
+                )
+                messages.extend(
+                    {"role": "tool", "tool_call_id": call_id, "content": render_value(r.output)}
+                    for call_id, r in zip(ids, results)
+                )
                 turns.append(Turn(content, list(zip(calls, results))))
                 continue
             inline = [c for c in HERMES.parse(content) if c.is_call or c.error]
@@ -193,9 +241,15 @@ class OpenAITeacher(ToolAccess):
                 raise TaskFailed("no_answer", f"the final message (turn {turn_number + 1}) is empty")
             calls = [c for turn in turns for c, _ in turn.steps]
             results = [r for turn in turns for _, r in turn.steps]
-            return make_record(task, tools=[t.name for t in tools], calls=calls, results=results,
-                               completion=render_trajectory(turns, content, self.eos), answer=boxed(content),
-                               model=self.label)
+            return make_record(
+                task,
+                tools=[t.name for t in tools],
+                calls=calls,
+                results=results,
+                completion=render_trajectory(turns, content, self.eos),
+                answer=boxed(content),
+                model=self.label,
+            )
         raise TaskFailed("max_turns", f"still calling tools after {self.max_turns} turns")
 
     def _initial_messages(self, task: dict[str, Any]) -> list[dict[str, Any]]:
@@ -203,8 +257,10 @@ class OpenAITeacher(ToolAccess):
         if not self.system:
             return messages
         if messages[0].get("role") == "system":  # keep the task's own instructions, after ours
-            return [{"role": "system", "content": f"{self.system}\n\n{messages[0].get('content') or ''}"},
-                    *messages[1:]]
+            return [
+                {"role": "system", "content": f"{self.system}\n\n{messages[0].get('content') or ''}"},
+                *messages[1:],
+            ]
         return [{"role": "system", "content": self.system}, *messages]
 
     def _run(self, calls: list[Call], offered: set[str]) -> list[ToolResult]:
@@ -269,8 +325,10 @@ class OpenAITeacher(ToolAccess):
         except api.APIStatusError as exc:
             status, detail = exc.status_code, _snippet(_body(exc.response))
             if status in _FATAL:
-                raise TeacherError(f"openai teacher: {self._url} answered HTTP {status}: {_FATAL[status]}"
-                                   + (f"; the server said: {detail}" if detail else "")) from None
+                raise TeacherError(
+                    f"openai teacher: {self._url} answered HTTP {status}: {_FATAL[status]}"
+                    + (f"; the server said: {detail}" if detail else "")
+                ) from None
             reason = f" {exc.response.reason_phrase}" if exc.response.reason_phrase else ""
             raise TaskFailed("http_error", f"HTTP {status}{reason}{_retried(exc.request)}: {detail}") from None
         return raw.http_response.text
@@ -285,8 +343,9 @@ def _openai_library():
     try:
         import openai
     except ImportError:
-        raise TeacherError("the openai teacher needs the openai client library: "
-                           'pip install "mentor[openai]" (or pip install openai)') from None
+        raise TeacherError(
+            'the openai teacher needs the openai client library: pip install "mentor[openai]" (or pip install openai)'
+        ) from None
     return openai
 
 

@@ -12,13 +12,14 @@ are skipped and reported as failures of kind `no_plan`.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..calls import Call
 from ..data.numbers import format_answer
 from ..data.oracle import render_completion
-from ..trajectory import DEFAULT_EOS
 from ..formats.responses import render_value
+from ..trajectory import DEFAULT_EOS
 from .base import Failure, TaskFailed, ToolAccess
 from .records import as_float, decode_call, make_record, task_id, task_tools, teacher_calls
 
@@ -58,7 +59,6 @@ class OracleTeacher(ToolAccess):
         ToolAccess.__init__(self, tool_timeout=self.timeout, registry=registry, executor=executor)
         self.failures: list[Failure] = []
 
-
     def generate(self, tasks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         self.failures = []
         planned: list[tuple[dict[str, Any], list[str], list[Call]]] = []
@@ -83,7 +83,15 @@ class OracleTeacher(ToolAccess):
             outputs = [r.output for r in outcomes]
             answer = answer_text(outputs[-1])
             plain = [{"name": c.name, "arguments": c.arguments} for c in calls]
-            records.append(make_record(task, tools=names, calls=calls, results=outcomes,
-                                       completion=render_completion(plain, outputs, answer, self.eos),
-                                       answer=answer, model=self.name))
+            records.append(
+                make_record(
+                    task,
+                    tools=names,
+                    calls=calls,
+                    results=outcomes,
+                    completion=render_completion(plain, outputs, answer, self.eos),
+                    answer=answer,
+                    model=self.name,
+                )
+            )
         return records

@@ -15,8 +15,9 @@ Every teacher returns records in the form of the built-in task records (docs/rec
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ..calls import Call, decode_arguments
 from ..formats.hermes import HERMES
@@ -57,8 +58,11 @@ def task_tools(task: Mapping[str, Any], registry, *, default: str | None = None)
     names = tool_names(task, registry, default=default)
     missing = [n for n in names if n not in registry.tools]
     if missing:
-        raise TaskFailed("unknown_tool", f"the task lists tools that no plugin provides: {', '.join(missing)} "
-                                         "(is the plugin installed? see `mentor plugins`)")
+        raise TaskFailed(
+            "unknown_tool",
+            f"the task lists tools that no plugin provides: {', '.join(missing)} "
+            "(is the plugin installed? see `mentor plugins`)",
+        )
     return [registry.tools[n] for n in names]
 
 
@@ -162,8 +166,16 @@ def render_trajectory(turns: Sequence[Turn], final: str, eos: str = DEFAULT_EOS)
     return "".join(parts) + eos
 
 
-def make_record(task: Mapping[str, Any], *, tools: Sequence[str], calls: Sequence[Call],
-                results: Sequence[ToolResult], completion: str, answer: str | None, model: str) -> dict[str, Any]:
+def make_record(
+    task: Mapping[str, Any],
+    *,
+    tools: Sequence[str],
+    calls: Sequence[Call],
+    results: Sequence[ToolResult],
+    completion: str,
+    answer: str | None,
+    model: str,
+) -> dict[str, Any]:
     """The trajectory record a teacher returns for `task` (see the module docstring)."""
     record: dict[str, Any] = {"id": task.get("id"), "prompt": task.get("prompt")}
     if "answer" in task:

@@ -32,8 +32,9 @@ A record passes when, in this order (the first failing rule is the reason):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from ..answers import boxed
 from ..calls import canonical_json
@@ -41,9 +42,8 @@ from ..formats.hermes import HERMES
 from ..formats.responses import escape_body, render_value
 from ..judges import judge_name
 from ..tools.base import ToolResult
-from .base import ToolAccess
 from ..trajectory import DEFAULT_EOS
-from .base import TaskFailed
+from .base import TaskFailed, ToolAccess
 from .records import decode_call, teacher_calls, tool_names
 
 _RESPONSE = re.compile(r"<tool_response>\n?(.*?)\n?</tool_response>", re.DOTALL)
@@ -71,7 +71,7 @@ class Verdict:
         return iter((self.ok, self.reason))
 
     @classmethod
-    def reject(cls, kind: str, detail: str, results=()) -> "Verdict":
+    def reject(cls, kind: str, detail: str, results=()) -> Verdict:
         return cls(False, kind, detail, tuple(results))
 
 
@@ -93,8 +93,16 @@ class Verifier(ToolAccess):
     """Checks records with one registry and one executor (results are cached across
     records). `eos` is the end-of-sequence text a finished completion ends with."""
 
-    def __init__(self, registry=None, executor=None, *, require_calls: bool = True, eos: str = DEFAULT_EOS,
-                 timeout: float = 5.0, judge: str | None = None):
+    def __init__(
+        self,
+        registry=None,
+        executor=None,
+        *,
+        require_calls: bool = True,
+        eos: str = DEFAULT_EOS,
+        timeout: float = 5.0,
+        judge: str | None = None,
+    ):
         ToolAccess.__init__(self, tool_timeout=timeout, registry=registry, executor=executor)
         self.require_calls = require_calls
         self.eos = eos
@@ -129,7 +137,9 @@ class Verifier(ToolAccess):
             return Verdict.reject("malformed", str(exc))
         grade = self.registry.get("judges", judge)
         if grade is None:
-            return Verdict.reject("malformed", f"unknown judge {judge!r} (judges: {', '.join(self.registry.names('judges'))})")
+            return Verdict.reject(
+                "malformed", f"unknown judge {judge!r} (judges: {', '.join(self.registry.names('judges'))})"
+            )
         # 2. a reference
         gold = record.get("answer")
         if gold is None or gold == "" or gold == []:
@@ -141,15 +151,20 @@ class Verifier(ToolAccess):
         written = HERMES.parse(text)
         for n, call in enumerate(written, 1):
             if not call.well_formed:
-                return Verdict.reject("invalid_call", f"call {n} ({_short(call.raw.strip())}): "
-                                                      f"{call.error or 'not a tool call (no name)'}")
+                return Verdict.reject(
+                    "invalid_call",
+                    f"call {n} ({_short(call.raw.strip())}): {call.error or 'not a tool call (no name)'}",
+                )
         # 5. text and teacher agree
         key = [(c.name, canonical_json(c.arguments)) for c in written]
         if key != [(c.name, canonical_json(c.arguments)) for c in planned]:
-            return Verdict.reject("inconsistent", f"the completion calls {[c.name for c in written]} but "
-                                                  f"teacher.tool_calls lists {[c.name for c in planned]}"
-                                  if [c.name for c in written] != [c.name for c in planned] else
-                                  "the completion's call arguments differ from teacher.tool_calls")
+            return Verdict.reject(
+                "inconsistent",
+                f"the completion calls {[c.name for c in written]} but "
+                f"teacher.tool_calls lists {[c.name for c in planned]}"
+                if [c.name for c in written] != [c.name for c in planned]
+                else "the completion's call arguments differ from teacher.tool_calls",
+            )
         # 6. at least one call
         if self.require_calls and not written:
             return Verdict.reject("no_calls", "the trajectory makes no tool call")
@@ -175,13 +190,17 @@ class Verifier(ToolAccess):
         shown = _RESPONSE.findall(text)
         if shown:
             if len(shown) != len(results):
-                return Verdict.reject("fabricated_response", f"{len(shown)} <tool_response> blocks for "
-                                                             f"{len(results)} calls", results)
+                return Verdict.reject(
+                    "fabricated_response", f"{len(shown)} <tool_response> blocks for {len(results)} calls", results
+                )
             for n, (body, result) in enumerate(zip(shown, results), 1):
                 real = escape_body(render_value(result.output))  # as a response block shows it
                 if body.strip() != real.strip():
-                    return Verdict.reject("fabricated_response", f"response {n} shows {_short(body.strip())!r}, "
-                                                                 f"the tool returns {_short(real)!r}", results)
+                    return Verdict.reject(
+                        "fabricated_response",
+                        f"response {n} shows {_short(body.strip())!r}, the tool returns {_short(real)!r}",
+                        results,
+                    )
         # 11. the answer
         answer = boxed(text)
         if answer is None:
@@ -192,19 +211,29 @@ class Verifier(ToolAccess):
         except Exception:  # as in answer_correct: a judge failing on odd input has not shown it right
             score = 0.0
         if not score >= 1.0:
-            return Verdict.reject("wrong_answer", f"answered {_short(answer)!r}, the reference is "
-                                                  f"{_short(reference)!r} (judge {judge!r})", results)
+            return Verdict.reject(
+                "wrong_answer",
+                f"answered {_short(answer)!r}, the reference is {_short(reference)!r} (judge {judge!r})",
+                results,
+            )
         return Verdict(True, results=tuple(results))
 
-    def __enter__(self) -> "Verifier":
+    def __enter__(self) -> Verifier:
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
 
-def verify(record: Any, *, registry=None, executor=None, require_calls: bool = True,
-           eos: str = DEFAULT_EOS, judge: str | None = None) -> Verdict:
+def verify(
+    record: Any,
+    *,
+    registry=None,
+    executor=None,
+    require_calls: bool = True,
+    eos: str = DEFAULT_EOS,
+    judge: str | None = None,
+) -> Verdict:
     """Verify one record; `(ok, reason)` (see the module docstring for the rules). Pass an
     `executor` when verifying many records, or use a `Verifier`."""
     with Verifier(registry, executor, require_calls=require_calls, eos=eos, judge=judge) as check:

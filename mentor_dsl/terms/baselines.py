@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..calls import Call
 from ..context import EvalContext
@@ -87,8 +87,20 @@ def toolrl_correct(trajs: Sequence[Trajectory], ctx: EvalContext, ref: str) -> l
 
 
 BASELINE_TERMS = (
-    Term("bfcl_match", bfcl_match, (), (0, 1), ("completion", "category", "functions"),
-         "1 when BFCL's AST (or executable) grading accepts the student's calls for the record."),
-    Term("toolrl_correct", toolrl_correct, (TermParam("ref", "ref", "teacher"),), (-3, 3), ("completion", "teacher"),
-         "ToolRL's call correctness: name Jaccard + key Jaccard + exact values per call, scaled to [-3, 3]."),
+    Term(
+        "bfcl_match",
+        bfcl_match,
+        (),
+        (0, 1),
+        ("completion", "category", "functions"),
+        "1 when BFCL's AST (or executable) grading accepts the student's calls for the record.",
+    ),
+    Term(
+        "toolrl_correct",
+        toolrl_correct,
+        (TermParam("ref", "ref", "teacher"),),
+        (-3, 3),
+        ("completion", "teacher"),
+        "ToolRL's call correctness: name Jaccard + key Jaccard + exact values per call, scaled to [-3, 3].",
+    ),
 )

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 from ..context import EvalContext
 from ..plugins import hookimpl
@@ -18,10 +18,12 @@ from .matching import arg_overlap, calls_equal, name_set_score
 TOOL_MATCH_MODES = ("exact_set", "overlap", "f1", "jaccard", "multiset_f1")
 
 _REF = TermParam("ref", "ref", "teacher", doc="where the reference trajectory comes from")
-_TOOLS = TermParam("tools", "tools", None,
-                   doc="toolset whose names are valid; default: the record's `tools`, else all tools")
-_EXTRACTOR = TermParam("extractor", "extractor", "boxed",
-                       doc="'boxed', 'final_boxed', 'last_line', 'tag:NAME' or a plugin's")
+_TOOLS = TermParam(
+    "tools", "tools", None, doc="toolset whose names are valid; default: the record's `tools`, else all tools"
+)
+_EXTRACTOR = TermParam(
+    "extractor", "extractor", "boxed", doc="'boxed', 'final_boxed', 'last_line', 'tag:NAME' or a plugin's"
+)
 
 Trajs = Sequence[Trajectory]
 
@@ -79,14 +81,14 @@ def _fits(call, registered, available: frozenset[str]) -> bool:
     return call.well_formed and tool is not None and tool.validate_arguments(call.arguments) is None
 
 
-def tool_match(trajs: Trajs, ctx: EvalContext, ref: str, mode: str, tools: str | None,
-               valid_only: bool) -> list[float]:
+def tool_match(trajs: Trajs, ctx: EvalContext, ref: str, mode: str, tools: str | None, valid_only: bool) -> list[float]:
     registered = ctx.registry.tools
     out = []
     for t in trajs:
         valid = ctx.available(t, tools)
-        student = [c.name for c in ctx.named_calls(t)
-                   if (_fits(c, registered, valid) if valid_only else c.name in valid)]
+        student = [
+            c.name for c in ctx.named_calls(t) if (_fits(c, registered, valid) if valid_only else c.name in valid)
+        ]
         out.append(name_set_score(student, t.teacher.names, mode))
     return out
 
@@ -119,8 +121,9 @@ def _rejected(call, registered, available: frozenset[str], check_schema: bool):
     from ..tools.base import FailureKind, ToolResult
 
     if not call.well_formed:
-        return ToolResult.failure(call.error or "not a well-formed call (a name and an object of arguments)",
-                                  FailureKind.SCHEMA)
+        return ToolResult.failure(
+            call.error or "not a well-formed call (a name and an object of arguments)", FailureKind.SCHEMA
+        )
     if call.name not in available:
         return ToolResult.failure(f"tool {call.name!r} is not offered by the task", FailureKind.UNKNOWN_TOOL)
     tool = registered.get(call.name)
@@ -174,8 +177,9 @@ def exec_success(trajs: Trajs, ctx: EvalContext) -> list[float]:
                 pending.append((i, j, call.name, call.arguments))
         outcomes[i] = row
     if pending:
-        results = ctx.get_executor().run_many([(name, args) for _, _, name, args in pending],
-                                              groups=[i for i, _, _, _ in pending])  # the call cap is per record
+        results = ctx.get_executor().run_many(
+            [(name, args) for _, _, name, args in pending], groups=[i for i, _, _, _ in pending]
+        )  # the call cap is per record
         for (i, j, _, _), result in zip(pending, results):
             outcomes[i][j] = result
     out = []
@@ -205,44 +209,123 @@ def _count_range(args) -> tuple[float, float]:
 
 
 BUILTIN_TERMS = (
-    Term("finished", finished, (), (0, 1), ("completion", "finished"),
-         "1 if the completion ended with the EOS token (not truncated)."),
-    Term("answer_present", answer_present, (_EXTRACTOR,), (0, 1), ("completion",),
-         "1 if a final answer can be extracted."),
-    Term("answer_correct", answer_correct,
-         (TermParam("judge", "judge", None,
-                   doc="'math' (the paper's unified judge), 'math_strict', 'exact', 'f1' or a plugin's; "
-                       "default: the record's `judge`, else 'math'"),
-          _EXTRACTOR),
-         (0, 1), ("completion", "answer"),
-         "1 if the extracted answer matches the reference `answer`."),
-    Term("tool_calls", tool_calls, (), _count_range, ("completion",),
-         "The number of tool calls the student made."),
-    Term("teacher_tool_calls", teacher_tool_calls, (_REF,), _count_range, ("teacher",),
-         "The number of calls in the teacher reference."),
-    Term("no_hallucination", no_hallucination, (_TOOLS,), (0, 1), ("completion", "tools"),
-         "1 if every called tool name is an available tool."),
-    Term("tool_match", tool_match,
-         (_REF, TermParam("mode", "string", "exact_set", TOOL_MATCH_MODES), _TOOLS,
-          TermParam("valid_only", "bool", False,
-                    doc="count only calls that parse, name an available tool and fit its JSON Schema")),
-         (0, 1), ("completion", "teacher", "tools"),
-         "Agreement of the student's valid tool names with the teacher's."),
-    Term("arg_overlap", arg_overlap_term, (_REF,), (0, 1), ("completion", "teacher"),
-         "Argument agreement of same-name calls paired greedily with the teacher's."),
-    Term("exec_success", exec_success, (), (0, 1), ("completion", "tool_results"),
-         "Fraction of the student's calls that executed without error; 0 with no calls."),
-    Term("calls_valid", calls_valid, (_TOOLS,), (0, 1), ("completion", "tools"),
-         "1 if every call block parses, names an available tool and its arguments fit the schema."),
-    Term("calls_well_formed", calls_well_formed, (), (0, 1), ("completion",),
-         "1 if every call block parses to a name and an object of arguments (no schema check)."),
-    Term("strict_match", strict_match, (_REF, TermParam("ordered", "bool", True)), (0, 1),
-         ("completion", "teacher"),
-         "1 if the student's calls equal the teacher's (names and canonical arguments)."),
-    Term("format", format_term, (TermParam("regex", "regex", REQUIRED),), (0, 1), ("completion",),
-         "1 if the completion matches the regex (searched, `.` matches newlines)."),
-    Term("step", step, (), _count_range, (),
-         "The trainer's global step (0 when scoring offline)."),
+    Term(
+        "finished",
+        finished,
+        (),
+        (0, 1),
+        ("completion", "finished"),
+        "1 if the completion ended with the EOS token (not truncated).",
+    ),
+    Term(
+        "answer_present",
+        answer_present,
+        (_EXTRACTOR,),
+        (0, 1),
+        ("completion",),
+        "1 if a final answer can be extracted.",
+    ),
+    Term(
+        "answer_correct",
+        answer_correct,
+        (
+            TermParam(
+                "judge",
+                "judge",
+                None,
+                doc="'math' (the paper's unified judge), 'math_strict', 'exact', 'f1' or a plugin's; "
+                "default: the record's `judge`, else 'math'",
+            ),
+            _EXTRACTOR,
+        ),
+        (0, 1),
+        ("completion", "answer"),
+        "1 if the extracted answer matches the reference `answer`.",
+    ),
+    Term("tool_calls", tool_calls, (), _count_range, ("completion",), "The number of tool calls the student made."),
+    Term(
+        "teacher_tool_calls",
+        teacher_tool_calls,
+        (_REF,),
+        _count_range,
+        ("teacher",),
+        "The number of calls in the teacher reference.",
+    ),
+    Term(
+        "no_hallucination",
+        no_hallucination,
+        (_TOOLS,),
+        (0, 1),
+        ("completion", "tools"),
+        "1 if every called tool name is an available tool.",
+    ),
+    Term(
+        "tool_match",
+        tool_match,
+        (
+            _REF,
+            TermParam("mode", "string", "exact_set", TOOL_MATCH_MODES),
+            _TOOLS,
+            TermParam(
+                "valid_only",
+                "bool",
+                False,
+                doc="count only calls that parse, name an available tool and fit its JSON Schema",
+            ),
+        ),
+        (0, 1),
+        ("completion", "teacher", "tools"),
+        "Agreement of the student's valid tool names with the teacher's.",
+    ),
+    Term(
+        "arg_overlap",
+        arg_overlap_term,
+        (_REF,),
+        (0, 1),
+        ("completion", "teacher"),
+        "Argument agreement of same-name calls paired greedily with the teacher's.",
+    ),
+    Term(
+        "exec_success",
+        exec_success,
+        (),
+        (0, 1),
+        ("completion", "tool_results"),
+        "Fraction of the student's calls that executed without error; 0 with no calls.",
+    ),
+    Term(
+        "calls_valid",
+        calls_valid,
+        (_TOOLS,),
+        (0, 1),
+        ("completion", "tools"),
+        "1 if every call block parses, names an available tool and its arguments fit the schema.",
+    ),
+    Term(
+        "calls_well_formed",
+        calls_well_formed,
+        (),
+        (0, 1),
+        ("completion",),
+        "1 if every call block parses to a name and an object of arguments (no schema check).",
+    ),
+    Term(
+        "strict_match",
+        strict_match,
+        (_REF, TermParam("ordered", "bool", True)),
+        (0, 1),
+        ("completion", "teacher"),
+        "1 if the student's calls equal the teacher's (names and canonical arguments).",
+    ),
+    Term(
+        "format",
+        format_term,
+        (TermParam("regex", "regex", REQUIRED),),
+        (0, 1),
+        ("completion",),
+        "1 if the completion matches the regex (searched, `.` matches newlines).",
+    ),
+    Term("step", step, (), _count_range, (), "The trainer's global step (0 when scoring offline)."),
 )
 
 

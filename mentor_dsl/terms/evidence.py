@@ -63,9 +63,15 @@ class CallEvidence:
     matched: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"index": self.index, "name": self.name, "arguments": _plain(self.arguments),
-                "span": self.span.to_json() if self.span else None, "valid": self.valid, "reason": self.reason,
-                "matched": self.matched}
+        return {
+            "index": self.index,
+            "name": self.name,
+            "arguments": _plain(self.arguments),
+            "span": self.span.to_json() if self.span else None,
+            "valid": self.valid,
+            "reason": self.reason,
+            "matched": self.matched,
+        }
 
 
 @dataclass(frozen=True)
@@ -92,8 +98,13 @@ class Verdict:
     decided_by: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"judge": self.judge, "prediction": self.prediction, "gold": _plain(self.gold), "value": self.value,
-                "decided_by": self.decided_by}
+        return {
+            "judge": self.judge,
+            "prediction": self.prediction,
+            "gold": _plain(self.gold),
+            "value": self.value,
+            "decided_by": self.decided_by,
+        }
 
 
 @dataclass(frozen=True)
@@ -145,7 +156,8 @@ def _plain(value: Any) -> Any:
 
 # -- where things are in the completion -------------------------------------------------------
 
-def model_view(traj: "Trajectory", ctx: "EvalContext", *, final: bool = False) -> TextMap:
+
+def model_view(traj: Trajectory, ctx: EvalContext, *, final: bool = False) -> TextMap:
     """The text calls (or, with `final`, final-text answers) are read from, mapped to the
     completion: `traj.model_text` / `traj.final_text` with offsets."""
     fmt = ctx.format_for(traj)
@@ -159,7 +171,7 @@ def _span(view: TextMap, start: int, end: int) -> TextSpan | None:
     return TextSpan(*found) if found else None
 
 
-def locate_calls(traj: "Trajectory", ctx: "EvalContext") -> list[tuple["Call", TextSpan | None]]:
+def locate_calls(traj: Trajectory, ctx: EvalContext) -> list[tuple[Call, TextSpan | None]]:
     """Every call the trajectory's format parses (`ctx.calls`), with its span: a call from
     a message's `tool_calls` has none; one parsed from the text is found by its raw text,
     in order, where it appears verbatim."""
@@ -185,7 +197,7 @@ def locate_calls(traj: "Trajectory", ctx: "EvalContext") -> list[tuple["Call", T
 _MASKS = ("\x01", "\x02")
 
 
-def locate_answer(traj: "Trajectory", ctx: "EvalContext", extractor: str) -> AnswerEvidence:
+def locate_answer(traj: Trajectory, ctx: EvalContext, extractor: str) -> AnswerEvidence:
     """The answer `extractor` finds (`ctx.answer`) and its span.
 
     Extractors return text, not positions, so the occurrence is found by asking the
@@ -200,7 +212,7 @@ def locate_answer(traj: "Trajectory", ctx: "EvalContext", extractor: str) -> Ans
     mask = next((m for m in _MASKS if m not in text), _MASKS[0])
     at = view.text.rfind(text)
     while at >= 0:
-        masked = view.text[:at] + mask * len(text) + view.text[at + len(text):]
+        masked = view.text[:at] + mask * len(text) + view.text[at + len(text) :]
         try:
             changed = extract(masked) != text
         except Exception:

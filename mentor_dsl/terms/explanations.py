@@ -8,7 +8,8 @@ the value that follows, which `mentor explain` checks against the term's own.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..context import EvalContext
 from ..trajectory import Trajectory
@@ -61,14 +62,18 @@ def _unusable(call, registered, available: frozenset[str], where: str) -> str | 
 
 # -- one function per term ------------------------------------------------------------------------
 
+
 def finished(traj: Trajectory, ctx: EvalContext) -> Evidence:
     if isinstance(traj.record.get("finished"), bool):
         why = f"the record says finished: {str(traj.record['finished']).lower()}"
     elif traj.messages is not None:
         why = "a message list counts as a finished turn"
     else:
-        why = "the text ends with the end-of-turn marker" if traj.finished else \
-            "the text does not end with the end-of-turn marker: truncated"
+        why = (
+            "the text ends with the end-of-turn marker"
+            if traj.finished
+            else "the text does not end with the end-of-turn marker: truncated"
+        )
     return Evidence(why, value=1.0 if traj.finished else 0.0)
 
 
@@ -90,8 +95,12 @@ def answer_correct(traj: Trajectory, ctx: EvalContext, judge: str | None, extrac
         value = float(grade(answer.text, traj.gold))
         value = min(1.0, max(0.0, value)) if math.isfinite(value) else value
     except Exception as exc:  # as the term: a judge failing on odd input means "not shown correct"
-        return Evidence(f"judge {judge!r} failed ({type(exc).__name__}): not correct", answer=answer,
-                        verdict=Verdict(judge, answer.text, traj.gold, 0.0, f"failed: {exc}"), value=0.0)
+        return Evidence(
+            f"judge {judge!r} failed ({type(exc).__name__}): not correct",
+            answer=answer,
+            verdict=Verdict(judge, answer.text, traj.gold, 0.0, f"failed: {exc}"),
+            value=0.0,
+        )
     decided = None
     account = getattr(grade, "explain", None)
     if callable(account):
@@ -101,21 +110,25 @@ def answer_correct(traj: Trajectory, ctx: EvalContext, judge: str | None, extrac
             decided = f"(the judge could not say: {type(exc).__name__})"
     word = "correct" if value == 1.0 else "wrong" if value == 0.0 else f"{value:g}"
     summary = f"{_quote(answer.text)} against gold {_quote(traj.gold)}: {word} (judge {judge!r})"
-    return Evidence(summary, answer=answer, verdict=Verdict(judge, answer.text, traj.gold, value, decided),
-                    value=value)
+    return Evidence(summary, answer=answer, verdict=Verdict(judge, answer.text, traj.gold, value, decided), value=value)
 
 
 def tool_calls(traj: Trajectory, ctx: EvalContext) -> Evidence:
     calls = _calls(traj, ctx)
-    return Evidence(f"{len(calls)} named call{'s' if len(calls) != 1 else ''}",
-                    calls=tuple(CallEvidence(i + 1, c.name, c.arguments, s) for i, (c, s) in enumerate(calls)),
-                    value=float(len(calls)))
+    return Evidence(
+        f"{len(calls)} named call{'s' if len(calls) != 1 else ''}",
+        calls=tuple(CallEvidence(i + 1, c.name, c.arguments, s) for i, (c, s) in enumerate(calls)),
+        value=float(len(calls)),
+    )
 
 
 def teacher_tool_calls(traj: Trajectory, ctx: EvalContext, ref: str) -> Evidence:
     names = tuple(c.name for c in traj.teacher.calls)
-    return Evidence(f"the teacher made {len(names)} call{'s' if len(names) != 1 else ''}: {', '.join(names) or '-'}",
-                    teacher=_names(names), value=float(len(names)))
+    return Evidence(
+        f"the teacher made {len(names)} call{'s' if len(names) != 1 else ''}: {', '.join(names) or '-'}",
+        teacher=_names(names),
+        value=float(len(names)),
+    )
 
 
 def no_hallucination(traj: Trajectory, ctx: EvalContext, tools: str | None) -> Evidence:
@@ -123,15 +136,24 @@ def no_hallucination(traj: Trajectory, ctx: EvalContext, tools: str | None) -> E
     calls = []
     for i, (call, span) in enumerate(_calls(traj, ctx)):
         known = call.name in available
-        calls.append(CallEvidence(i + 1, call.name, call.arguments, span, known,
-                                  None if known else f"{call.name!r} is not an available tool ({where})"))
+        calls.append(
+            CallEvidence(
+                i + 1,
+                call.name,
+                call.arguments,
+                span,
+                known,
+                None if known else f"{call.name!r} is not an available tool ({where})",
+            )
+        )
     bad = [c.name for c in calls if not c.valid]
     summary = f"hallucinated: {', '.join(map(repr, bad))}" if bad else f"every called tool is available ({where})"
     return Evidence(summary, calls=tuple(calls), value=0.0 if bad else 1.0)
 
 
-def tool_match(traj: Trajectory, ctx: EvalContext, ref: str, mode: str, tools: str | None,
-               valid_only: bool) -> Evidence:
+def tool_match(
+    traj: Trajectory, ctx: EvalContext, ref: str, mode: str, tools: str | None, valid_only: bool
+) -> Evidence:
     available, where = ctx.available(traj, tools), _available_from(traj, ctx, tools)
     registered = ctx.registry.tools
     teacher = traj.teacher.names
@@ -149,14 +171,25 @@ def tool_match(traj: Trajectory, ctx: EvalContext, ref: str, mode: str, tools: s
             note = f"counted though invalid: {invalid}" if invalid else None
         else:
             note = reason
-        calls.append(CallEvidence(i + 1, call.name, call.arguments, span, reason is None, note,
-                                  reason is None and call.name in teacher))
+        calls.append(
+            CallEvidence(
+                i + 1, call.name, call.arguments, span, reason is None, note, reason is None and call.name in teacher
+            )
+        )
     value = name_set_score(counted, teacher, mode)
     student, reference = set(counted), set(teacher)
-    summary = (f"{mode}: student {_listing(_names(student))} vs teacher {_listing(_names(reference))}"
-               + (" (valid calls only)" if valid_only else ""))
-    return Evidence(summary, calls=tuple(calls), teacher=_names(teacher), matched=_names(student & reference),
-                    missing=_names(reference - student), extra=_names(student - reference), value=value)
+    summary = f"{mode}: student {_listing(_names(student))} vs teacher {_listing(_names(reference))}" + (
+        " (valid calls only)" if valid_only else ""
+    )
+    return Evidence(
+        summary,
+        calls=tuple(calls),
+        teacher=_names(teacher),
+        matched=_names(student & reference),
+        missing=_names(reference - student),
+        extra=_names(student - reference),
+        value=value,
+    )
 
 
 def arg_overlap(traj: Trajectory, ctx: EvalContext, ref: str) -> Evidence:
@@ -167,8 +200,12 @@ def arg_overlap(traj: Trajectory, ctx: EvalContext, ref: str) -> Evidence:
     teacher, names_only = traj.teacher.calls, traj.teacher.names_only
     value = score(student, teacher, names_only)
     # The pairing the score makes: greedy, best pair first (matching.arg_overlap).
-    candidates = sorted((-pair_score(tc, sc, names_only), i, j) for i, tc in enumerate(teacher)
-                        for j, sc in enumerate(student) if sc.name == tc.name)
+    candidates = sorted(
+        (-pair_score(tc, sc, names_only), i, j)
+        for i, tc in enumerate(teacher)
+        for j, sc in enumerate(student)
+        if sc.name == tc.name
+    )
     used_t, used_s, pairs = set(), set(), []
     for neg, i, j in candidates:
         if i not in used_t and j not in used_s:
@@ -177,9 +214,12 @@ def arg_overlap(traj: Trajectory, ctx: EvalContext, ref: str) -> Evidence:
             pairs.append((f"teacher call {i + 1} ({teacher[i].name}) with student call {j + 1}", -neg))
     calls = tuple(CallEvidence(j + 1, c.name, c.arguments, s, matched=j in used_s) for j, (c, s) in enumerate(located))
     unpaired = len(teacher) - len(used_t) + len(student) - len(used_s)
-    summary = (f"{len(pairs)} pair{'s' if len(pairs) != 1 else ''} over max({len(teacher)} teacher, "
-               f"{len(student)} student) calls" + (f"; {unpaired} unpaired" if unpaired else "")
-               + ("; names only (the teacher gave bare names)" if names_only else ""))
+    summary = (
+        f"{len(pairs)} pair{'s' if len(pairs) != 1 else ''} over max({len(teacher)} teacher, "
+        f"{len(student)} student) calls"
+        + (f"; {unpaired} unpaired" if unpaired else "")
+        + ("; names only (the teacher gave bare names)" if names_only else "")
+    )
     return Evidence(summary, calls=calls, teacher=_names(c.name for c in teacher), facts=tuple(pairs), value=value)
 
 
@@ -188,11 +228,17 @@ def strict_match(traj: Trajectory, ctx: EvalContext, ref: str, ordered: bool) ->
     student = [c for c, _ in located]
     equal = calls_equal(student, traj.teacher.calls, traj.teacher.names_only, ordered)
     how = "in order" if ordered else "in any order"
-    summary = (f"the calls equal the teacher's ({how})" if equal else
-               f"the calls differ from the teacher's ({how}): {len(student)} student, "
-               f"{len(traj.teacher.calls)} teacher")
-    return Evidence(summary, calls=tuple(CallEvidence(i + 1, c.name, c.arguments, s) for i, (c, s) in enumerate(located)),
-                    teacher=_names(c.name for c in traj.teacher.calls), value=1.0 if equal else 0.0)
+    summary = (
+        f"the calls equal the teacher's ({how})"
+        if equal
+        else f"the calls differ from the teacher's ({how}): {len(student)} student, {len(traj.teacher.calls)} teacher"
+    )
+    return Evidence(
+        summary,
+        calls=tuple(CallEvidence(i + 1, c.name, c.arguments, s) for i, (c, s) in enumerate(located)),
+        teacher=_names(c.name for c in traj.teacher.calls),
+        value=1.0 if equal else 0.0,
+    )
 
 
 def calls_valid(traj: Trajectory, ctx: EvalContext, tools: str | None) -> Evidence:
@@ -210,8 +256,11 @@ def calls_valid(traj: Trajectory, ctx: EvalContext, tools: str | None) -> Eviden
 def calls_well_formed(traj: Trajectory, ctx: EvalContext) -> Evidence:
     calls = []
     for i, (call, span) in enumerate(_calls(traj, ctx, named=False)):
-        reason = None if call.well_formed else (call.error or ("no name" if call.name is None
-                                                               else "its arguments are not an object"))
+        reason = (
+            None
+            if call.well_formed
+            else (call.error or ("no name" if call.name is None else "its arguments are not an object"))
+        )
         calls.append(CallEvidence(i + 1, call.name, call.arguments, span, reason is None, reason))
     bad = sum(1 for c in calls if not c.valid)
     summary = f"{bad} of {len(calls)} calls malformed" if bad else f"all {len(calls)} calls well formed"
@@ -225,8 +274,10 @@ def exec_success(traj: Trajectory, ctx: EvalContext) -> Evidence:
     else:
         flags, source = [result.ok for _, result in traj.exec_results or []], "running the calls"
     outcome = {True: "ran without error", False: "failed", None: None}
-    calls = tuple(CallEvidence(i + 1, c.name, c.arguments, s, reason=outcome[flags[i] if i < len(flags) else None])
-                  for i, (c, s) in enumerate(located))
+    calls = tuple(
+        CallEvidence(i + 1, c.name, c.arguments, s, reason=outcome[flags[i] if i < len(flags) else None])
+        for i, (c, s) in enumerate(located)
+    )
     good = sum(1 for f in flags if f)
     value = good / len(flags) if flags else 0.0
     summary = f"{good} of {len(flags)} calls succeeded ({source})" if flags else "no calls: 0"
@@ -241,8 +292,11 @@ def format_term(traj: Trajectory, ctx: EvalContext, regex: str) -> Evidence:
         return Evidence("the completion does not match the regex", value=0.0)
     excerpt = match.group()
     excerpt = excerpt if len(excerpt) <= 60 else excerpt[:57] + "..."
-    return Evidence(f"matches at {match.start()}-{match.end()}: {excerpt!r}",
-                    facts=(("match", [match.start(), match.end()]),), value=1.0)
+    return Evidence(
+        f"matches at {match.start()}-{match.end()}: {excerpt!r}",
+        facts=(("match", [match.start(), match.end()]),),
+        value=1.0,
+    )
 
 
 def step(traj: Trajectory, ctx: EvalContext) -> Evidence:
@@ -254,10 +308,16 @@ def toolrl_correct(traj: Trajectory, ctx: EvalContext, ref: str) -> Evidence:
 
     located = _calls(traj, ctx, named=False)
     value = toolrl_score([c for c, _ in located], traj.teacher.calls)
-    calls = tuple(CallEvidence(i + 1, c.name, c.arguments, s, c.well_formed, None if c.well_formed else
-                               (c.error or "malformed")) for i, (c, s) in enumerate(located))
-    return Evidence(f"ToolRL correctness {value:g} in [-3, 3]", calls=calls,
-                    teacher=_names(c.name for c in traj.teacher.calls), value=value)
+    calls = tuple(
+        CallEvidence(i + 1, c.name, c.arguments, s, c.well_formed, None if c.well_formed else (c.error or "malformed"))
+        for i, (c, s) in enumerate(located)
+    )
+    return Evidence(
+        f"ToolRL correctness {value:g} in [-3, 3]",
+        calls=calls,
+        teacher=_names(c.name for c in traj.teacher.calls),
+        value=value,
+    )
 
 
 def bfcl_match(traj: Trajectory, ctx: EvalContext) -> Evidence:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Literal
 
 import jsonschema
 
@@ -125,7 +126,7 @@ class ToolLimits:
         return None
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any], base: "ToolLimits | None" = None) -> "ToolLimits":
+    def from_mapping(cls, values: Mapping[str, Any], base: ToolLimits | None = None) -> ToolLimits:
         """`base` (the defaults) with `values` applied; strings are converted, so
         `{"timeout": "2.5"}` from a command line works. Raises ValueError naming the setting."""
         known = [f.name for f in fields(cls)]
@@ -141,7 +142,7 @@ class ToolLimits:
             changes[name] = value
         return replace(base or cls(), **changes)
 
-    def for_tool(self, tool: "Tool") -> "ToolLimits":
+    def for_tool(self, tool: Tool) -> ToolLimits:
         """These limits with `tool`'s own settings in place of the run's."""
         own = {n: getattr(tool, n) for n in ("timeout", "max_output", "memory_mb") if getattr(tool, n) is not None}
         return replace(self, **own) if own else self
@@ -166,5 +167,5 @@ class ToolResult:
         return out
 
     @classmethod
-    def failure(cls, reason: str, kind: FailureKind = FailureKind.ERROR) -> "ToolResult":
+    def failure(cls, reason: str, kind: FailureKind = FailureKind.ERROR) -> ToolResult:
         return cls(False, None, reason, kind)

@@ -55,9 +55,10 @@ import threading
 import time
 import warnings
 from collections import OrderedDict, deque
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from . import sandbox
 from .base import FailureKind, Tool, ToolLimits, ToolResult
@@ -68,8 +69,7 @@ __all__ = ["Executor"]
 
 # The caller is usually multi-threaded; forking it is deliberate (see the module docstring).
 # Python 3.12+ warns about exactly that on every fork.
-warnings.filterwarnings("ignore", message=r".*multi-threaded.*fork\(\)", category=DeprecationWarning,
-                        module=__name__)
+warnings.filterwarnings("ignore", message=r".*multi-threaded.*fork\(\)", category=DeprecationWarning, module=__name__)
 
 _HEADER = struct.Struct(">I")
 _Key = tuple  # (tool name, JSON of the arguments with sorted keys)
@@ -104,9 +104,18 @@ class Executor:
     (LRU; 0 turns the cache off).
     """
 
-    def __init__(self, tools: Mapping[str, Tool], *, limits: ToolLimits | None = None,
-                 timeout: float | None = None, max_output: int | None = None, memory_mb: int | None = None,
-                 max_calls: int | None = None, max_concurrency: int = 8, cache_size: int = 65536):
+    def __init__(
+        self,
+        tools: Mapping[str, Tool],
+        *,
+        limits: ToolLimits | None = None,
+        timeout: float | None = None,
+        max_output: int | None = None,
+        memory_mb: int | None = None,
+        max_calls: int | None = None,
+        max_concurrency: int = 8,
+        cache_size: int = 65536,
+    ):
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         given = {"timeout": timeout, "max_output": max_output, "memory_mb": memory_mb, "max_calls": max_calls}
@@ -150,8 +159,10 @@ class Executor:
         try:
             return self._run_many(calls, groups)
         except Exception as exc:  # a bug here must not become the caller's crash
-            return [ToolResult.failure(f"internal executor error: {type(exc).__name__}: {exc}", FailureKind.INTERNAL)
-                    for _ in range(len(calls))]
+            return [
+                ToolResult.failure(f"internal executor error: {type(exc).__name__}: {exc}", FailureKind.INTERNAL)
+                for _ in range(len(calls))
+            ]
 
     def cache_info(self) -> dict[str, int]:
         """Counters: calls asked for, served from the cache, actually executed, timed out."""
@@ -170,7 +181,7 @@ class Executor:
             self._threads.shutdown(wait=True)  # sandboxes notice the cancel within 0.1 s
         self._finalizer.detach()
 
-    def __enter__(self) -> "Executor":
+    def __enter__(self) -> Executor:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -227,8 +238,10 @@ class Executor:
             result = future.result()
             for i in positions[key]:
                 results[i] = result
-        return [r if r is not None else ToolResult.failure("internal executor error: no result", FailureKind.INTERNAL)
-                for r in results]
+        return [
+            r if r is not None else ToolResult.failure("internal executor error: no result", FailureKind.INTERNAL)
+            for r in results
+        ]
 
     def _capped(self, n: int, groups: Sequence[Any] | None) -> dict[int, ToolResult]:
         """The calls past the cap of their group, with the failure each gets. Every call
@@ -236,8 +249,10 @@ class Executor:
         cap = self.limits.max_calls
         if n <= cap:
             return {}
-        reason = (f"call limit reached: at most {cap} tool calls are run per record or rollout turn "
-                  "(the max_calls tool limit)")
+        reason = (
+            f"call limit reached: at most {cap} tool calls are run per record or rollout turn "
+            "(the max_calls tool limit)"
+        )
         if groups is None:
             return {i: ToolResult.failure(reason, FailureKind.CAP_EXCEEDED) for i in range(cap, n)}
         seen: dict[Any, int] = {}
@@ -256,8 +271,9 @@ class Executor:
         if tool is None:
             return ToolResult.failure(f"unknown tool {name!r}", FailureKind.UNKNOWN_TOOL)
         if not isinstance(arguments, dict):
-            return ToolResult.failure(f"arguments must be an object, got {type(arguments).__name__}",
-                                      FailureKind.SCHEMA)
+            return ToolResult.failure(
+                f"arguments must be an object, got {type(arguments).__name__}", FailureKind.SCHEMA
+            )
         try:
             key = json.dumps(arguments, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
             return (name, key), tool
@@ -349,8 +365,9 @@ class Executor:
     # ---------------------------------------------------------------- code tools
 
     def _run_code(self, job: _Job) -> None:
-        limits = sandbox.Limits(timeout=job.limits.timeout, memory_mb=job.limits.memory_mb,
-                                max_output=job.limits.max_output)
+        limits = sandbox.Limits(
+            timeout=job.limits.timeout, memory_mb=job.limits.memory_mb, max_output=job.limits.max_output
+        )
         with self._sandbox_slots:
             if self._cancel.is_set():
                 job.fail(FailureKind.CLOSED, "executor is closed")
@@ -428,8 +445,9 @@ class Executor:
                 return
             job = pending.popleft()
             try:
-                request = json.dumps([job.key[0], job.arguments, job.limits.max_output, job.limits.memory_mb],
-                                     ensure_ascii=False).encode("utf-8", "surrogatepass")
+                request = json.dumps(
+                    [job.key[0], job.arguments, job.limits.max_output, job.limits.memory_mb], ensure_ascii=False
+                ).encode("utf-8", "surrogatepass")
             except (TypeError, ValueError, RecursionError) as exc:
                 self._pool.release(worker)
                 job.fail(FailureKind.SCHEMA, f"arguments are not JSON-serialisable: {exc}")
@@ -464,7 +482,7 @@ def _decode(job: _Job, payload: bytes) -> None:
         job.fail(FailureKind.CRASHED, "the tool process sent a malformed failure")
 
 
-def _finalize(owner: Executor, pool: "_WorkerPool", cancel: threading.Event) -> Any:
+def _finalize(owner: Executor, pool: _WorkerPool, cancel: threading.Event) -> Any:
     import weakref
 
     def cleanup(pool: _WorkerPool = pool, cancel: threading.Event = cancel, pid: int = os.getpid()) -> None:
@@ -478,6 +496,7 @@ def _finalize(owner: Executor, pool: "_WorkerPool", cancel: threading.Event) -> 
 # ------------------------------------------------------------------------------------------
 # Pure-tool workers
 # ------------------------------------------------------------------------------------------
+
 
 class _Closed(Exception):
     pass
@@ -497,7 +516,7 @@ class _Worker:
         data = memoryview(_HEADER.pack(len(body)) + body)
         try:
             while data:
-                data = data[os.write(self.send_fd, data):]
+                data = data[os.write(self.send_fd, data) :]
         except OSError:
             return False
         return True
@@ -515,8 +534,8 @@ class _Worker:
             raise EOFError("the worker sent an oversized response")
         if len(self.buf) < 4 + size:
             return None
-        payload = bytes(self.buf[4:4 + size])
-        del self.buf[:4 + size]
+        payload = bytes(self.buf[4 : 4 + size])
+        del self.buf[: 4 + size]
         return payload
 
     def kill(self, grace: float = 0.0) -> str | None:
@@ -606,7 +625,7 @@ class _WorkerPool:
         self._closed = False
         self._spawner: ThreadPoolExecutor | None = None
 
-    def fresh(self) -> "_WorkerPool":
+    def fresh(self) -> _WorkerPool:
         """A new, empty pool with the same settings (for a forked copy of the caller)."""
         return _WorkerPool(self._fns, self._size)
 
@@ -741,11 +760,14 @@ def _worker_main(fns: Mapping[str, Callable[..., Any]], req_fd: int, resp_fd: in
             os._exit(0)
         if _reap_leftovers():
             kind, text = FailureKind.FORBIDDEN, "the tool started a process, which tools may not do"
-        payload = (b"\x01" + text.encode("utf-8") if kind is None
-                   else b"\x00" + kind.value.encode() + b"\x00" + text.encode("utf-8", "replace"))
+        payload = (
+            b"\x01" + text.encode("utf-8")
+            if kind is None
+            else b"\x00" + kind.value.encode() + b"\x00" + text.encode("utf-8", "replace")
+        )
         data = memoryview(_HEADER.pack(len(payload)) + payload)
         while data:
-            data = data[os.write(resp_fd, data):]
+            data = data[os.write(resp_fd, data) :]
 
 
 def _reap_leftovers() -> bool:

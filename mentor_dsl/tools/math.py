@@ -46,8 +46,9 @@ from __future__ import annotations
 
 import decimal
 import math
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 from ..plugins import hookimpl
 from .base import Tool
@@ -85,8 +86,9 @@ _DECIMAL_DIGITS = 60
 
 def _context() -> decimal.Context:
     # A fresh context per use: contexts record flags, so sharing one across threads races.
-    return decimal.Context(prec=_DECIMAL_DIGITS,
-                           traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow])
+    return decimal.Context(
+        prec=_DECIMAL_DIGITS, traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow]
+    )
 
 
 # --- argument and result handling -------------------------------------------------------
@@ -267,26 +269,62 @@ _SPECS: dict[str, tuple[Callable[..., Any], str, dict[str, Any]]] = {
     "add": (add, "Add two numbers: a + b.", _BINARY),
     "subtract": (subtract, "Subtract b from a: a - b.", _BINARY),
     "multiply": (multiply, "Multiply two numbers: a * b.", _BINARY),
-    "divide": (divide, "Divide a by b: a / b. b must not be 0.", _params(
-        {"a": _num("The dividend."), "b": _num("The divisor; must not be 0.")}, ["a", "b"])),
-    "sum_numbers": (sum_numbers, "Add up a list of numbers.", _params(
-        {"numbers": {"type": "array", "items": {"type": "number"}, "maxItems": MAX_LIST_LENGTH,
-                     "description": "The numbers to add."}}, ["numbers"])),
+    "divide": (
+        divide,
+        "Divide a by b: a / b. b must not be 0.",
+        _params({"a": _num("The dividend."), "b": _num("The divisor; must not be 0.")}, ["a", "b"]),
+    ),
+    "sum_numbers": (
+        sum_numbers,
+        "Add up a list of numbers.",
+        _params(
+            {
+                "numbers": {
+                    "type": "array",
+                    "items": {"type": "number"},
+                    "maxItems": MAX_LIST_LENGTH,
+                    "description": "The numbers to add.",
+                }
+            },
+            ["numbers"],
+        ),
+    ),
     "floor": (floor, "Round a number down to the nearest integer (the largest integer <= x).", _UNARY),
     "ceil": (ceil, "Round a number up to the nearest integer (the smallest integer >= x).", _UNARY),
-    "round_number": (round_number,
-                     "Round a number to a given number of decimal places, halves away from zero "
-                     "(2.5 -> 3, -2.5 -> -3). Negative decimals round to tens, hundreds, ...", _params(
-        {"x": _num("The number to round."),
-         "decimals": {"type": "integer", "minimum": -MAX_DECIMALS, "maximum": MAX_DECIMALS, "default": 0,
-                      "description": "How many decimal places to keep (default 0)."}}, ["x"])),
-    "power": (power, "Raise base to the power exponent: base ** exponent.", _params(
-        {"base": _num("The base."), "exponent": _num("The exponent.")}, ["base", "exponent"])),
-    "sqrt": (sqrt, "The square root of a non-negative number.", _params(
-        {"x": {"type": "number", "minimum": 0, "description": "A non-negative number."}}, ["x"])),
+    "round_number": (
+        round_number,
+        "Round a number to a given number of decimal places, halves away from zero "
+        "(2.5 -> 3, -2.5 -> -3). Negative decimals round to tens, hundreds, ...",
+        _params(
+            {
+                "x": _num("The number to round."),
+                "decimals": {
+                    "type": "integer",
+                    "minimum": -MAX_DECIMALS,
+                    "maximum": MAX_DECIMALS,
+                    "default": 0,
+                    "description": "How many decimal places to keep (default 0).",
+                },
+            },
+            ["x"],
+        ),
+    ),
+    "power": (
+        power,
+        "Raise base to the power exponent: base ** exponent.",
+        _params({"base": _num("The base."), "exponent": _num("The exponent.")}, ["base", "exponent"]),
+    ),
+    "sqrt": (
+        sqrt,
+        "The square root of a non-negative number.",
+        _params({"x": {"type": "number", "minimum": 0, "description": "A non-negative number."}}, ["x"]),
+    ),
     "abs_value": (abs_value, "The absolute value of a number.", _UNARY),
-    "modulo": (modulo, "The remainder of a divided by b, with the sign of b (like Python's %). b must not be 0.",
-               _params({"a": _num("The dividend."), "b": _num("The divisor; must not be 0.")}, ["a", "b"])),
+    "modulo": (
+        modulo,
+        "The remainder of a divided by b, with the sign of b (like Python's %). b must not be 0.",
+        _params({"a": _num("The dividend."), "b": _num("The divisor; must not be 0.")}, ["a", "b"]),
+    ),
 }
 
 assert tuple(_SPECS) == MENTOR_MATH_TOOLS
@@ -311,8 +349,9 @@ def worked_example():
     the boxed answer. A 135M student writes far more well-formed calls after seeing one."""
     from ..fewshot import Example, ExampleCall
 
-    return Example("math.add", "What is 12 + 30?", ((ExampleCall("add", {"a": 12, "b": 30}, 42),),),
-                   "The answer is \\boxed{42}.")
+    return Example(
+        "math.add", "What is 12 + 30?", ((ExampleCall("add", {"a": 12, "b": 30}, 42),),), "The answer is \\boxed{42}."
+    )
 
 
 @hookimpl

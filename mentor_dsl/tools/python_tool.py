@@ -12,7 +12,7 @@ fresh process in a fresh scratch directory: nothing carries over between calls. 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..plugins import hookimpl
 from . import sandbox

@@ -7,6 +7,9 @@ from pathlib import Path
 
 def latest_checkpoint(out: Path) -> Path | None:
     """The checkpoint with the highest step that holds a trainer state, if any."""
-    steps = [(int(p.name.split("-")[1]), p) for p in Path(out).glob("checkpoint-*")
-             if p.name.split("-")[1].isdigit() and (p / "trainer_state.json").exists()]
+    steps = [
+        (int(p.name.split("-")[1]), p)
+        for p in Path(out).glob("checkpoint-*")
+        if p.name.split("-")[1].isdigit() and (p / "trainer_state.json").exists()
+    ]
     return max(steps)[1] if steps else None

@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Collection, Literal, Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
@@ -39,8 +40,13 @@ class TrainConfig(BaseModel):
     receive one of these; CPU-sized defaults train the embedded student in minutes."""
 
     # Every field is checked on assignment too; an unknown name is an error, not a new field.
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, protected_namespaces=(),
-                              use_attribute_docstrings=True, title="mentor train configuration")
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_assignment=True,
+        protected_namespaces=(),
+        use_attribute_docstrings=True,
+        title="mentor train configuration",
+    )
 
     reward: Text = "mentor"
     """The reward spec: a file, a library name, or FILE::REWARD."""
@@ -121,8 +127,9 @@ class TrainConfig(BaseModel):
         return value
 
     @classmethod
-    def from_values(cls, values: Mapping[str, Any], *, source: str | None = None,
-                    trl_config: type | None = None) -> "TrainConfig":
+    def from_values(
+        cls, values: Mapping[str, Any], *, source: str | None = None, trl_config: type | None = None
+    ) -> TrainConfig:
         """A checked configuration. `source` names where the values came from in errors (a
         config file); `trl_config` is the trainer's TRL configuration class, whose fields
         given at the top level are pointed to the `trl` section."""
@@ -131,8 +138,9 @@ class TrainConfig(BaseModel):
         unknown = [k for k in values if k not in known]
         if unknown:
             trl_fields = _field_names(trl_config)
-            raise ConfigError("\n".join(f"{prefix}unknown option {k!r}{_hint(k, known, trl_fields, trl_config)}"
-                                        for k in unknown))
+            raise ConfigError(
+                "\n".join(f"{prefix}unknown option {k!r}{_hint(k, known, trl_fields, trl_config)}" for k in unknown)
+            )
         try:
             return cls(**values)
         except ValidationError as exc:
@@ -227,6 +235,11 @@ def _pydantic_problem(error: Mapping[str, Any]) -> str:
 def deprecated_extra(config: TrainConfig, trainer: str) -> dict[str, Any]:
     """`extra`, for a trainer with a TRL configuration: the old spelling of `trl`."""
     if config.extra:
-        warnings.warn(ConfigWarning(f"`extra` is deprecated for trainer {trainer!r}: write its TRL options under "
-                                    "`trl` (a `trl:` section or --trl KEY=VALUE)"), stacklevel=2)
+        warnings.warn(
+            ConfigWarning(
+                f"`extra` is deprecated for trainer {trainer!r}: write its TRL options under "
+                "`trl` (a `trl:` section or --trl KEY=VALUE)"
+            ),
+            stacklevel=2,
+        )
     return dict(config.extra)

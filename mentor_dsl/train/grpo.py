@@ -20,10 +20,14 @@ def grpo_arguments(config: TrainConfig, model_kwargs: dict[str, Any]):
 
     batch = config.per_device_batch_size or config.num_generations
     if batch % config.num_generations:
-        raise TrainingError(f"the batch size ({batch}) must be a multiple of --num-generations "
-                            f"({config.num_generations}): each prompt's completions form one group")
+        raise TrainingError(
+            f"the batch size ({batch}) must be a multiple of --num-generations "
+            f"({config.num_generations}): each prompt's completions form one group"
+        )
     return trl_arguments(
-        GRPOConfig, config, model_kwargs,
+        GRPOConfig,
+        config,
+        model_kwargs,
         num_generations=config.num_generations,
         max_completion_length=config.max_completion_length,
         temperature=config.temperature,

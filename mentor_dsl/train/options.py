@@ -22,8 +22,9 @@ A trainer registered as a plain function (`register(name, fn)`) takes no options
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..errors import MentorError, TrainingError, did_you_mean
 
@@ -125,8 +126,10 @@ def resolve(name: str, trainer: Any, given: Mapping[str, Any]) -> dict[str, Any]
         option = options.get(key)
         if option is None:
             what = f"options: {', '.join(options)}" if options else "it takes none"
-            raise TrainingError(f"trainer {name!r} has no option {key!r}{did_you_mean(key, options)} ({what}); "
-                                "TRL's own settings go in the config file's TRL section, not here")
+            raise TrainingError(
+                f"trainer {name!r} has no option {key!r}{did_you_mean(key, options)} ({what}); "
+                "TRL's own settings go in the config file's TRL section, not here"
+            )
         try:
             out[key] = option.convert(value)
         except (TypeError, ValueError):

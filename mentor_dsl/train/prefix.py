@@ -32,7 +32,6 @@ any model transformers can run with a cache, and with LoRA, unchanged.
 from __future__ import annotations
 
 import inspect
-from typing import Any
 
 import torch
 
@@ -68,8 +67,15 @@ def shared_prefix(input_ids: torch.Tensor, attention_mask: torch.Tensor, logits_
     return (int(differ[0]) if differ.numel() else limit), prompts
 
 
-def logps_with_shared_prefix(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, logits_to_keep: int,
-                             compute_entropy: bool, shared: int, prompts: list[torch.Tensor]):
+def logps_with_shared_prefix(
+    model,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    logits_to_keep: int,
+    compute_entropy: bool,
+    shared: int,
+    prompts: list[torch.Tensor],
+):
     """Per-token log-probs (and entropies) of the completion tokens, `[B, logits_to_keep]`,
     the first `shared` prompt tokens computed once (see the module docstring)."""
     from transformers import DynamicCache
@@ -96,13 +102,14 @@ def logps_with_shared_prefix(model, input_ids: torch.Tensor, attention_mask: tor
     for i, tokens in enumerate(own):
         n = len(tokens)
         rest[i, :n] = tokens
-        rest[i, n:n + logits_to_keep] = completions[i]
-        mask[i, shared:shared + n] = 1
-        mask[i, shared + n:shared + n + logits_to_keep] = completion_mask[i]
-        labels[i, n:n + logits_to_keep] = completions[i].masked_fill(completion_mask[i] == 0, -100)
+        rest[i, n : n + logits_to_keep] = completions[i]
+        mask[i, shared : shared + n] = 1
+        mask[i, shared + n : shared + n + logits_to_keep] = completion_mask[i]
+        labels[i, n : n + logits_to_keep] = completions[i].masked_fill(completion_mask[i] == 0, -100)
     positions = torch.arange(shared, shared + width, device=device).unsqueeze(0).expand(rows, -1)
-    outputs = model(input_ids=rest, attention_mask=mask, position_ids=positions, labels=labels,
-                    fused_lm_head=True, **{key: cache})
+    outputs = model(
+        input_ids=rest, attention_mask=mask, position_ids=positions, labels=labels, fused_lm_head=True, **{key: cache}
+    )
 
     # Output j predicts rest token j + 1: completion token k of row i is rest token n_i + k.
     index = torch.stack([torch.arange(len(o) - 1, len(o) - 1 + logits_to_keep, device=device) for o in own])

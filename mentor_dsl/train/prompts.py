@@ -8,7 +8,8 @@ tools go into the system message as text, the way Hermes/Qwen templates render t
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..tools.base import Tool
 
@@ -55,11 +56,14 @@ def system_prompt(tools: Sequence[Tool], fmt) -> str:
 
 def task_messages(task_prompt: Any) -> list[dict[str, Any]]:
     """A task's prompt as chat messages (a bare string is one user message)."""
-    return [{"role": "user", "content": task_prompt}] if isinstance(task_prompt, str) else [dict(m) for m in task_prompt]
+    return (
+        [{"role": "user", "content": task_prompt}] if isinstance(task_prompt, str) else [dict(m) for m in task_prompt]
+    )
 
 
-def build_prompt(task_prompt: Any, tools: Sequence[Tool], fmt, *, example: bool = True,
-                 examples: Sequence[Any] | None = None) -> list[dict[str, str]]:
+def build_prompt(
+    task_prompt: Any, tools: Sequence[Tool], fmt, *, example: bool = True, examples: Sequence[Any] | None = None
+) -> list[dict[str, str]]:
     """The full message list for one task: our system message (a system message in the
     task is kept, after ours), the few-shot exchanges (`fewshot.examples_for`: `examples`
     when given, else the registered ones for these tools; none without `example`), the task."""

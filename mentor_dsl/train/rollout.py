@@ -58,12 +58,16 @@ class TrainerRollout:
             config.eos_token_id = sorted(ends)
             # TRL's own generation uses this context: it unwraps DDP/DeepSpeed and switches
             # gradient checkpointing off while generating.
-            with unwrap_model_for_generation(
-                trainer.model_wrapped, trainer.accelerator,
-                gather_deepspeed3_params=trainer.args.ds3_gather_for_generation,
-                generation_kwargs=trainer.generation_kwargs,
-                gradient_checkpointing_kwargs=trainer.args.gradient_checkpointing_kwargs,
-            ) as model, trainer.accelerator.autocast():  # the run's mixed precision, as in training
+            with (
+                unwrap_model_for_generation(
+                    trainer.model_wrapped,
+                    trainer.accelerator,
+                    gather_deepspeed3_params=trainer.args.ds3_gather_for_generation,
+                    generation_kwargs=trainer.generation_kwargs,
+                    gradient_checkpointing_kwargs=trainer.args.gradient_checkpointing_kwargs,
+                ) as model,
+                trainer.accelerator.autocast(),
+            ):  # the run's mixed precision, as in training
                 generator = self.generator(model, self.layout.tokenizer, config, self.stop)
                 rollouts = self.loop.run(generator, prompt_ids, limit, ends)
         if self.log is not None:  # the step these rollouts train is the next one

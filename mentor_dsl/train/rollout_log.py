@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .session import ROLLOUTS
 
@@ -66,14 +67,16 @@ class RolloutLog:
         from ..rollouts.loop import record_text
 
         for prompt, rollout in zip(prompts, rollouts):
-            self.pending.append({
-                "step": step,
-                "id": None,  # from the dataset's `id` column, which reaches the reward
-                "prompt": prompt if isinstance(prompt, str) else json.dumps(prompt, ensure_ascii=False),
-                "completion": record_text(rollout, self.layout, self.eos),
-                "finished": bool(rollout.finished),
-                "turns": self._turns(rollout),
-            })
+            self.pending.append(
+                {
+                    "step": step,
+                    "id": None,  # from the dataset's `id` column, which reaches the reward
+                    "prompt": prompt if isinstance(prompt, str) else json.dumps(prompt, ensure_ascii=False),
+                    "completion": record_text(rollout, self.layout, self.eos),
+                    "finished": bool(rollout.finished),
+                    "turns": self._turns(rollout),
+                }
+            )
 
     def on_score(self, result, columns: dict[str, Any]) -> None:
         """`Reward.on_score`: the reward of one batch, in the order of its completions
@@ -81,9 +84,13 @@ class RolloutLog:
         if not self.pending:
             return
         ids = columns.get("id")
-        self.scores.append(([float(r) for r in result.rewards],
-                            {k: [_plain(x) for x in values] for k, values in result.terms.items()},
-                            list(ids) if isinstance(ids, (list, tuple)) else None))
+        self.scores.append(
+            (
+                [float(r) for r in result.rewards],
+                {k: [_plain(x) for x in values] for k, values in result.terms.items()},
+                list(ids) if isinstance(ids, (list, tuple)) else None,
+            )
+        )
 
     def _turns(self, rollout) -> list[dict[str, Any]]:
         texts = self.layout.model_segments(rollout.completion_ids, rollout.model_spans)
@@ -94,8 +101,10 @@ class RolloutLog:
                 made, results = rollout.steps[k]
                 for n, result in enumerate(results):
                     call = made[n] if n < len(made) else None
-                    entry: dict[str, Any] = {"name": getattr(call, "name", None),
-                                             "arguments": getattr(call, "arguments", None)}
+                    entry: dict[str, Any] = {
+                        "name": getattr(call, "name", None),
+                        "arguments": getattr(call, "arguments", None),
+                    }
                     entry.update(result.to_json())
                     calls.append(entry)
             turns.append({"text": text, "calls": calls})
@@ -109,8 +118,11 @@ class RolloutLog:
         scores, self.scores = self.scores, []
         if not rows:
             return []
-        scored = [(reward, {k: v[i] for k, v in terms.items()}, ids[i] if ids else None)
-                  for rewards, terms, ids in scores for i, reward in enumerate(rewards)]
+        scored = [
+            (reward, {k: v[i] for k, v in terms.items()}, ids[i] if ids else None)
+            for rewards, terms, ids in scores
+            for i, reward in enumerate(rewards)
+        ]
         if len(scored) == len(rows):  # the reward scored exactly these completions, in order
             for row, (reward, terms, rid) in zip(rows, scored):
                 row["id"] = rid
@@ -133,8 +145,11 @@ class RolloutLog:
             return
         from ..outputs import write_text
 
-        kept = [line for line in self.path.read_text(encoding="utf-8").splitlines()
-                if line.strip() and json.loads(line).get("step", 0) <= step]
+        kept = [
+            line
+            for line in self.path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and json.loads(line).get("step", 0) <= step
+        ]
         write_text(self.path, "".join(line + "\n" for line in kept))
 
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MentorError, TrainingError
-from ..plugins import registry
-from ..reward import OPTIONAL_FIELDS, load
 from ..models import RUN_CONFIG
 from ..models import RUN_METRICS as METRICS
+from ..plugins import registry
+from ..reward import OPTIONAL_FIELDS, load
 from .checkpoints import latest_checkpoint
 from .config import TrainConfig
 
@@ -38,8 +38,8 @@ class Session:
         from ..data import resolve_data
         from ..models import init_kwargs, load_tokenizer, resolve_model
         from ..rollouts.layout import ChatLayout
-        from ..toolsets import executable
         from ..tools.executor import Executor
+        from ..toolsets import executable
 
         self.config = config
         self.out = Path(config.output_dir)
@@ -53,9 +53,12 @@ class Session:
         self.model_kwargs = init_kwargs(self.model_ref, config.dtype, config.attn_implementation)
         self.tokenizer = load_tokenizer(self.model_ref)
         spec_format = self.reward.plan.option("call_format") if self.reward else None
-        self.layout = ChatLayout.for_tokenizer(self.tokenizer, self.registry,
-                                               call_format=config.call_format or spec_format,
-                                               generation_config=_generation_config(self.model_ref))
+        self.layout = ChatLayout.for_tokenizer(
+            self.tokenizer,
+            self.registry,
+            call_format=config.call_format or spec_format,
+            generation_config=_generation_config(self.model_ref),
+        )
         self.call_format = self.layout.format
         self.tools = [self.tools_of(r) for r in self.records]
         if self.reward is not None:
@@ -78,8 +81,10 @@ class Session:
         has_state = latest_checkpoint(self.out) is not None or (self.out / METRICS).exists()
         if has_state and not self.config.resume:
             if not self.config.overwrite:
-                raise TrainingError(f"{self.out} already holds a run: pass --resume to continue it, "
-                                    "--overwrite to start again, or another --output-dir")
+                raise TrainingError(
+                    f"{self.out} already holds a run: pass --resume to continue it, "
+                    "--overwrite to start again, or another --output-dir"
+                )
             for child in self.out.glob("checkpoint-*"):
                 shutil.rmtree(child)
             (self.out / METRICS).unlink(missing_ok=True)
@@ -101,8 +106,10 @@ class Session:
             missing = [f for f in needed if record.get(f) is None]
             if missing or "prompt" not in record:
                 what = ", ".join(repr(f) for f in (missing or ["prompt"]))
-                raise TrainingError(f"record {record.get('id', '?')!r} of {self.config.data!r} has no {what}, "
-                                    f"which reward {self.reward.name!r} needs")
+                raise TrainingError(
+                    f"record {record.get('id', '?')!r} of {self.config.data!r} has no {what}, "
+                    f"which reward {self.reward.name!r} needs"
+                )
 
     def peft_config(self):
         if not self.config.lora:
@@ -110,8 +117,9 @@ class Session:
         from peft import LoraConfig
 
         rank = self.config.lora_rank
-        return LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.0, target_modules="all-linear",
-                          task_type="CAUSAL_LM")
+        return LoraConfig(
+            r=rank, lora_alpha=2 * rank, lora_dropout=0.0, target_modules="all-linear", task_type="CAUSAL_LM"
+        )
 
     def tools_of(self, record: dict) -> list:
         """The record's tools (see `toolsets.resolve_tools`): its `tools`, else the spec's
@@ -122,8 +130,9 @@ class Session:
         try:
             return resolve_tools(record.get("tools"), self.registry, default=default)
         except MentorError as exc:
-            raise TrainingError(f"record {record.get('id', '?')!r} of {self.config.data!r}: "
-                                f"{getattr(exc, 'message', None) or exc}") from None
+            raise TrainingError(
+                f"record {record.get('id', '?')!r} of {self.config.data!r}: {getattr(exc, 'message', None) or exc}"
+            ) from None
 
     def rows_for(self, records: list[dict], tools: list[list] | None = None) -> list[dict[str, Any]]:
         """One training row per record: the rendered prompt, plus the columns the reward reads."""
@@ -135,20 +144,24 @@ class Session:
             try:
                 examples = record_examples(record)  # the task file's own few-shot exchanges, if any
             except MentorError as exc:
-                raise TrainingError(f"record {record.get('id', i)!r} of {self.config.data!r}: 'examples': "
-                                    f"{getattr(exc, 'message', None) or exc}") from None
-            rows.append({
-                "id": str(record.get("id", i)),
-                "prompt": self.layout.prompt_text(record["prompt"], offered, examples=examples),
-                "answer": _text(record.get("answer")),
-                # Irregular nested objects do not fit Arrow columns; the reward reads JSON text.
-                "teacher": json.dumps(record.get("teacher")),
-                "tools": [t.name for t in offered],
-                # The reward parses calls in the format the student was prompted with.
-                "format": self.layout.format.name,
-                # The task's own judge, for a spec that does not pin one (judges.judge_name).
-                "judge": record.get("judge"),
-            })
+                raise TrainingError(
+                    f"record {record.get('id', i)!r} of {self.config.data!r}: 'examples': "
+                    f"{getattr(exc, 'message', None) or exc}"
+                ) from None
+            rows.append(
+                {
+                    "id": str(record.get("id", i)),
+                    "prompt": self.layout.prompt_text(record["prompt"], offered, examples=examples),
+                    "answer": _text(record.get("answer")),
+                    # Irregular nested objects do not fit Arrow columns; the reward reads JSON text.
+                    "teacher": json.dumps(record.get("teacher")),
+                    "tools": [t.name for t in offered],
+                    # The reward parses calls in the format the student was prompted with.
+                    "format": self.layout.format.name,
+                    # The task's own judge, for a spec that does not pin one (judges.judge_name).
+                    "judge": record.get("judge"),
+                }
+            )
         return rows
 
     def dataset(self):
@@ -232,8 +245,7 @@ class _Interrupted(MentorError):
 
     def __init__(self, out: Path, checkpoint: Path | None):
         where = f"the last checkpoint is {checkpoint}" if checkpoint else "no checkpoint was written yet"
-        super().__init__(f"training interrupted; {where}. Continue with: mentor train ... "
-                         f"--output-dir {out} --resume")
+        super().__init__(f"training interrupted; {where}. Continue with: mentor train ... --output-dir {out} --resume")
 
 
 def _is_main(trainer) -> bool:
@@ -260,6 +272,7 @@ def _text(value: Any) -> Any:
 
 
 # -- callbacks ----------------------------------------------------------------------------------
+
 
 def _callback_base():
     from transformers import TrainerCallback
@@ -358,6 +371,7 @@ class _Finish(_callback_base()):
 
 # -- display ------------------------------------------------------------------------------------
 
+
 class _Progress:
     """Training progress through the shared display (mentor_dsl/display.py): a bar on a
     terminal, a line at most every 10 seconds in a log; the latest step's reward and terms
@@ -396,20 +410,27 @@ def _print_summary(session: Session) -> None:
     if not rows:
         echo("no steps were logged", err=True)
         return
-    keys = ["reward", "loss", "kl", "entropy", "grad_norm"] + [k for k in rows[-1] if k.startswith("reward/")] + \
-           ["tools/calls_per_completion", "tools/failure_rate", "finished_rate", "completion_length"]
+    keys = (
+        ["reward", "loss", "kl", "entropy", "grad_norm"]
+        + [k for k in rows[-1] if k.startswith("reward/")]
+        + ["tools/calls_per_completion", "tools/failure_rate", "finished_rate", "completion_length"]
+    )
     name = session.reward.name if session.reward else session.config.trainer
     lines = []
     for key in keys:
         values = [r.get(key) for r in rows if r.get(key) is not None]
         if values:
             lines.append([key, _fmt(values[0]), _fmt(values[-1]), _fmt(sum(values) / len(values))])
-    shown: list = [f"{name}: {len(rows)} logged steps, output in {session.out}",
-                   table(["metric", "first step", "last step", "mean"], lines)]
+    shown: list = [
+        f"{name}: {len(rows)} logged steps, output in {session.out}",
+        table(["metric", "first step", "last step", "mean"], lines),
+    ]
     step = [r["time/step"] for r in rows if r.get("time/step")]
     if step and "time/reward" in rows[-1]:
         share_r = sum(r["time/reward"] for r in rows) / sum(step)
         share_t = sum(r["time/tools"] for r in rows) / sum(step)
-        shown.append(f"{sum(step) / len(step):.1f} s/step; reward {100 * share_r:.2f}% and tools "
-                     f"{100 * share_t:.2f}% of step time")
+        shown.append(
+            f"{sum(step) / len(step):.1f} s/step; reward {100 * share_r:.2f}% and tools "
+            f"{100 * share_t:.2f}% of step time"
+        )
     echo(*shown, err=True)

@@ -15,9 +15,10 @@ conversation rendered by that template (calls as `tool_calls`, results as `tool`
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..errors import TrainingError
 from ..formats.hermes import HERMES
@@ -52,7 +53,7 @@ def segments(completion: str, end_marker: str = DEFAULT_EOS) -> list[Segment]:
     position = 0
     text, responses = "", []
     for match in _RESPONSE.finditer(completion):
-        between = completion[position:match.start()]
+        between = completion[position : match.start()]
         if between.strip() or not responses:
             if responses or text:
                 out.append(Segment(text, tuple(responses)))
@@ -66,9 +67,16 @@ def segments(completion: str, end_marker: str = DEFAULT_EOS) -> list[Segment]:
     return out
 
 
-def tokenize_example(layout, prompt_text: str, completion: str, *, end_marker: str = DEFAULT_EOS,
-                     tools: Sequence[Any] = (), prompt_messages: list[dict] | None = None,
-                     call_format=HERMES) -> dict[str, list[int]]:
+def tokenize_example(
+    layout,
+    prompt_text: str,
+    completion: str,
+    *,
+    end_marker: str = DEFAULT_EOS,
+    tools: Sequence[Any] = (),
+    prompt_messages: list[dict] | None = None,
+    call_format=HERMES,
+) -> dict[str, list[int]]:
     """input_ids and labels (-100 outside the model's own tokens) of one teacher
     trajectory; `call_format` is the format its calls are written in (the record's)."""
     parts = segments(completion, end_marker)
@@ -91,8 +99,9 @@ def tokenize_example(layout, prompt_text: str, completion: str, *, end_marker: s
     return {"input_ids": ids, "labels": labels}
 
 
-def _native_example(layout, prompt: list[dict], tools: Sequence[Any], parts: list[Segment],
-                    call_format) -> dict[str, list[int]]:
+def _native_example(
+    layout, prompt: list[dict], tools: Sequence[Any], parts: list[Segment], call_format
+) -> dict[str, list[int]]:
     """The conversation rendered by the student's chat template; the assistant turns are
     labelled, each through its end-of-turn token."""
     messages = list(prompt)
@@ -103,9 +112,17 @@ def _native_example(layout, prompt: list[dict], tools: Sequence[Any], parts: lis
         message: dict[str, Any] = {"role": "assistant", "content": content}
         ids = [f"call{k:02d}{i:03d}" for i in range(len(part.responses))]
         if part.responses:
-            message["tool_calls"] = [{"id": ids[i], "type": "function", "function": {
-                "name": c.name or "unknown", "arguments": c.arguments if isinstance(c.arguments, dict) else {}}}
-                for i, c in enumerate(calls[: len(part.responses)])]
+            message["tool_calls"] = [
+                {
+                    "id": ids[i],
+                    "type": "function",
+                    "function": {
+                        "name": c.name or "unknown",
+                        "arguments": c.arguments if isinstance(c.arguments, dict) else {},
+                    },
+                }
+                for i, c in enumerate(calls[: len(part.responses)])
+            ]
         before = layout.render(messages, tools)
         messages.append(message)
         after = _render_plain(layout, messages, tools)
@@ -116,8 +133,10 @@ def _native_example(layout, prompt: list[dict], tools: Sequence[Any], parts: lis
             messages.append({"role": "tool", "tool_call_id": ids[i], "name": name, "content": response})
     text = _render_plain(layout, messages, tools)
     encoded = layout.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-    labels = [token if any(a <= start and end <= b for a, b in spans) else -100
-              for token, (start, end) in zip(encoded["input_ids"], encoded["offset_mapping"])]
+    labels = [
+        token if any(a <= start and end <= b for a, b in spans) else -100
+        for token, (start, end) in zip(encoded["input_ids"], encoded["offset_mapping"])
+    ]
     return {"input_ids": list(encoded["input_ids"]), "labels": labels}
 
 
@@ -182,11 +201,21 @@ def train_sft(config: TrainConfig) -> Path:
         if text is None:
             continue
         fmt = session.registry.get("formats", record.get("format") or "hermes") or HERMES
-        examples.append(tokenize_example(layout, layout.prompt_text(record["prompt"], tools, examples=record_examples(record)), text, tools=tools,
-                                         prompt_messages=layout.messages(record["prompt"], tools), call_format=fmt))
+        examples.append(
+            tokenize_example(
+                layout,
+                layout.prompt_text(record["prompt"], tools, examples=record_examples(record)),
+                text,
+                tools=tools,
+                prompt_messages=layout.messages(record["prompt"], tools),
+                call_format=fmt,
+            )
+        )
     if not examples:
-        raise TrainingError(f"no record of {config.data!r} has a teacher completion to imitate "
-                            "(the `completion` field); built-in splits and `mentor teach` output have one")
+        raise TrainingError(
+            f"no record of {config.data!r} has a teacher completion to imitate "
+            "(the `completion` field); built-in splits and `mentor teach` output have one"
+        )
     args = sft_arguments(config, session.model_kwargs)
     trainer = SFTTrainer(
         model=session.model_id,

@@ -17,21 +17,21 @@ from typing import Any
 
 import torch
 
-from .prefix import MIN_SHARED, logps_with_shared_prefix, shared_prefix, _base_model
+from .prefix import MIN_SHARED, _base_model, logps_with_shared_prefix, shared_prefix
 
 
 @dataclass
 class PhaseClock:
     """Seconds since the last `take()` in the phases the trainer times itself."""
 
-    step: float = 0.0        # whole optimiser steps (from on_step_begin to on_step_end)
-    prepare: float = 0.0     # TRL's _prepare_inputs: rollouts, rewards, advantages
-    train: float = 0.0       # forward and backward of the loss
-    optimizer: float = 0.0   # the optimiser step (and gradient clipping)
+    step: float = 0.0  # whole optimiser steps (from on_step_begin to on_step_end)
+    prepare: float = 0.0  # TRL's _prepare_inputs: rollouts, rewards, advantages
+    train: float = 0.0  # forward and backward of the loss
+    optimizer: float = 0.0  # the optimiser step (and gradient clipping)
     forward_tokens: int = 0  # real tokens of the sequences the loss's forwards scored
-    shared_tokens: int = 0   # prompt tokens those forwards did not recompute
+    shared_tokens: int = 0  # prompt tokens those forwards did not recompute
 
-    def take(self) -> "PhaseClock":
+    def take(self) -> PhaseClock:
         snapshot = PhaseClock(**{f.name: getattr(self, f.name) for f in fields(self)})
         for f in fields(self):
             setattr(self, f.name, type(getattr(self, f.name))())
@@ -112,31 +112,51 @@ def make_trainer_class(base=None, *, shared_prefix_forward: bool = True):
             finally:
                 self.mentor_clock.prepare += time.perf_counter() - started
 
-        def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep,
-                                               batch_size=None, compute_entropy=False, compute_aux_loss=False,
-                                               **multimodal: Any):
+        def _get_per_token_logps_and_entropies(
+            self,
+            model,
+            input_ids,
+            attention_mask,
+            logits_to_keep,
+            batch_size=None,
+            compute_entropy=False,
+            compute_aux_loss=False,
+            **multimodal: Any,
+        ):
             if torch.is_grad_enabled():
                 self.mentor_clock.forward_tokens += int(attention_mask.sum())
-            plain = (self.shared_prefix_min is None or compute_aux_loss
-                     or any(v is not None for v in multimodal.values())
-                     or (torch.is_grad_enabled() and getattr(_base_model(model), "is_gradient_checkpointing", False)))
+            plain = (
+                self.shared_prefix_min is None
+                or compute_aux_loss
+                or any(v is not None for v in multimodal.values())
+                or (torch.is_grad_enabled() and getattr(_base_model(model), "is_gradient_checkpointing", False))
+            )
             if plain:
                 return super()._get_per_token_logps_and_entropies(
-                    model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy,
-                    compute_aux_loss, **multimodal)
+                    model,
+                    input_ids,
+                    attention_mask,
+                    logits_to_keep,
+                    batch_size,
+                    compute_entropy,
+                    compute_aux_loss,
+                    **multimodal,
+                )
             batch_size = batch_size or input_ids.size(0)
             all_logps, all_entropies = [], []
             for start in range(0, input_ids.size(0), batch_size):
-                ids = input_ids[start:start + batch_size]
-                mask = attention_mask[start:start + batch_size]
+                ids = input_ids[start : start + batch_size]
+                mask = attention_mask[start : start + batch_size]
                 shared, prompts = shared_prefix(ids, mask, logits_to_keep)
                 if shared < self.shared_prefix_min:
                     logps, entropy, _ = super()._get_per_token_logps_and_entropies(
-                        model, ids, mask, logits_to_keep, None, compute_entropy, False)
+                        model, ids, mask, logits_to_keep, None, compute_entropy, False
+                    )
                 else:
                     with self.accelerator.autocast():
-                        logps, entropy = logps_with_shared_prefix(model, ids, mask, logits_to_keep,
-                                                                  compute_entropy, shared, prompts)
+                        logps, entropy = logps_with_shared_prefix(
+                            model, ids, mask, logits_to_keep, compute_entropy, shared, prompts
+                        )
                     if torch.is_grad_enabled():
                         self.mentor_clock.shared_tokens += shared * (ids.size(0) - 1)
                 all_logps.append(logps)

@@ -17,7 +17,8 @@ import functools
 import importlib
 import typing
 import warnings
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from ..errors import ConfigError, did_you_mean
 from .config import TrainConfig, deprecated_extra
@@ -69,8 +70,9 @@ def field_names(config_class: type) -> list[str]:
     return [f.name for f in dataclasses.fields(config_class) if f.init]
 
 
-def computed_arguments(config: TrainConfig, model_kwargs: Mapping[str, Any], *, cuda: bool | None = None
-                       ) -> dict[str, Any]:
+def computed_arguments(
+    config: TrainConfig, model_kwargs: Mapping[str, Any], *, cuda: bool | None = None
+) -> dict[str, Any]:
     """The TRL arguments every mentor trainer shares. The trainer builds the model itself
     from `model_init_kwargs` (so DeepSpeed ZeRO-3 shards it at load). On a GPU: autocast
     as `mixed_precision` says, gradient checkpointing. On a CPU: no gradient checkpointing, which doubles
@@ -121,8 +123,14 @@ def mixed_precision(choice: str, dtype: str | None, *, cuda: bool | None = None)
     return "bf16" if cuda and torch.cuda.is_bf16_supported() else "no"
 
 
-def trl_arguments(config_class: type, config: TrainConfig, model_kwargs: Mapping[str, Any], *,
-                  cuda: bool | None = None, **specific: Any):
+def trl_arguments(
+    config_class: type,
+    config: TrainConfig,
+    model_kwargs: Mapping[str, Any],
+    *,
+    cuda: bool | None = None,
+    **specific: Any,
+):
     """The trainer's TRL configuration: mentor's computed arguments, the trainer's own
     (`specific`), then the run's checked `trl` section. Raises ConfigError naming the
     field for anything TRL would refuse."""
@@ -163,12 +171,16 @@ def check_trl(config_class: type, values: Mapping[str, Any], *, section: str = "
         if key not in fields:
             # A trainer's own options have their own section; say so where they are mistaken for TRL's.
             own = "; a trainer's own options go in `trainer_options` (--trainer-option NAME=VALUE)"
-            problems.append(f"{section}: unknown {config_class.__name__} field {raw_key!r}{did_you_mean(key, fields)}"
-                            + (own if section == "extra" else ""))
+            problems.append(
+                f"{section}: unknown {config_class.__name__} field {raw_key!r}{did_you_mean(key, fields)}"
+                + (own if section == "extra" else "")
+            )
         elif key in MIRRORED:
             option = MIRRORED[key]
-            problems.append(f"{section}: {key} is set by mentor's `{option}` option (--{option.replace('_', '-')}); "
-                            f"set it there instead")
+            problems.append(
+                f"{section}: {key} is set by mentor's `{option}` option (--{option.replace('_', '-')}); "
+                f"set it there instead"
+            )
         else:
             try:
                 out[key] = _convert(config_class, key, value)
@@ -213,7 +225,7 @@ def _convert(config_class: type, key: str, value: Any) -> Any:
     raise ValueError(f"{error['msg']} (got {value!r})")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _adapter(config_class: type, key: str):
     from pydantic import TypeAdapter
 
@@ -235,19 +247,25 @@ def check_report_to(value: str | list[str]) -> None:
     wanted = [n for n in names if n not in _TRACKER_WORDS]
     if not wanted:
         return
-    from transformers.integrations.integration_utils import (INTEGRATION_TO_CALLBACK,
-                                                             get_available_reporting_integrations)
+    from transformers.integrations.integration_utils import (
+        INTEGRATION_TO_CALLBACK,
+        get_available_reporting_integrations,
+    )
 
     known = sorted(INTEGRATION_TO_CALLBACK)
     for name in wanted:
         if name not in INTEGRATION_TO_CALLBACK:
-            raise ConfigError(f"report_to: unknown tracker {name!r}{did_you_mean(name, known)} "
-                              f"(trackers: none, all, {', '.join(known)})")
+            raise ConfigError(
+                f"report_to: unknown tracker {name!r}{did_you_mean(name, known)} "
+                f"(trackers: none, all, {', '.join(known)})"
+            )
     available = get_available_reporting_integrations()
     missing = [n for n in wanted if n not in available]
     if missing:
-        raise ConfigError(f"report_to: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed "
-                          f"(pip install {' '.join(missing)})")
+        raise ConfigError(
+            f"report_to: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed "
+            f"(pip install {' '.join(missing)})"
+        )
 
 
 def checked(config: TrainConfig, trainer: Callable | None) -> TrainConfig:

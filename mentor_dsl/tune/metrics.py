@@ -11,8 +11,9 @@ The keys are `mentor eval`'s (evaluation/metrics.py).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 
 class MetricUndefined(ValueError):

@@ -10,10 +10,9 @@ the charts), and the charts as PNG files, drawn with matplotlib when it is insta
 from __future__ import annotations
 
 import importlib.util
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
-from typing import Any
 
 from .metrics import Metric
 from .space import SearchSpace
@@ -24,8 +23,7 @@ COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
 
 
 #: Why importance is not shown, by Optuna's warning (its evaluator gives equal shares then).
-_NO_IMPORTANCE = (("too small", "too few complete trials"),
-                  ("same set", "the complete trials are all equally good"))
+_NO_IMPORTANCE = (("too small", "too few complete trials"), ("same set", "the complete trials are all equally good"))
 
 
 def importances(study) -> tuple[dict[str, float], str]:
@@ -69,11 +67,16 @@ def trial_rows(study, space: SearchSpace, metric: Metric) -> list[list[str]]:
     for trial in study.trials:
         values = space.values(trial.params)
         steps = sorted(trial.intermediate_values.items())
-        rows.append([str(trial.number), trial.state.name.lower(),
-                     *(f"{values[n]:g}" if n in values else "-" for n in space.names),
-                     f"{trial.value:.4g}" if trial.value is not None else "-",
-                     trial.user_attrs.get("failure") or ", ".join(f"{v:.3g} @ {s}" for s, v in steps) or "-",
-                     f"{trial.user_attrs['seconds']:.0f}" if "seconds" in trial.user_attrs else "-"])
+        rows.append(
+            [
+                str(trial.number),
+                trial.state.name.lower(),
+                *(f"{values[n]:g}" if n in values else "-" for n in space.names),
+                f"{trial.value:.4g}" if trial.value is not None else "-",
+                trial.user_attrs.get("failure") or ", ".join(f"{v:.3g} @ {s}" for s, v in steps) or "-",
+                f"{trial.user_attrs['seconds']:.0f}" if "seconds" in trial.user_attrs else "-",
+            ]
+        )
     return rows
 
 
@@ -104,33 +107,54 @@ def write_report(study, space: SearchSpace, metric: Metric, out: Path, config, *
         f"task{'s' if config.eval_limit != 1 else ''} per source",
     ]
     if best is not None:
-        summary.append(f"best: trial {best.number}, {metric.name} {best.value:.4g}: "
-                       + ", ".join(f"{k} = {v:g}" for k, v in space.values(best.params).items()))
+        summary.append(
+            f"best: trial {best.number}, {metric.name} {best.value:.4g}: "
+            + ", ".join(f"{k} = {v:g}" for k, v in space.values(best.params).items())
+        )
     importance_rows = [[name, f"{value:.3f}"] for name, value in weights.items()]
 
-    md = ["# mentor tune report", "", *[f"- {line}" for line in summary], "", "## Trials", "",
-          _markdown_table(header, rows), "", "## Parameter importance", ""]
-    md += [_markdown_table(["parameter", "importance"], importance_rows) if importance_rows
-           else f"Not shown: {no_weights}."]
+    md = [
+        "# mentor tune report",
+        "",
+        *[f"- {line}" for line in summary],
+        "",
+        "## Trials",
+        "",
+        _markdown_table(header, rows),
+        "",
+        "## Parameter importance",
+        "",
+    ]
+    md += [
+        _markdown_table(["parameter", "importance"], importance_rows)
+        if importance_rows
+        else f"Not shown: {no_weights}."
+    ]
     md += ["", "## Charts", ""]
-    no_charts = ("matplotlib is not installed (pip install 'mentor[plot]'): no charts."
-                 if importlib.util.find_spec("matplotlib") is None
-                 else "No charts yet: they are drawn when the run stops.")
+    no_charts = (
+        "matplotlib is not installed (pip install 'mentor[plot]'): no charts."
+        if importlib.util.find_spec("matplotlib") is None
+        else "No charts yet: they are drawn when the run stops."
+    )
     md += [f"![{name[:-4]}]({name})" for name in charts] or [no_charts]
     write_text(out / "report.md", "\n".join(md) + "\n")
 
-    created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    html = ["<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>mentor tune report</title>",
-            f"<style>{_CSS}</style></head><body><h1>mentor tune report</h1>",
-            "<ul>" + "".join(f"<li>{escape(line.replace('`', ''))}</li>" for line in summary) + "</ul>",
-            f"<p class=\"note\">Written {created}.</p>",
-            "<h2>Trials</h2>", _html_table(header, rows),
-            "<h2>Parameter importance</h2>",
-            _html_table(["parameter", "importance"], importance_rows) if importance_rows
-            else f"<p>Not shown: {escape(no_weights)}.</p>",
-            "<h2>Charts</h2>",
-            *(f"<figure><img src=\"{name}\" alt=\"{name[:-4]}\"></figure>" for name in charts),
-            "</body></html>\n"]
+    created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    html = [
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>mentor tune report</title>',
+        f"<style>{_CSS}</style></head><body><h1>mentor tune report</h1>",
+        "<ul>" + "".join(f"<li>{escape(line.replace('`', ''))}</li>" for line in summary) + "</ul>",
+        f'<p class="note">Written {created}.</p>',
+        "<h2>Trials</h2>",
+        _html_table(header, rows),
+        "<h2>Parameter importance</h2>",
+        _html_table(["parameter", "importance"], importance_rows)
+        if importance_rows
+        else f"<p>Not shown: {escape(no_weights)}.</p>",
+        "<h2>Charts</h2>",
+        *(f'<figure><img src="{name}" alt="{name[:-4]}"></figure>' for name in charts),
+        "</body></html>\n",
+    ]
     return write_text(out / "report.html", "\n".join(html))
 
 
@@ -158,6 +182,7 @@ def _html_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 # -- charts ------------------------------------------------------------------------------------------
+
 
 def _charts(study, space: SearchSpace, metric: Metric, out: Path, weights: dict[str, float]) -> list[str]:
     """The PNG files drawn (none without matplotlib)."""
@@ -191,8 +216,14 @@ def _charts(study, space: SearchSpace, metric: Metric, out: Path, weights: dict[
     ax.scatter([t.number for t in complete], [t.value for t in complete], color=COLORS[0], label="complete", zorder=3)
     if pruned:
         last = [t.intermediate_values[max(t.intermediate_values)] for t in pruned]
-        ax.scatter([t.number for t in pruned], last, facecolors="none", edgecolors=COLORS[1],
-                   label="pruned (last value)", zorder=3)
+        ax.scatter(
+            [t.number for t in pruned],
+            last,
+            facecolors="none",
+            edgecolors=COLORS[1],
+            label="pruned (last value)",
+            zorder=3,
+        )
     if complete:
         pick = max if metric.direction == "maximize" else min
         best, line = None, []
@@ -212,8 +243,9 @@ def _charts(study, space: SearchSpace, metric: Metric, out: Path, weights: dict[
         names = list(weights)[::-1]
         bars = ax.barh(names, [weights[n] for n in names], color=COLORS[0])
         ax.bar_label(bars, fmt="%.2f", fontsize=8)
-        ax.set(xlim=(0, 1.05), xlabel="importance (Optuna's PED-ANOVA)",
-               title=f"Parameter importance for {metric.name}")
+        ax.set(
+            xlim=(0, 1.05), xlabel="importance (Optuna's PED-ANOVA)", title=f"Parameter importance for {metric.name}"
+        )
         save(fig, "importance.png")
 
     if any(t.intermediate_values for t in done):
@@ -222,8 +254,15 @@ def _charts(study, space: SearchSpace, metric: Metric, out: Path, weights: dict[
             steps = sorted(t.intermediate_values.items())
             if steps:
                 style = "--" if t.state == states.PRUNED else "-"
-                ax.plot([s for s, _ in steps], [v for _, v in steps], style, marker="o", alpha=0.8,
-                        color=COLORS[t.number % len(COLORS)], label=f"trial {t.number}")
+                ax.plot(
+                    [s for s, _ in steps],
+                    [v for _, v in steps],
+                    style,
+                    marker="o",
+                    alpha=0.8,
+                    color=COLORS[t.number % len(COLORS)],
+                    label=f"trial {t.number}",
+                )
         ax.set(xlabel="training step", ylabel=metric.name, title="Intermediate values (dashed: pruned)")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)

@@ -4,8 +4,9 @@ values back into the spec's text."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import SpecError
 from ..ir import ParamRange
@@ -50,7 +51,7 @@ class SearchSpace:
     fixed: Mapping[str, Any]
 
     @classmethod
-    def of(cls, ranges: tuple[ParamRange, ...], fixed: Mapping[str, Any]) -> "SearchSpace":
+    def of(cls, ranges: tuple[ParamRange, ...], fixed: Mapping[str, Any]) -> SearchSpace:
         """Every ranged parameter not fixed by `--set`."""
         dims = tuple(Dimension(r.name, r.low, r.high, _step(r.low, r.high)) for r in ranges if r.name not in fixed)
         return cls(dims, dict(fixed))
@@ -96,8 +97,13 @@ def with_values(text: str, name: str, values: Mapping[str, float], header: str =
             span = decl.value.span
             if span is None or span.end_line is None:
                 raise SpecError(f"cannot locate the value of parameter {decl.name!r}", filename=name)
-            edits.append((_offset(text, span.line, span.column), _offset(text, span.end_line, span.end_column),
-                          number_text(values[decl.name])))
+            edits.append(
+                (
+                    _offset(text, span.line, span.column),
+                    _offset(text, span.end_line, span.end_column),
+                    number_text(values[decl.name]),
+                )
+            )
     missing = set(values) - {d.name for d in spec.params}
     if missing:
         raise SpecError(f"no parameter {', '.join(sorted(missing))} to set", filename=name)

@@ -21,9 +21,10 @@ import shutil
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import MentorError, did_you_mean
 from . import TuneError, optuna
@@ -34,8 +35,18 @@ STUDY_FILE = "study.db"
 BEST_SPEC = "best.mdsl"
 BEST_JSON = "best.json"
 #: What `--overwrite` removes from an output folder: only what a study writes there.
-OWNED = (STUDY_FILE, "trials", "data", BEST_SPEC, BEST_JSON, "report.md", "report.html", "history.png",
-         "importance.png", "intermediate.png")
+OWNED = (
+    STUDY_FILE,
+    "trials",
+    "data",
+    BEST_SPEC,
+    BEST_JSON,
+    "report.md",
+    "report.html",
+    "history.png",
+    "importance.png",
+    "intermediate.png",
+)
 #: Settings a study may change between runs: they do not change what a trial measures.
 MAY_CHANGE = ("trials", "storage", "keep_models", "sampler_seed", "device", "eval_batch_size")
 #: Optuna's heartbeat: a trial whose worker stopped beating this long ago is failed and
@@ -65,8 +76,8 @@ class TuneConfig:
     sampler_seed: int | None = None
     keep_models: bool = False
     overwrite: bool = False
-    params: dict[str, Any] = field(default_factory=dict)   # fixed by --set: not searched
-    train: dict[str, Any] = field(default_factory=dict)    # TrainConfig fields for every trial
+    params: dict[str, Any] = field(default_factory=dict)  # fixed by --set: not searched
+    train: dict[str, Any] = field(default_factory=dict)  # TrainConfig fields for every trial
     device: str = "auto"
     eval_batch_size: int = 8
 
@@ -111,8 +122,9 @@ def _storage(config: TuneConfig, out: Path):
             warnings.simplefilter("ignore", opt.exceptions.ExperimentalWarning)
             return url, RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S, **_retry_stale())
     except (ImportError, ModuleNotFoundError) as exc:
-        raise TuneError(f"storage {url.split('://')[0]}: {exc} (install its database driver, e.g. psycopg2 "
-                        "for postgresql://)") from None
+        raise TuneError(
+            f"storage {url.split('://')[0]}: {exc} (install its database driver, e.g. psycopg2 for postgresql://)"
+        ) from None
     except opt.exceptions.StorageInternalError as exc:
         raise TuneError(f"storage {url}: {exc}") from None
     except Exception as exc:  # SQLAlchemy: an unreachable server, a bad URL
@@ -121,10 +133,17 @@ def _storage(config: TuneConfig, out: Path):
 
 def _settings(config: TuneConfig, text: str, shown: str, space: SearchSpace, metric: Metric, digest: str) -> dict:
     return {
-        "spec": shown, "spec_sha256": hashlib.sha256(text.encode()).hexdigest()[:16], "metric": metric.name,
-        "direction": metric.direction, "space": space.describe(), "fixed": {k: str(v) for k, v in space.fixed.items()},
-        "steps": config.steps, "evals": config.evals, "eval_limit": config.eval_limit,
-        "train": {k: v for k, v in sorted(config.train.items()) if k != "output_dir"}, "validation": digest,
+        "spec": shown,
+        "spec_sha256": hashlib.sha256(text.encode()).hexdigest()[:16],
+        "metric": metric.name,
+        "direction": metric.direction,
+        "space": space.describe(),
+        "fixed": {k: str(v) for k, v in space.fixed.items()},
+        "steps": config.steps,
+        "evals": config.evals,
+        "eval_limit": config.eval_limit,
+        "train": {k: v for k, v in sorted(config.train.items()) if k != "output_dir"},
+        "validation": digest,
     }
 
 
@@ -136,8 +155,10 @@ def _check_settings(study, settings: dict, where: str) -> None:
     changed = [k for k in sorted(set(stored) | set(settings)) if stored.get(k) != settings.get(k)]
     if changed:
         details = "; ".join(f"{k}: {stored.get(k)!r} then, {settings.get(k)!r} now" for k in changed)
-        raise TuneError(f"study {study.study_name!r} in {where} was started with other settings ({details}). "
-                        "Resume it with the same ones, or start another: --study-name, --output-dir or --overwrite")
+        raise TuneError(
+            f"study {study.study_name!r} in {where} was started with other settings ({details}). "
+            "Resume it with the same ones, or start another: --study-name, --output-dir or --overwrite"
+        )
 
 
 def _clear(out: Path) -> None:
@@ -182,8 +203,9 @@ def run(config: TuneConfig, echo: Callable[[str], None] | None = None) -> Outcom
 
     metric = METRICS.get(config.metric)
     if metric is None:
-        raise TuneError(f"unknown metric {config.metric!r}{did_you_mean(config.metric, METRICS)} "
-                        f"(metrics: {', '.join(METRICS)})")
+        raise TuneError(
+            f"unknown metric {config.metric!r}{did_you_mean(config.metric, METRICS)} (metrics: {', '.join(METRICS)})"
+        )
     text, shown, selected = library.open_spec(config.reward)
     plan = compile(text, None, config.params, name=shown)
     space = SearchSpace.of(plan.param_ranges, config.params)
@@ -199,8 +221,9 @@ def run(config: TuneConfig, echo: Callable[[str], None] | None = None) -> Outcom
     train_fn = registry().get("trainers", trainer_name)
     if train_fn is None:
         names = registry().names("trainers")
-        raise TuneError(f"unknown trainer {trainer_name!r}{did_you_mean(trainer_name, names)} "
-                        f"(trainers: {', '.join(names)})")
+        raise TuneError(
+            f"unknown trainer {trainer_name!r}{did_you_mean(trainer_name, names)} (trainers: {', '.join(names)})"
+        )
     from ..train.options import attribute
 
     evaluate_fn = attribute(train_fn, "evaluate")
@@ -212,7 +235,8 @@ def run(config: TuneConfig, echo: Callable[[str], None] | None = None) -> Outcom
         _clear(out)
     out.mkdir(parents=True, exist_ok=True)
     train_file, validation_files, skipped = validation.prepare(
-        out / "data", config.train.get("data", TrainConfig.model_fields["data"].default), metric.ood)
+        out / "data", config.train.get("data", TrainConfig.model_fields["data"].default), metric.ood
+    )
     for source, reason in skipped.items():
         echo(f"warning: no {source} validation: {reason}")
     url, storage = _storage(config, out)
@@ -220,16 +244,27 @@ def run(config: TuneConfig, echo: Callable[[str], None] | None = None) -> Outcom
     # trial, a NaN value); errors still show.
     opt.logging.set_verbosity(opt.logging.ERROR)
     sampler = opt.samplers.TPESampler(seed=config.sampler_seed, n_startup_trials=config.startup_trials)
-    pruner = (opt.pruners.MedianPruner(n_startup_trials=config.startup_trials, n_warmup_steps=0)
-              if config.pruner == "median" else opt.pruners.NopPruner())
-    study = opt.create_study(study_name=config.study_name, storage=storage, sampler=sampler, pruner=pruner,
-                             direction=metric.direction, load_if_exists=True)
+    pruner = (
+        opt.pruners.MedianPruner(n_startup_trials=config.startup_trials, n_warmup_steps=0)
+        if config.pruner == "median"
+        else opt.pruners.NopPruner()
+    )
+    study = opt.create_study(
+        study_name=config.study_name,
+        storage=storage,
+        sampler=sampler,
+        pruner=pruner,
+        direction=metric.direction,
+        load_if_exists=True,
+    )
     where = url if config.storage else str(out / STUDY_FILE)
     _check_settings(study, _settings(config, text, shown, space, metric, validation.digest(validation_files)), where)
     stray = _stray_trials(out, study)
     if stray:
-        raise TuneError(f"{out / 'trials'} holds trials the study {config.study_name!r} does not know "
-                        f"({', '.join(stray[:5])}): another study's? Use another --output-dir, or --overwrite")
+        raise TuneError(
+            f"{out / 'trials'} holds trials the study {config.study_name!r} does not know "
+            f"({', '.join(stray[:5])}): another study's? Use another --output-dir, or --overwrite"
+        )
 
     segments = _segments(config.steps, config.evals)
     base = TrainConfig.from_values({**config.train, "reward": config.reward, "data": str(train_file)})
@@ -242,16 +277,34 @@ def run(config: TuneConfig, echo: Callable[[str], None] | None = None) -> Outcom
         try:
             for k, until in enumerate(segments):
                 # overwrite: the trial's own folder, fresh by its number.
-                cfg = base.model_copy(update=dict(
-                    params={**config.params, **params}, output_dir=str(trial_dir), max_steps=until, save_steps=until,
-                    resume=k > 0, overwrite=k == 0, keep_checkpoints=1 if len(segments) > 1 else 0,
-                    trl={**base.trl, "lr_scheduler_type": "constant"}))
+                cfg = base.model_copy(
+                    update=dict(
+                        params={**config.params, **params},
+                        output_dir=str(trial_dir),
+                        max_steps=until,
+                        save_steps=until,
+                        resume=k > 0,
+                        overwrite=k == 0,
+                        keep_checkpoints=1 if len(segments) > 1 else 0,
+                        trl={**base.trl, "lr_scheduler_type": "constant"},
+                    )
+                )
                 model = train_fn(cfg)
-                result = evaluate_fn(str(model), splits=[], data=[str(f) for f in validation_files],
-                                     limit=config.eval_limit, seed=base.seed, batch_size=config.eval_batch_size,
-                                     max_turns=base.max_turns, max_completion_length=base.max_completion_length,
-                                     call_format=base.call_format, device=config.device, dtype=base.dtype,
-                                     progress=False, name=f"trial {trial.number}")
+                result = evaluate_fn(
+                    str(model),
+                    splits=[],
+                    data=[str(f) for f in validation_files],
+                    limit=config.eval_limit,
+                    seed=base.seed,
+                    batch_size=config.eval_batch_size,
+                    max_turns=base.max_turns,
+                    max_completion_length=base.max_completion_length,
+                    call_format=base.call_format,
+                    device=config.device,
+                    dtype=base.dtype,
+                    progress=False,
+                    name=f"trial {trial.number}",
+                )
                 _save_eval(trial_dir / f"eval-step-{until}.json", result)
                 value = metric.read(result)
                 trial.report(value, until)
@@ -262,13 +315,17 @@ def run(config: TuneConfig, echo: Callable[[str], None] | None = None) -> Outcom
             return value
         except (KeyboardInterrupt, TuneInterrupted) as exc:
             study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number})
-            raise TuneInterrupted(f"tune interrupted in trial {trial.number}; run the same command to continue "
-                                  "the study (the trial's parameters are tried again first)") from exc
+            raise TuneInterrupted(
+                f"tune interrupted in trial {trial.number}; run the same command to continue "
+                "the study (the trial's parameters are tried again first)"
+            ) from exc
         except MentorError as exc:
             if exc.exit_code == 130:  # training stopped by Ctrl-C
                 study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number})
-                raise TuneInterrupted(f"tune interrupted in trial {trial.number}; run the same command to continue "
-                                      "the study (the trial's parameters are tried again first)") from exc
+                raise TuneInterrupted(
+                    f"tune interrupted in trial {trial.number}; run the same command to continue "
+                    "the study (the trial's parameters are tried again first)"
+                ) from exc
             raise
         except MetricUndefined as exc:
             # NaN fails the trial (Optuna's rule) without stopping the study; the trial
@@ -288,10 +345,16 @@ def run(config: TuneConfig, echo: Callable[[str], None] | None = None) -> Outcom
     remaining = config.trials - counted(study)
     try:
         if remaining > 0:
-            echo(f"study {config.study_name!r} ({where}): {counted(study)} of {config.trials} trials done; "
-                 f"searching {', '.join(space.names)} for {metric.direction[:3]} {metric.name}")
-            callbacks = [opt.study.MaxTrialsCallback(config.trials, states=(opt.trial.TrialState.COMPLETE,
-                                                                            opt.trial.TrialState.PRUNED)), after]
+            echo(
+                f"study {config.study_name!r} ({where}): {counted(study)} of {config.trials} trials done; "
+                f"searching {', '.join(space.names)} for {metric.direction[:3]} {metric.name}"
+            )
+            callbacks = [
+                opt.study.MaxTrialsCallback(
+                    config.trials, states=(opt.trial.TrialState.COMPLETE, opt.trial.TrialState.PRUNED)
+                ),
+                after,
+            ]
             with warnings.catch_warnings():
                 # Heartbeats and stale-trial checks are "experimental" in Optuna's terms
                 # (stable since 2.9), and some releases say so at every trial.
@@ -328,8 +391,17 @@ def best_trial(study):
         return None
 
 
-def _write_results(study, space: SearchSpace, metric: Metric, out: Path, text: str, shown: str,
-                   config: TuneConfig, *, charts: bool = True) -> tuple[Path | None, Path | None]:
+def _write_results(
+    study,
+    space: SearchSpace,
+    metric: Metric,
+    out: Path,
+    text: str,
+    shown: str,
+    config: TuneConfig,
+    *,
+    charts: bool = True,
+) -> tuple[Path | None, Path | None]:
     """best.mdsl, best.json and the report, from the study as it stands."""
     import json
 
@@ -341,13 +413,28 @@ def _write_results(study, space: SearchSpace, metric: Metric, out: Path, text: s
     best_path = None
     if best is not None:
         values = space.values(best.params)
-        header = (f"Tuned by `mentor tune`: study {study.study_name!r}, trial {best.number}, {metric.name} "
-                  f"{best.value:.4g} on the validation data ({counted(study)} trials).\n"
-                  f"Started from {shown}; searched: "
-                  + ", ".join(f"{d.name} in [{d.low:g}, {d.high:g}]" for d in space.dimensions) + ".")
+        header = (
+            f"Tuned by `mentor tune`: study {study.study_name!r}, trial {best.number}, {metric.name} "
+            f"{best.value:.4g} on the validation data ({counted(study)} trials).\n"
+            f"Started from {shown}; searched: "
+            + ", ".join(f"{d.name} in [{d.low:g}, {d.high:g}]" for d in space.dimensions)
+            + "."
+        )
         best_path = write_text(out / BEST_SPEC, with_values(text, shown, values, header))
-        write_text(out / BEST_JSON, json.dumps({"study": study.study_name, "trial": best.number, "metric": metric.name,
-                                                "value": best.value, "params": values,
-                                                "fixed": dict(space.fixed)}, indent=2) + "\n")
+        write_text(
+            out / BEST_JSON,
+            json.dumps(
+                {
+                    "study": study.study_name,
+                    "trial": best.number,
+                    "metric": metric.name,
+                    "value": best.value,
+                    "params": values,
+                    "fixed": dict(space.fixed),
+                },
+                indent=2,
+            )
+            + "\n",
+        )
     report = write_report(study, space, metric, out, config, charts=charts)
     return best_path, report

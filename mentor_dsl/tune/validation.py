@@ -23,7 +23,7 @@ from typing import Any
 
 from ..errors import DataError
 
-HELD_OUT_SHARE = 10     # one record in ten
+HELD_OUT_SHARE = 10  # one record in ten
 HELD_OUT_MAX = 200
 OOD_TAIL = 100
 OOD_SOURCES = ("ood_sci", "ood_chain", "ood_distractor")

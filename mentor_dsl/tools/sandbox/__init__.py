@@ -32,5 +32,14 @@ from .failures import FailureKind
 from .parent import LAYERS, Limits, SandboxResult, probe, run_code, run_function
 from .policy import PROCESS_EVENTS
 
-__all__ = ["FailureKind", "LAYERS", "Limits", "PROCESS_EVENTS", "SandboxResult", "probe", "run_code",
-           "run_function", "run_snippet"]
+__all__ = [
+    "FailureKind",
+    "LAYERS",
+    "Limits",
+    "PROCESS_EVENTS",
+    "SandboxResult",
+    "probe",
+    "run_code",
+    "run_function",
+    "run_snippet",
+]

@@ -35,8 +35,10 @@ _job_limits: dict = {}
 # Shared call code
 # ------------------------------------------------------------------------------------------
 
-def call(fn: Callable[..., object], kwargs: dict, max_output: int,
-         memory_mb: int | None = None) -> tuple[FailureKind | None, str]:
+
+def call(
+    fn: Callable[..., object], kwargs: dict, max_output: int, memory_mb: int | None = None
+) -> tuple[FailureKind | None, str]:
     """Run `fn(**kwargs)`: (None, the value as compact JSON) or (kind, message). Never raises."""
     dumps = json.dumps  # bound before the tool runs: it may rebind module attributes
     try:
@@ -91,6 +93,7 @@ def _memory_text(memory_mb: int | None) -> str:
 # ------------------------------------------------------------------------------------------
 # The python tool's snippet runner
 # ------------------------------------------------------------------------------------------
+
 
 class OutputLimit(Exception):
     """Raised into sandboxed code that prints more than the output cap."""
@@ -181,6 +184,7 @@ def noop() -> None:
 # The child's life
 # ------------------------------------------------------------------------------------------
 
+
 def main(result_fd: int) -> None:
     """Read the job, confine this process, run the target, report on `result_fd`, exit."""
     write, exit_ = os.write, os._exit  # user code may rebind the os module's attributes
@@ -188,7 +192,7 @@ def main(result_fd: int) -> None:
     def send(frame: dict) -> None:
         data = json.dumps(frame, ensure_ascii=True).encode()
         while data:
-            data = data[write(result_fd, data):]
+            data = data[write(result_fd, data) :]
 
     layers: dict[str, str] = {}
     stage = FailureKind.INTERNAL
@@ -207,8 +211,7 @@ def main(result_fd: int) -> None:
         stage = FailureKind.INTERNAL
         confine(job, layers)
     except BaseException as exc:
-        send({"ok": False, "kind": stage.value, "error": f"sandbox setup failed: {describe(exc)[1]}",
-              "layers": layers})
+        send({"ok": False, "kind": stage.value, "error": f"sandbox setup failed: {describe(exc)[1]}", "layers": layers})
         exit_(0)
     global _confined
     _confined = True
@@ -268,8 +271,9 @@ def confine(job: dict, layers: dict[str, str]) -> None:
     tmpfs = "off: disabled" if not want_fs else ""
     uid = job["uid"]
     if euid == 0 and want_fs:
-        tmpfs = namespaces.private_tmpfs(libc, scratch, int(limits["max_disk_mb"]),
-                                         uid if uid is not None else 0, user_ns=False)
+        tmpfs = namespaces.private_tmpfs(
+            libc, scratch, int(limits["max_disk_mb"]), uid if uid is not None else 0, user_ns=False
+        )
     if euid != 0:
         layers["uid"] = "off: not root"
         layers["caps"] = "off: not root (no capabilities to drop)"
@@ -281,19 +285,28 @@ def confine(job: dict, layers: dict[str, str]) -> None:
         else:
             layers["uid"] = job["uid_note"]
             layers["caps"] = "off: disabled" if "caps" in disabled else privileges.drop_caps(libc)
-    layers["nproc"] = ("off: disabled" if "nproc" in disabled
-                       else rlimits.limit_nproc(int(limits["max_threads"]), uid, euid, tasks_before))
+    layers["nproc"] = (
+        "off: disabled"
+        if "nproc" in disabled
+        else rlimits.limit_nproc(int(limits["max_threads"]), uid, euid, tasks_before)
+    )
     need_net = want_net and not netns.startswith("on")
     need_fs = want_fs and not tmpfs.startswith("on")
     if need_net or need_fs:
         made, note = namespaces.enter_user_ns(libc, net=need_net, mounts=need_fs)
         if need_net:
             # Without id maps the namespaces exist all the same; only the tmpfs needs them.
-            netns = ("on: new network and IPC namespace (in a user namespace)" if made
-                     else f"off: {note}" + (f"; as root: {netns[5:]}" if netns else ""))
+            netns = (
+                "on: new network and IPC namespace (in a user namespace)"
+                if made
+                else f"off: {note}" + (f"; as root: {netns[5:]}" if netns else "")
+            )
         if need_fs:
-            tmpfs = (namespaces.private_tmpfs(libc, scratch, int(limits["max_disk_mb"]), os.getuid(), user_ns=True)
-                     if note is None else f"off: {note}" + (f"; as root: {tmpfs[5:]}" if tmpfs else ""))
+            tmpfs = (
+                namespaces.private_tmpfs(libc, scratch, int(limits["max_disk_mb"]), os.getuid(), user_ns=True)
+                if note is None
+                else f"off: {note}" + (f"; as root: {tmpfs[5:]}" if tmpfs else "")
+            )
     layers["netns"] = netns
     layers["tmpfs"] = tmpfs
 

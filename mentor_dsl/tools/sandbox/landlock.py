@@ -36,8 +36,7 @@ _SCOPED = 0b11  # ABSTRACT_UNIX_SOCKET | SIGNAL
 
 def abi(libc: ctypes.CDLL) -> int:
     """The kernel's Landlock ABI version; below 1 when Landlock is not available."""
-    return libc.syscall(ctypes.c_long(_CREATE_RULESET), None, ctypes.c_long(0),
-                        ctypes.c_long(_CREATE_RULESET_VERSION))
+    return libc.syscall(ctypes.c_long(_CREATE_RULESET), None, ctypes.c_long(0), ctypes.c_long(_CREATE_RULESET_VERSION))
 
 
 def handled_rights(version: int) -> tuple[int, int, int]:
@@ -76,8 +75,16 @@ def restrict(libc: ctypes.CDLL, roots: list[str], files: list[str], scratch: str
                 if not stat.S_ISDIR(os.fstat(fd).st_mode):
                     rights &= FILE_RIGHTS
                 rule = ctypes.create_string_buffer(struct.pack("=Qi", rights & handled, fd), 12)
-                if libc.syscall(ctypes.c_long(_ADD_RULE), ctypes.c_long(ruleset), ctypes.c_long(_RULE_PATH_BENEATH),
-                                rule, ctypes.c_long(0)) != 0:
+                if (
+                    libc.syscall(
+                        ctypes.c_long(_ADD_RULE),
+                        ctypes.c_long(ruleset),
+                        ctypes.c_long(_RULE_PATH_BENEATH),
+                        rule,
+                        ctypes.c_long(0),
+                    )
+                    != 0
+                ):
                     return f"off: landlock_add_rule({path}) failed ({errno_text()})"
             finally:
                 os.close(fd)

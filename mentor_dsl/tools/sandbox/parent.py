@@ -40,9 +40,10 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 
 #: The child's command line after `python -S -s -B -c`: it imports this folder as the package
 #: `child.PACKAGE` (never as mentor_dsl, which would import the project) and runs `child.main`.
-STUB = ("import sys;del sys.path[0];p=type(sys)(%r);p.__path__=[sys.argv[1]];sys.modules[%r]=p;"
-        "__import__(%r,fromlist=['main']).main(int(sys.argv[2]))"
-        % (child.PACKAGE, child.PACKAGE, child.PACKAGE + ".child"))
+STUB = (
+    "import sys;del sys.path[0];p=type(sys)(%r);p.__path__=[sys.argv[1]];sys.modules[%r]=p;"  # noqa: UP031 (a %r template reads as the code it builds)
+    "__import__(%r,fromlist=['main']).main(int(sys.argv[2]))" % (child.PACKAGE, child.PACKAGE, child.PACKAGE + ".child")
+)
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,9 @@ def run_code(code: str, limits: Limits | None = None, *, cancel: Any = None) -> 
     return run_function(child.run_snippet, {"code": code}, limits, cancel=cancel)
 
 
-def run_function(fn: Callable[..., Any], kwargs: Mapping[str, Any], limits: Limits | None = None,
-                 *, cancel: Any = None) -> SandboxResult:
+def run_function(
+    fn: Callable[..., Any], kwargs: Mapping[str, Any], limits: Limits | None = None, *, cancel: Any = None
+) -> SandboxResult:
     """Run `fn(**kwargs)` in a sandboxed child and return what happened. Never raises.
 
     `fn` must be importable by name (a module-level function), or carry a
@@ -121,8 +123,12 @@ def run_function(fn: Callable[..., Any], kwargs: Mapping[str, Any], limits: Limi
     try:
         return _run(target, dict(kwargs), limits, cancel, started)
     except Exception as exc:  # an internal failure must still come back as a failed call
-        return SandboxResult(False, error=f"sandbox error: {type(exc).__name__}: {exc}",
-                             kind=FailureKind.INTERNAL, duration=time.monotonic() - started)
+        return SandboxResult(
+            False,
+            error=f"sandbox error: {type(exc).__name__}: {exc}",
+            kind=FailureKind.INTERNAL,
+            duration=time.monotonic() - started,
+        )
 
 
 def probe(limits: Limits | None = None) -> dict[str, str]:
@@ -140,10 +146,9 @@ def _target_of(fn: Callable[..., Any]) -> list[str]:
     module = getattr(fn, "__module__", None)
     qualname = getattr(fn, "__qualname__", None)
     if module and module.startswith(__package__ + ".") and qualname:
-        return [child.PACKAGE + module[len(__package__):], qualname]  # the child has this package already
+        return [child.PACKAGE + module[len(__package__) :], qualname]  # the child has this package already
     if not module or not qualname or "<locals>" in qualname or module == "__main__":
-        raise ValueError(f"sandboxed function {qualname or fn!r} must be a module-level function "
-                         "importable by name")
+        raise ValueError(f"sandboxed function {qualname or fn!r} must be a module-level function importable by name")
     return [module, qualname]
 
 
@@ -183,8 +188,12 @@ def _run(target: list[str], kwargs: dict, limits: Limits, cancel: Any, started: 
         try:
             payload = json.dumps(job, allow_nan=False).encode("utf-8", "surrogatepass")
         except (TypeError, ValueError) as exc:
-            return SandboxResult(False, error=f"arguments are not JSON-serialisable: {exc}",
-                                 kind=FailureKind.SCHEMA, duration=time.monotonic() - started)
+            return SandboxResult(
+                False,
+                error=f"arguments are not JSON-serialisable: {exc}",
+                kind=FailureKind.SCHEMA,
+                duration=time.monotonic() - started,
+            )
         return _spawn_and_wait(payload, scratch, limits, cancel, started)
     finally:
         shutil.rmtree(scratch, onerror=_force_remove)
@@ -218,22 +227,30 @@ def _child_env(scratch: str) -> dict[str, str]:
     }
 
 
-def _spawn_and_wait(payload: bytes, scratch: str, limits: Limits, cancel: Any,
-                    started: float) -> SandboxResult:
+def _spawn_and_wait(payload: bytes, scratch: str, limits: Limits, cancel: Any, started: float) -> SandboxResult:
     import subprocess
 
     result_r, result_w = os.pipe()
     try:
         proc = subprocess.Popen(
             [sys.executable, "-S", "-s", "-B", "-c", STUB, _HERE, str(result_w)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            pass_fds=(result_w,), cwd=scratch, env=_child_env(scratch),
-            start_new_session=True, close_fds=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(result_w,),
+            cwd=scratch,
+            env=_child_env(scratch),
+            start_new_session=True,
+            close_fds=True,
         )
     except OSError as exc:
         os.close(result_r)
-        return SandboxResult(False, error=f"cannot start the sandbox: {exc}", kind=FailureKind.INTERNAL,
-                             duration=time.monotonic() - started)
+        return SandboxResult(
+            False,
+            error=f"cannot start the sandbox: {exc}",
+            kind=FailureKind.INTERNAL,
+            duration=time.monotonic() - started,
+        )
     finally:
         os.close(result_w)
     try:
@@ -261,8 +278,9 @@ def _kill_group(proc: Any) -> None:
         pass
 
 
-def _pump(proc: Any, payload: bytes, result_fd: int, limits: Limits,
-          cancel: Any) -> tuple[dict[str, bytes], tuple[FailureKind, str] | None]:
+def _pump(
+    proc: Any, payload: bytes, result_fd: int, limits: Limits, cancel: Any
+) -> tuple[dict[str, bytes], tuple[FailureKind, str] | None]:
     """Feed the job, collect the child's output, enforce caps and the deadline. Returns the
     streams and, when the parent stopped the call, why."""
     import selectors
@@ -295,7 +313,7 @@ def _pump(proc: Any, payload: bytes, result_fd: int, limits: Limits,
                 fd = key.fd
                 if fd == in_fd:
                     try:
-                        pending = pending[os.write(in_fd, pending):]
+                        pending = pending[os.write(in_fd, pending) :]
                     except BlockingIOError:
                         continue
                     except OSError:  # the child died before reading its job; its exit says why
@@ -322,8 +340,9 @@ def _pump(proc: Any, payload: bytes, result_fd: int, limits: Limits,
         sel.close()
 
 
-def _interpret(proc: Any, streams: dict[str, bytes], failure: tuple[FailureKind, str] | None,
-               limits: Limits, duration: float) -> SandboxResult:
+def _interpret(
+    proc: Any, streams: dict[str, bytes], failure: tuple[FailureKind, str] | None, limits: Limits, duration: float
+) -> SandboxResult:
     stdout = streams["stdout"].decode("utf-8", "replace")
     stderr = streams["stderr"].decode("utf-8", "replace")
     raw = streams["result"]
@@ -337,8 +356,9 @@ def _interpret(proc: Any, streams: dict[str, bytes], failure: tuple[FailureKind,
     layers = frame.get("layers") if isinstance(frame.get("layers"), dict) else {}
 
     def failed(kind: FailureKind, reason: str) -> SandboxResult:
-        return SandboxResult(False, error=reason, stdout=stdout, stderr=stderr, kind=kind, layers=layers,
-                             duration=duration)
+        return SandboxResult(
+            False, error=reason, stdout=stdout, stderr=stderr, kind=kind, layers=layers, duration=duration
+        )
 
     if failure is not None:
         return failed(*failure)
@@ -391,8 +411,9 @@ def read_roots() -> list[str]:
     if _read_roots_cache is None:
         import sysconfig
 
-        prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
-                                                   sys.base_exec_prefix) if p}
+        prefixes = {
+            os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix) if p
+        }
         prefixes.discard("/")
         candidates = [sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")]
         roots: list[str] = []

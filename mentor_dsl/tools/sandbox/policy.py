@@ -31,33 +31,61 @@ class Denied(PermissionError):
 
 #: Audit events that start a process; the executor's pure-tool workers refuse these too
 #: (`refuse_processes`).
-PROCESS_EVENTS = frozenset({"os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
-                            "subprocess.Popen"})
+PROCESS_EVENTS = frozenset(
+    {"os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "subprocess.Popen"}
+)
 # Audit events refused outright, and refused by prefix.
-_DENY_EVENTS = PROCESS_EVENTS | frozenset({
-    "os.kill", "os.killpg", "signal.pthread_kill", "os.link", "os.symlink",
-    "resource.setrlimit", "resource.prlimit", "gc.get_objects", "gc.get_referrers",
-    "gc.get_referents", "sys._current_frames", "sys._current_exceptions",
-    "cpython.PyInterpreterState_New", "urllib.Request", "webbrowser.open",
-    "sqlite3.enable_load_extension", "sqlite3.load_extension",
-})
+_DENY_EVENTS = PROCESS_EVENTS | frozenset(
+    {
+        "os.kill",
+        "os.killpg",
+        "signal.pthread_kill",
+        "os.link",
+        "os.symlink",
+        "resource.setrlimit",
+        "resource.prlimit",
+        "gc.get_objects",
+        "gc.get_referrers",
+        "gc.get_referents",
+        "sys._current_frames",
+        "sys._current_exceptions",
+        "cpython.PyInterpreterState_New",
+        "urllib.Request",
+        "webbrowser.open",
+        "sqlite3.enable_load_extension",
+        "sqlite3.load_extension",
+    }
+)
 _DENY_PREFIXES = ("socket.", "ctypes.", "syslog.", "_winapi.", "winreg.", "msvcrt.")
 # numpy and sympy import ctypes, so importing it and loading libraries from Python's or the
 # system's directories is allowed. Looking up a symbol (ctypes.dlsym, which every
 # `CDLL(...).name` does) and raw memory access are not: they are the other "ctypes." events,
 # refused by prefix. ctypes.memmove and ctypes.cast still exist and are memory-unsafe, which
 # is one reason the kernel layers exist.
-_ALLOW_CTYPES = frozenset({"ctypes.create_string_buffer", "ctypes.create_unicode_buffer",
-                           "ctypes.get_errno", "ctypes.set_errno"})
+_ALLOW_CTYPES = frozenset(
+    {"ctypes.create_string_buffer", "ctypes.create_unicode_buffer", "ctypes.get_errno", "ctypes.set_errno"}
+)
 # Modules that reach around the hook: foreign calls through cffi, fork+exec without the
 # audited Python wrapper (imported and defused before the hook; this only stops a fresh
 # copy), interpreters that do not inherit Python-level hooks, POSIX shared memory, CPython's
 # test helpers (memory-unsafe by design).
-_DENY_IMPORTS = frozenset({
-    "cffi", "_cffi_backend", "_posixsubprocess", "_posixshmem",
-    "_xxsubinterpreters", "_xxinterpchannels", "_interpreters", "_interpchannels",
-    "_interpqueues", "_testcapi", "_testinternalcapi", "_testmultiphase", "_testsinglephase",
-})
+_DENY_IMPORTS = frozenset(
+    {
+        "cffi",
+        "_cffi_backend",
+        "_posixsubprocess",
+        "_posixshmem",
+        "_xxsubinterpreters",
+        "_xxinterpchannels",
+        "_interpreters",
+        "_interpchannels",
+        "_interpqueues",
+        "_testcapi",
+        "_testinternalcapi",
+        "_testmultiphase",
+        "_testsinglephase",
+    }
+)
 # Events whose arguments include paths: (indexes written, indexes read, indexes of dir_fd).
 _PATH_EVENTS = {
     "os.listdir": ((), (0,), ()),
@@ -145,8 +173,9 @@ def make_audit_hook(scratch: str, read_roots: tuple, read_files: tuple, path_typ
         raise deny_error(f"sandbox: reading {full!r} is not allowed (only the scratch directory)")
 
     def relative(path: object) -> bool:
-        return (is_type(path) is str_type and not path.startswith("/")) or \
-               (is_type(path) is bytes_type and not path.startswith(b"/"))
+        return (is_type(path) is str_type and not path.startswith("/")) or (
+            is_type(path) is bytes_type and not path.startswith(b"/")
+        )
 
     def hook(event: str, args: tuple) -> None:
         if event == "open":
@@ -200,7 +229,7 @@ def make_audit_hook(scratch: str, read_roots: tuple, read_files: tuple, path_typ
             raise deny_error(f"sandbox: {event} is not allowed")
         if event == "sqlite3.connect":
             database = args[0]
-            if not (database in (":memory:", "", b":memory:", b"")):
+            if database not in (":memory:", "", b":memory:", b""):
                 check(event, database, True)
             return
         if event == "object.__setattr__" or event == "object.__delattr__":

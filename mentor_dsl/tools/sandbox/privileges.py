@@ -103,12 +103,12 @@ def switch_uid(uid: int) -> str:
 
 def drop_caps(libc: ctypes.CDLL) -> str:
     """Clear the effective, permitted and inheritable capability sets (capset(2))."""
+
     class Header(ctypes.Structure):
         _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
 
     class Data(ctypes.Structure):
-        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                    ("inheritable", ctypes.c_uint32)]
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
 
     nr = {"x86_64": 126, "aarch64": 91}.get(os.uname().machine)
     if nr is None:

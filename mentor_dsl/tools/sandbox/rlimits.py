@@ -39,8 +39,9 @@ def apply(limits: dict, layers: dict[str, str]) -> None:
     _cap(resource.RLIMIT_CORE, 0)
     # Writing past RLIMIT_FSIZE should be an OSError in the code, not a dead process.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    layers["rlimits"] = (f"on: as={limits['memory_mb']}MB cpu={cpu}s fsize={limits['max_file_mb']}MB "
-                         f"nofile={limits['max_open_files']}")
+    layers["rlimits"] = (
+        f"on: as={limits['memory_mb']}MB cpu={cpu}s fsize={limits['max_file_mb']}MB nofile={limits['max_open_files']}"
+    )
 
 
 def count_tasks(uid: int) -> int:

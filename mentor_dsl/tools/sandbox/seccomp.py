@@ -41,26 +41,82 @@ from .kernel import errno_text
 
 # machine: (AUDIT_ARCH_*, x32 syscall bit or 0, {name: number}) for every call the filter names.
 ARCHES = {
-    "x86_64": (0xC000003E, 0x40000000, {
-        "fork": 57, "vfork": 58, "execve": 59, "execveat": 322, "socket": 41, "connect": 42,
-        "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311, "unshare": 272,
-        "setns": 308, "mount": 165, "bpf": 321, "perf_event_open": 298, "userfaultfd": 323,
-        "keyctl": 250, "add_key": 248, "request_key": 249, "open_by_handle_at": 304,
-        "io_uring_setup": 425, "pidfd_send_signal": 424, "pidfd_open": 434, "pidfd_getfd": 438,
-        "tkill": 200, "init_module": 175, "finit_module": 313, "delete_module": 176,
-        "clone": 56, "clone3": 435, "kill": 62, "tgkill": 234, "rt_sigqueueinfo": 129,
-        "rt_tgsigqueueinfo": 297,
-    }),
-    "aarch64": (0xC00000B7, 0, {
-        "execve": 221, "execveat": 281, "socket": 198, "connect": 203, "ptrace": 117,
-        "process_vm_readv": 270, "process_vm_writev": 271, "unshare": 97, "setns": 268,
-        "mount": 40, "bpf": 280, "perf_event_open": 241, "userfaultfd": 282, "keyctl": 219,
-        "add_key": 217, "request_key": 218, "open_by_handle_at": 265, "io_uring_setup": 425,
-        "pidfd_send_signal": 424, "pidfd_open": 434, "pidfd_getfd": 438, "tkill": 130,
-        "init_module": 105, "finit_module": 273, "delete_module": 106,
-        "clone": 220, "clone3": 435, "kill": 129, "tgkill": 131, "rt_sigqueueinfo": 138,
-        "rt_tgsigqueueinfo": 240,
-    }),
+    "x86_64": (
+        0xC000003E,
+        0x40000000,
+        {
+            "fork": 57,
+            "vfork": 58,
+            "execve": 59,
+            "execveat": 322,
+            "socket": 41,
+            "connect": 42,
+            "ptrace": 101,
+            "process_vm_readv": 310,
+            "process_vm_writev": 311,
+            "unshare": 272,
+            "setns": 308,
+            "mount": 165,
+            "bpf": 321,
+            "perf_event_open": 298,
+            "userfaultfd": 323,
+            "keyctl": 250,
+            "add_key": 248,
+            "request_key": 249,
+            "open_by_handle_at": 304,
+            "io_uring_setup": 425,
+            "pidfd_send_signal": 424,
+            "pidfd_open": 434,
+            "pidfd_getfd": 438,
+            "tkill": 200,
+            "init_module": 175,
+            "finit_module": 313,
+            "delete_module": 176,
+            "clone": 56,
+            "clone3": 435,
+            "kill": 62,
+            "tgkill": 234,
+            "rt_sigqueueinfo": 129,
+            "rt_tgsigqueueinfo": 297,
+        },
+    ),
+    "aarch64": (
+        0xC00000B7,
+        0,
+        {
+            "execve": 221,
+            "execveat": 281,
+            "socket": 198,
+            "connect": 203,
+            "ptrace": 117,
+            "process_vm_readv": 270,
+            "process_vm_writev": 271,
+            "unshare": 97,
+            "setns": 268,
+            "mount": 40,
+            "bpf": 280,
+            "perf_event_open": 241,
+            "userfaultfd": 282,
+            "keyctl": 219,
+            "add_key": 217,
+            "request_key": 218,
+            "open_by_handle_at": 265,
+            "io_uring_setup": 425,
+            "pidfd_send_signal": 424,
+            "pidfd_open": 434,
+            "pidfd_getfd": 438,
+            "tkill": 130,
+            "init_module": 105,
+            "finit_module": 273,
+            "delete_module": 106,
+            "clone": 220,
+            "clone3": 435,
+            "kill": 129,
+            "tgkill": 131,
+            "rt_sigqueueinfo": 138,
+            "rt_tgsigqueueinfo": 240,
+        },
+    ),
 }
 # Calls with rules of their own below; every other call in the table is refused outright.
 _RULED = {"clone", "clone3", "kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo"}
@@ -92,14 +148,29 @@ def program(machine: str, pid: int) -> list[Insn] | None:
     prog += [(JEQ, 0, 1, table["clone3"]), (RET, 0, 0, ERRNO | errno.ENOSYS)]
     # Signals: only to this process (pid, its group -pid, or 0 = own group).
     me = pid & 0xFFFFFFFF
-    for name, allowed in (("kill", (me, (-pid) & 0xFFFFFFFF, 0)), ("tgkill", (me,)),
-                          ("rt_sigqueueinfo", (me,)), ("rt_tgsigqueueinfo", (me,))):
+    for name, allowed in (
+        ("kill", (me, (-pid) & 0xFFFFFFFF, 0)),
+        ("tgkill", (me,)),
+        ("rt_sigqueueinfo", (me,)),
+        ("rt_tgsigqueueinfo", (me,)),
+    ):
         checks = [(JEQ, len(allowed) - i, 0, value) for i, value in enumerate(allowed)]
-        prog += [(JEQ, 0, len(checks) + 3, table[name]), (LD, 0, 0, _ARG0), *checks,
-                 (RET, 0, 0, deny), (RET, 0, 0, ALLOW), (LD, 0, 0, _NR)]
+        prog += [
+            (JEQ, 0, len(checks) + 3, table[name]),
+            (LD, 0, 0, _ARG0),
+            *checks,
+            (RET, 0, 0, deny),
+            (RET, 0, 0, ALLOW),
+            (LD, 0, 0, _NR),
+        ]
     # clone: threads (CLONE_THREAD) only; that is how fork, vfork and posix_spawn arrive.
-    prog += [(JEQ, 0, 4, table["clone"]), (LD, 0, 0, _ARG0), (JSET, 1, 0, CLONE_THREAD),
-             (RET, 0, 0, deny), (RET, 0, 0, ALLOW)]
+    prog += [
+        (JEQ, 0, 4, table["clone"]),
+        (LD, 0, 0, _ARG0),
+        (JSET, 1, 0, CLONE_THREAD),
+        (RET, 0, 0, deny),
+        (RET, 0, 0, ALLOW),
+    ]
     prog += [(RET, 0, 0, ALLOW)]
     return prog
 
@@ -112,8 +183,7 @@ def install(libc: ctypes.CDLL) -> str:
         return f"off: unsupported architecture {machine}"
 
     class SockFilter(ctypes.Structure):
-        _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte),
-                    ("k", ctypes.c_uint32)]
+        _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint32)]
 
     class SockFprog(ctypes.Structure):
         _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
