@@ -84,7 +84,9 @@ def prompt_command(
     from ..reward import load
     from ..train.config import TrainConfig
 
-    spec = load(reward or default_reward(data) or TrainConfig.model_fields["reward"].default)  # the spec training would use
+    spec = load(
+        reward or default_reward(data) or TrainConfig.model_fields["reward"].default
+    )  # the spec training would use
     record, where = _pick(data, record_id, line)
     reg = registry()
     option_tools = spec.plan.option("tools")
