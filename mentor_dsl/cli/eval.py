@@ -19,6 +19,7 @@ from click.core import ParameterSource
 
 from ..errors import DataError
 from ..evaluation.report import CHARTS as CHART_NAMES
+from ..models import DTYPES
 from .options import fmt, parse_set, set_option, spec_file
 
 if TYPE_CHECKING:  # the evaluation code is imported when a command runs
@@ -143,7 +144,7 @@ def _check_report(path: str | None) -> None:
 )
 @click.option(
     "--dtype",
-    type=click.Choice(["auto", "bfloat16", "float16", "float32"]),
+    type=click.Choice(DTYPES),
     default="auto",
     show_default=True,
     help="Weights' dtype: auto is bfloat16 on a GPU that supports it, else float32.",

@@ -9,6 +9,7 @@ import click
 from click.core import ParameterSource
 
 from ..errors import ConfigError, MentorError, TrainingError, did_you_mean
+from ..models import DTYPES
 from ..plugins import registry
 from ..train.config import TrainConfig, read_config_file
 from ..train.options import resolve as resolve_options
@@ -28,7 +29,7 @@ from .options import parse_set, parse_tool_limits, parse_trainer_options, parse_
 )
 @click.option(
     "--dtype",
-    type=click.Choice(["auto", "bfloat16", "float16", "float32"]),
+    type=click.Choice(DTYPES),
     help="Weights' dtype [default: auto: bfloat16 on a GPU that supports it, else float32].",
 )
 @click.option(
