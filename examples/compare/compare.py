@@ -195,7 +195,9 @@ $ {command}
 
 def write_results(results: Path, names: list[str], args, wall: float | None) -> None:
     """The results page from the run folders under DIR/runs/ (`names`: untrained and the
-    methods); `wall`: the seconds this invocation took, None when only rebuilding."""
+    methods); `wall`: the seconds this invocation took, None when only rebuilding. The
+    page's wall time is the sum over the invocations that wrote it: a comparison spread
+    over several sittings (or run as one process per seed) reports all of its time."""
     evals, signals = load_all(results / "runs", names, "eval.json"), load_all(results / "runs", names, "signal.json")
     acc_lines, numbers = accuracy_rows(evals)
     page = results.parent / "results.md"
@@ -209,7 +211,8 @@ def write_results(results: Path, names: list[str], args, wall: float | None) -> 
 
         meta.update({"command": " ".join(sys.argv), "steps": args.steps, "seeds": args.seeds, "limit": args.limit,
                      "num_generations": args.num_generations, "signal_tasks": args.signal_tasks,
-                     "generations": args.generations, "wall_hours": round(wall / 3600, 2),
+                     "generations": args.generations,
+                     "wall_hours": round(meta.get("wall_hours", 0) + wall / 3600, 2),
                      "versions": {"python": platform.python_version(), "torch": torch.__version__,
                                   "transformers": transformers.__version__, "trl": trl.__version__},
                      "machine": f"{platform.machine()}, {torch.get_num_threads()} CPU threads"
