@@ -116,3 +116,54 @@ def logps_with_shared_prefix(
     logps = outputs.log_probs.gather(1, index)
     entropy = outputs.entropy.gather(1, index) if compute_entropy and outputs.entropy is not None else None
     return logps, entropy
+
+
+# -- whole sequences (SFT) --------------------------------------------------------------------
+
+
+def sequence_prefix(input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor) -> int:
+    """The prefix the rows of a right-padded SFT batch share and may compute once: the
+    columns where every row has the same real token, ending before the output that predicts
+    any row's first supervised label (so the prefix's own outputs are never scored). 0 for a
+    batch that is not right-padded, or of one row."""
+    if input_ids.size(0) < 2:
+        return 0
+    lengths = attention_mask.sum(dim=1)
+    columns = torch.arange(input_ids.size(1), device=input_ids.device)
+    if not torch.equal(attention_mask.bool(), columns.unsqueeze(0) < lengths.unsqueeze(1)):
+        return 0  # not right-padded: positions would not line up
+    supervised = labels != -100
+    first = torch.where(supervised.any(dim=1), supervised.int().argmax(dim=1), lengths)
+    # Output t predicts token t + 1: label at column p comes from the output at p - 1.
+    limit = int(torch.minimum(first - 1, lengths - 1).min())
+    if limit <= 0:
+        return 0
+    same = (input_ids[:, :limit] == input_ids[:1, :limit]).all(dim=0)
+    differ = (~same).nonzero()
+    return int(differ[0]) if differ.numel() else limit
+
+
+def forward_with_shared_prefix(
+    model, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor, shared: int
+):
+    """The fused-head forward (`labels`, `fused_lm_head=True`) of a right-padded batch with
+    its first `shared` tokens computed once. Returns the model's output for the columns
+    after the prefix: the same per-token log-probs, entropies and label mask as the plain
+    forward's, for the same supervised tokens, so sums over them (the SFT loss and its
+    metrics) are the plain forward's."""
+    from transformers import DynamicCache
+
+    rows, width = input_ids.shape
+    key = cache_keyword(model)
+    cache = DynamicCache(config=_base_model(model).config)
+    model(input_ids=input_ids[:1, :shared], use_cache=True, logits_to_keep=1, **{key: cache})
+    cache.batch_repeat_interleave(rows)
+    positions = torch.arange(shared, width, device=input_ids.device).unsqueeze(0).expand(rows, -1)
+    return model(
+        input_ids=input_ids[:, shared:],
+        attention_mask=attention_mask,
+        position_ids=positions,
+        labels=labels[:, shared:],
+        fused_lm_head=True,
+        **{key: cache},
+    )

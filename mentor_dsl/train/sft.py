@@ -175,6 +175,69 @@ class _LossMetrics(StepTimer):
         self.session.progress.update(row, state.max_steps)
 
 
+#: The inputs the shared-prefix forward understands; a batch with anything else (images,
+#: packed sequences' position ids) takes TRL's own forward.
+_SHAREABLE = frozenset({"input_ids", "attention_mask", "labels", "use_cache", "fused_lm_head"})
+
+
+class _SharedPrefixCall:
+    """The model as TRL's `compute_loss` calls it, with the batch's shared prefix computed
+    once (`prefix.forward_with_shared_prefix`). A batch of teacher trajectories shares its
+    system prompt and tool list, most of every sequence. TRL keeps its loss, its token
+    counts and its metrics: they are sums over the supervised tokens, which this forward
+    scores exactly as the plain one does."""
+
+    def __init__(self, model, trainer):
+        self.model, self.trainer = model, trainer
+
+    def __getattr__(self, name: str):
+        return getattr(self.model, name)
+
+    def __call__(self, **inputs):
+        from .prefix import MIN_SHARED, forward_with_shared_prefix, sequence_prefix
+
+        if (
+            inputs.get("fused_lm_head")
+            and "attention_mask" in inputs
+            and "labels" in inputs
+            and set(inputs) <= _SHAREABLE
+        ):
+            ids, mask, labels = inputs["input_ids"], inputs["attention_mask"], inputs["labels"]
+            shared = sequence_prefix(ids, mask, labels)
+            if shared >= MIN_SHARED:
+                self.trainer.shared_tokens += shared * (ids.size(0) - 1)
+                return forward_with_shared_prefix(self.model, ids, mask, labels, shared)
+        return self.model(**inputs)
+
+
+def make_sft_trainer_class(base, *, shared_prefix_forward: bool = True):
+    """A subclass of TRL's SFTTrainer (`base`) whose loss forward computes the prompt prefix
+    a batch shares once, when `shared_prefix_forward` (`--shared-prefix`) and nothing rules
+    it out (gradient checkpointing, MoE auxiliary losses, a custom loss or label smoothing,
+    which need TRL's own forward)."""
+
+    class MentorSFTTrainer(base):
+        shared_tokens = 0  # prompt tokens the loss's forwards did not recompute
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            from .prefix import _base_model
+
+            plain = (
+                not shared_prefix_forward
+                or self.aux_loss_enabled
+                or self.compute_loss_func is not None
+                or self.label_smoother is not None
+                or self.args.loss_type not in ("nll", "dft")  # per-token losses over the same tokens
+                or getattr(_base_model(model), "is_gradient_checkpointing", False)
+            )
+            if not plain:
+                model = _SharedPrefixCall(model, self)
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+
+    MentorSFTTrainer.__qualname__ = MentorSFTTrainer.__name__ = f"Mentor{base.__name__}"
+    return MentorSFTTrainer
+
+
 def sft_arguments(config: TrainConfig, model_kwargs: dict[str, Any]):
     """SFTConfig for a run, from its options and the model's `from_pretrained` arguments.
     The examples are tokenized here, so TRL truncates nothing (`max_length` None)."""
@@ -217,7 +280,7 @@ def train_sft(config: TrainConfig) -> Path:
             "(the `completion` field); built-in splits and `mentor teach` output have one"
         )
     args = sft_arguments(config, session.model_kwargs)
-    trainer = SFTTrainer(
+    trainer = make_sft_trainer_class(SFTTrainer, shared_prefix_forward=config.shared_prefix)(
         model=session.model_id,
         args=args,
         train_dataset=Dataset.from_list(examples),
