@@ -155,6 +155,8 @@ def test_sft_baseline_trains_on_teacher_text_with_tool_responses_masked(data_fil
     out = sft(config(teacher_file, tmp_path / "sft", trainer="sft", max_steps=2, save_steps=2))
     rows = read_metrics(out)
     assert [r["step"] for r in rows] == [1, 2] and all(r["loss"] > 0 for r in rows)
+    # The batches share the system prompt and tool list: the loss forward computed it once.
+    assert all(r["tokens/shared_prefix"] > 0 for r in rows)
     assert (out / "checkpoint-2").exists() and (out / "model" / "config.json").exists()
 
     from mentor_dsl.models import load_tokenizer, resolve_model

@@ -167,6 +167,8 @@ class _LossMetrics(StepTimer):
         if not logs or "loss" not in logs:
             return
         row = {"step": state.global_step, "loss": logs["loss"], "time/step": self.take()}
+        if "tokens/shared_prefix" in logs:
+            row["tokens/shared_prefix"] = logs["tokens/shared_prefix"]
         self.session.metrics.append(row)
         if not state.is_world_process_zero:
             return
@@ -233,6 +235,12 @@ def make_sft_trainer_class(base, *, shared_prefix_forward: bool = True):
             if not plain:
                 model = _SharedPrefixCall(model, self)
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+
+        def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+            # A training step's log carries the prompt tokens its forwards did not recompute.
+            if "loss" in logs and self.model.training:
+                logs["tokens/shared_prefix"], self.shared_tokens = self.shared_tokens, 0
+            super().log(logs, start_time)
 
     MentorSFTTrainer.__qualname__ = MentorSFTTrainer.__name__ = f"Mentor{base.__name__}"
     return MentorSFTTrainer
