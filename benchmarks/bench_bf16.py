@@ -1,6 +1,8 @@
 """bf16 autocast on the CPU: is it faster, and does training stay the same?
 
     .venv/bin/python benchmarks/bench_bf16.py [--steps 20] [--seeds 0 1]
+    .venv/bin/python benchmarks/bench_bf16.py --from-runs FP32_S0 FP32_S1 BF16_S0
+
 
 Trains the default configuration (the embedded student, the built-in tasks) for
 `--steps` steps in float32 with every seed, and with bf16 autocast
@@ -9,6 +11,12 @@ per-phase times, the per-step loss and reward, and the comparison the default re
 the largest gap between the bf16 run and the float32 run of the same seed, against the
 largest gap between float32 runs of different seeds (the seed-to-seed spread). bf16 can
 only be the CPU default if its gap is within that spread.
+
+`--from-runs` makes the same comparison from finished run folders (their metrics.jsonl)
+instead of training: two float32 runs of different seeds, then a bf16 run with the first
+one's seed and configuration (for example the `mentor` runs of examples/compare and a
+`mentor train ... --mixed-precision bf16` run beside them). Steps beyond the shortest run
+are not compared.
 """
 
 from __future__ import annotations
@@ -35,6 +43,13 @@ def train(out: Path, seed: int, mixed: str, steps: int) -> list[dict]:
     return session.metrics
 
 
+def read_metrics(run: Path) -> list[dict]:
+    import json
+
+    path = run / "metrics.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
 def gap(a: list[dict], b: list[dict], key: str) -> float:
     return max(abs(x[key] - y[key]) for x, y in zip(a, b) if x.get(key) is not None and y.get(key) is not None)
 
@@ -43,13 +58,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--from-runs", nargs=3, type=Path, metavar=("FP32_A", "FP32_B", "BF16_A"),
+                        help="compare these finished runs' metrics.jsonl instead of training")
     args = parser.parse_args()
     runs: dict[str, list[dict]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for seed in args.seeds:
-            runs[f"fp32 s{seed}"] = train(Path(tmp) / f"fp32-{seed}", seed, "no", args.steps)
-        runs[f"bf16 s{args.seeds[0]}"] = train(Path(tmp) / "bf16", args.seeds[0], "bf16", args.steps)
-    print(f"\n{args.steps} GRPO steps, default configuration, CPU")
+    if args.from_runs:
+        rows = [read_metrics(run) for run in args.from_runs]
+        args.steps = min(len(r) for r in rows)
+        for name, run_rows in zip(("fp32 A", "fp32 B", "bf16 A"), rows):
+            runs[name] = run_rows[: args.steps]
+        print("runs: " + ", ".join(f"{name} = {path}" for name, path in zip(runs, args.from_runs)))
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            for seed in args.seeds:
+                runs[f"fp32 s{seed}"] = train(Path(tmp) / f"fp32-{seed}", seed, "no", args.steps)
+            runs[f"bf16 s{args.seeds[0]}"] = train(Path(tmp) / "bf16", args.seeds[0], "bf16", args.steps)
+    print(f"\n{args.steps} GRPO steps, CPU")
     for name, rows in runs.items():
         later = rows[1:] or rows
         phases = {k: statistics.mean(r[f"time/{k}"] for r in later) for k in ("generation", "forward_backward")}
