@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +116,43 @@ def test_a_plot_without_data_is_not_left_stale(root, tmp_path):
     assert not (results / "plots" / "training.png").exists()
     page = (tmp_path / "docs" / "results.md").read_text()
     assert "### Reward and each term per training step\n\n(not drawn: no run has per-step training metrics" in page
+
+
+def test_a_run_trained_further_is_evaluated_again(root, tmp_path, monkeypatch):
+    """Extending a finished comparison (a larger --steps) resumes each run from its
+    checkpoint and evaluates the new student: the old eval.json and signal.json measured
+    the one before, and must not be kept."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("compare", root / "examples" / "compare" / "compare.py")
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+    calls = []
+
+    def fake_mentor(*args):
+        calls.append(args)
+        option = dict(zip(args, args[1:]))
+        if args[0] == "train":
+            run, steps = Path(option["--output-dir"]), int(option["--max-steps"])
+            (run / "model").mkdir(parents=True, exist_ok=True)
+            (run / "model" / "config.json").write_text("{}")
+            (run / f"checkpoint-{steps}").mkdir(exist_ok=True)
+            (run / f"checkpoint-{steps}" / "trainer_state.json").write_text("{}")
+            (run / "metrics.jsonl").write_text("".join(json.dumps({"step": k}) + "\n" for k in range(1, steps + 1)))
+        elif args[:2] == ("eval", "signal"):
+            Path(option["-o"]).write_text(json.dumps({"specs": {}}))
+        elif args[:2] == ("eval", "--model"):
+            runner.save_eval(fake_result(option["--name"]), Path(option["-o"]))
+
+    monkeypatch.setattr(compare, "mentor", fake_mentor)
+    monkeypatch.chdir(tmp_path)
+    out = "out/compare"
+    for steps in ("2", "2", "4"):
+        monkeypatch.setattr(sys, "argv", ["compare.py", "--out", out, "--methods", "mentor", "--steps", steps,
+                                          "--signal-tasks", "1"])
+        assert compare.main() == 0
+    trains = [c for c in calls if c[0] == "train"]
+    assert len(trains) == 2 and "--overwrite" in trains[0] and "--resume" in trains[1]
+    evaluated = [c for c in calls if c[0] == "eval" and "out/compare/mentor-s0" in c]
+    # Once after 2 steps (the second invocation keeps it), once more after 4; signal likewise.
+    assert sum(c[1] == "--model" for c in evaluated) == 2 and sum(c[1] == "signal" for c in evaluated) == 2

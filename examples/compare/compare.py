@@ -363,6 +363,10 @@ def main() -> int:
         for method in methods:
             run = out / f"{method}-s{seed}"
             if not trained(run, steps):
+                # A run trained further (a larger --steps) is a new student: its old
+                # evaluation and signal measured the one before.
+                for stale in ("eval.json", "signal.json"):
+                    (run / stale).unlink(missing_ok=True)
                 resume = ["--resume"] if checkpointed(run) else ["--overwrite"]
                 mentor("train", *METHODS[method], "--data", data, "--max-steps", str(steps), "--seed", str(seed),
                        "--save-steps", str(min(save_steps, steps)), "--keep-checkpoints", str(keep),
