@@ -10,6 +10,7 @@ from .calls import Call
 from .errors import DataError, EvaluationError
 from .formats import DEFAULT_FORMAT
 from .hookspecs import CallFormat
+from .records import TeacherRef
 from .trajectory import Trajectory
 from .views import call_tags, response_tags
 
@@ -38,6 +39,14 @@ class EvalContext:
         """The answer extractor `name` (resolved to `extract`) finds in what the model wrote."""
         fmt = self.format_for(traj)
         return traj.answer(name, extract, response_tags(fmt), call_tags(fmt))
+
+    def reference(self, traj: Trajectory, ref: str) -> TeacherRef:
+        """The reference trajectory a term's `ref` names (`terms.base.REFERENCES`). A term
+        that reads one declares the field, so a reward has already failed a record without
+        it; this covers a term called on a record outside a reward."""
+        if traj.teacher is None:
+            raise EvaluationError(f"the record has no {ref!r} reference", record_id=traj.id)
+        return traj.teacher
 
     def named_calls(self, traj: Trajectory) -> list[Call]:
         return [c for c in self.calls(traj) if c.name is not None]

@@ -25,7 +25,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from .errors import DataError
 
@@ -46,7 +46,9 @@ def run_folder(location: str | os.PathLike) -> Path | None:
     return None
 
 
-DTYPES = ("auto", "bfloat16", "float16", "float32")
+#: The dtypes a model loads in (`--dtype`); `auto` picks one for the device.
+DType = Literal["auto", "bfloat16", "float16", "float32"]
+DTYPES: tuple[DType, ...] = get_args(DType)
 
 # `org/name` or `org/name@revision`, as the Hub spells repository ids.
 _HUB_ID = re.compile(r"^(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)(?:@(?P<revision>[\w./-]+))?$")

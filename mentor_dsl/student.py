@@ -39,13 +39,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .errors import DataError
 
 if TYPE_CHECKING:  # torch/transformers are heavy; import them only when a model is needed.
     import torch
-    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+    from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
 
 logger = logging.getLogger(__name__)
 
@@ -230,12 +230,7 @@ def _convert(source: Path, out: Path) -> None:
     retokenizer = AutoTokenizer.from_pretrained(out, local_files_only=True)
     _check_tokenizer(retokenizer)
     messages = [{"role": "user", "content": "What is 2 + 3?"}]
-    ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)[
-        "input_ids"
-    ]
-    reids = retokenizer.apply_chat_template(
-        messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
-    )["input_ids"]
+    ids, reids = _chat_ids(tokenizer, messages), _chat_ids(retokenizer, messages)
     if not torch.equal(ids, reids):
         raise DataError("converting the embedded student: the saved tokenizer encodes differently")
     with torch.no_grad():
@@ -256,6 +251,14 @@ def _convert(source: Path, out: Path) -> None:
     # Written last: its presence (plus the rename below) is what makes the cache valid.
     (out / _MARKER).write_text(json.dumps(marker, indent=2) + "\n")
     logger.info("converted the embedded student in %.1f s", marker["conversion_seconds"])
+
+
+def _chat_ids(tokenizer: PreTrainedTokenizerBase, messages: list[dict[str, str]]) -> torch.Tensor:
+    """The chat prompt's token ids, as a (1, n) tensor."""
+    encoded = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    # return_dict=True and return_tensors="pt" give a BatchEncoding of tensors; transformers
+    # types the result as every form the method can return.
+    return cast("BatchEncoding[torch.Tensor]", encoded)["input_ids"]
 
 
 def _check_tokenizer(tokenizer: PreTrainedTokenizerBase) -> None:

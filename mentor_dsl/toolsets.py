@@ -68,10 +68,10 @@ def offered(listed: Any, registry, *, default: str | None = None) -> Offered:
     `tools` (None when it has none), `default` the spec's `option tools`. Raises DataError
     for a malformed `tools` or an unknown default toolset; callers add the record."""
     if listed is None:
-        names = registry.toolset(default or "all")
-        if names is None:
+        toolset = registry.toolset(default or "all")
+        if toolset is None:
             raise DataError(f"unknown toolset {default!r} (toolsets: {', '.join(registry.toolsets())})")
-        ordered = sorted(names)
+        ordered = sorted(toolset)
         return Offered(tuple(ordered), tuple(registry.tools[n] for n in ordered))
     if not isinstance(listed, (list, tuple)):
         raise DataError("'tools' must be a list of tool names or tool objects")

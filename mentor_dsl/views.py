@@ -142,11 +142,9 @@ class TextMap:
     def source(self, start: int, end: int) -> tuple[int, int] | None:
         """Where the view's text[start:end] lies in the completion: from its first to its
         last character that came from it. None when none did."""
-        first = last = None
+        span: tuple[int, int] | None = None
         for v, c, n in self.pieces:
             lo, hi = max(start, v), min(end, v + n)
             if lo < hi:
-                if first is None:
-                    first = c + lo - v
-                last = c + hi - v
-        return None if first is None else (first, last)
+                span = (c + lo - v if span is None else span[0], c + hi - v)
+        return span

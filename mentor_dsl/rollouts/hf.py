@@ -26,6 +26,8 @@ from __future__ import annotations
 import copy
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList
@@ -46,7 +48,7 @@ class StopAfter(StoppingCriteria):
     def __init__(self, tokenizer, start: int, stop: str):
         self.tokenizer, self.start, self.stop = tokenizer, start, stop
 
-    def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
+    def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.Tensor:
         tails = input_ids[:, self.start :][:, -WINDOW:].tolist()
         hits = [self.stop in self.tokenizer.decode(row) for row in tails]
         return torch.tensor(hits, dtype=torch.bool, device=input_ids.device)
@@ -73,6 +75,17 @@ def cache_keyword(model) -> str:
     return "cache" if "cache" in names else "past_key_values"
 
 
+@dataclass
+class _Batch:
+    """The open batch: batch row -> rollout row, the token matrix, its attention mask and
+    its key/value cache (a transformers `DynamicCache`)."""
+
+    rows: list[int]
+    ids: torch.Tensor
+    mask: torch.Tensor
+    cache: Any
+
+
 class HFGenerator:
     """The `Generator` for a transformers model (see the module docstring)."""
 
@@ -97,10 +110,7 @@ class HFGenerator:
         self._reset()
 
     def _reset(self) -> None:
-        self.rows: list[int] = []  # batch row -> rollout row
-        self.ids: torch.Tensor | None = None
-        self.mask: torch.Tensor | None = None
-        self.cache = None
+        self.batch: _Batch | None = None
         self.known: dict[int, int] = {}  # rollout row -> context tokens already in `ids`
         self.raw: dict[int, tuple[int, list[int]]] = {}  # rollout row -> (first column, tokens) of its last turn
 
@@ -115,27 +125,27 @@ class HFGenerator:
     @torch.no_grad()
     def turn(self, rows: Sequence[int], contexts: Sequence[Sequence[int]], budgets: Sequence[int]) -> list[Generated]:
         device = next(self.model.parameters()).device
-        if self.cache is None:
-            self._open(list(rows), contexts, device)
+        if self.batch is None:
+            batch = self.batch = self._open(list(rows), contexts, device)
         else:
-            self._extend(list(rows), contexts, device)
-        start = self.ids.shape[1]
+            batch = self._extend(self.batch, list(rows), contexts, device)
+        start = batch.ids.shape[1]
         config = copy.deepcopy(self.config)
         config.max_new_tokens = max(budgets)
         config.pad_token_id = self.pad
         criteria = StoppingCriteriaList([StopAfter(self.tokenizer, start, self.stop)] if self.stop else [])
         out = self.model.generate(
-            input_ids=self.ids,
-            attention_mask=self.mask,
+            input_ids=batch.ids,
+            attention_mask=batch.mask,
             generation_config=config,
             stopping_criteria=criteria,
-            **{self._key: self.cache},
+            **{self._key: batch.cache},
         )
         new = out[:, start:]
-        self.ids = out
-        self.mask = torch.cat([self.mask, torch.ones_like(new)], dim=1)
+        batch.ids = out
+        batch.mask = torch.cat([batch.mask, torch.ones_like(new)], dim=1)
         result = []
-        for b, (row, context) in enumerate(zip(self.rows, contexts)):
+        for b, (row, context) in enumerate(zip(batch.rows, contexts)):
             tokens = new[b].tolist()
             self.known[row] = len(context)
             self.raw[row] = (start, tokens)
@@ -144,7 +154,7 @@ class HFGenerator:
 
     # -- layout ---------------------------------------------------------------------------
 
-    def _open(self, rows: list[int], contexts: Sequence[Sequence[int]], device) -> None:
+    def _open(self, rows: list[int], contexts: Sequence[Sequence[int]], device) -> _Batch:
         """The first turn: the shared prefix once, expanded; each row's own tokens after."""
         shared = common_prefix(contexts)
         if shared < self.min_prefix:
@@ -167,12 +177,13 @@ class HFGenerator:
             from transformers import DynamicCache
 
             cache = DynamicCache(config=self.model.config)
-        self.rows, self.ids, self.mask, self.cache = rows, ids.to(device), mask.to(device), cache
         self.prefilled_tokens += shared + sum(len(r) for r in own)
+        return _Batch(rows, ids.to(device), mask.to(device), cache)
 
-    def _extend(self, rows: list[int], contexts: Sequence[Sequence[int]], device) -> None:
+    def _extend(self, batch: _Batch, rows: list[int], contexts: Sequence[Sequence[int]], device) -> _Batch:
         """A later turn: mask what each row generated past its real end, drop the rows
-        that are done, and append what the loop added (tool tokens), right-aligned."""
+        that are done, and append what the loop added (tool tokens), right-aligned.
+        Updates `batch` and returns it."""
         additions: list[list[int]] = []
         for row, context in zip(rows, contexts):
             known = self.known[row]
@@ -181,15 +192,15 @@ class HFGenerator:
             kept = 0
             while kept < min(len(tokens), len(grown)) and tokens[kept] == grown[kept]:
                 kept += 1
-            b = self.rows.index(row)
-            self.mask[b, first + kept :] = 0
+            b = batch.rows.index(row)
+            batch.mask[b, first + kept :] = 0
             additions.append(grown[kept:])
-        index = [self.rows.index(r) for r in rows]
-        if index != list(range(len(self.rows))):
+        index = [batch.rows.index(r) for r in rows]
+        if index != list(range(len(batch.rows))):
             select = torch.tensor(index, dtype=torch.long, device=device)
-            self.ids, self.mask = self.ids[select], self.mask[select]
-            self.cache.batch_select_indices(select)
-            self.rows = rows
+            batch.ids, batch.mask = batch.ids[select], batch.mask[select]
+            batch.cache.batch_select_indices(select)
+            batch.rows = rows
         width = max((len(a) for a in additions), default=0)
         if width:
             seg = torch.full((len(rows), width), self.pad, dtype=torch.long)
@@ -198,9 +209,10 @@ class HFGenerator:
                 if tokens:
                     seg[i, width - len(tokens) :] = torch.tensor(tokens, dtype=torch.long)
                     seg_mask[i, width - len(tokens) :] = 1
-            self.ids = torch.cat([self.ids, seg.to(device)], dim=1)
-            self.mask = torch.cat([self.mask, seg_mask.to(device)], dim=1)
+            batch.ids = torch.cat([batch.ids, seg.to(device)], dim=1)
+            batch.mask = torch.cat([batch.mask, seg_mask.to(device)], dim=1)
         self.prefilled_tokens += sum(len(a) for a in additions)
+        return batch
 
     def _prefix_cache(self, prefix: tuple[int, ...], device):
         """The cache of `prefix` for one row (a copy: generation grows it)."""

@@ -78,7 +78,7 @@ class RolloutStats:
 
     def take(self) -> RolloutStats:
         snapshot = copy.copy(self)
-        self.__init__()
+        vars(self).update(vars(RolloutStats()))  # reset in place: the trainer holds this object
         return snapshot
 
 

@@ -25,7 +25,10 @@ def _sampled_logprobs(token_ids: Sequence[int], logprobs: Any) -> list[float] | 
     out = []
     for token, entry in zip(token_ids, logprobs):
         value = entry.get(token) if isinstance(entry, dict) else None
-        out.append(float(getattr(value, "logprob", value)) if value is not None else 0.0)
+        if value is None:
+            out.append(0.0)
+        else:
+            out.append(float(value.logprob if hasattr(value, "logprob") else value))
     return out
 
 

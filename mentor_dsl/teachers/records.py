@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, overload
 
 from ..calls import Call, decode_arguments
 from ..formats.hermes import HERMES
@@ -117,7 +117,7 @@ def decode_call(item: Any) -> Call:
     fn = item.get("function", item) if isinstance(item, Mapping) else None
     name = fn.get("name") if isinstance(fn, Mapping) else None
     raw = json.dumps(item, default=str)[:200]
-    if not isinstance(name, str) or not name:
+    if not isinstance(fn, Mapping) or not isinstance(name, str) or not name:
         return Call(None, None, raw, "the call has no name")
     arguments, error = decode_arguments(fn.get("arguments", {}))
     return Call(name, arguments, raw, error)
@@ -208,6 +208,10 @@ def as_int(name: str, value: Any, *, minimum: int | None = None) -> int:
     return number
 
 
+@overload
+def as_float(name: str, value: Any, *, minimum: float | None = None, optional: Literal[False] = False) -> float: ...
+@overload
+def as_float(name: str, value: Any, *, minimum: float | None = None, optional: bool) -> float | None: ...
 def as_float(name: str, value: Any, *, minimum: float | None = None, optional: bool = False) -> float | None:
     """A number option; with `optional`, "none" (or None) means unset."""
     if optional and (value is None or (isinstance(value, str) and value.strip().lower() in _NONE)):

@@ -83,7 +83,7 @@ def bfcl_match(trajs: Sequence[Trajectory], ctx: EvalContext) -> list[float]:
 
 
 def toolrl_correct(trajs: Sequence[Trajectory], ctx: EvalContext, ref: str) -> list[float]:
-    return [toolrl_score(ctx.calls(t), t.teacher.calls) for t in trajs]
+    return [toolrl_score(ctx.calls(t), ctx.reference(t, ref).calls) for t in trajs]
 
 
 BASELINE_TERMS = (

@@ -8,12 +8,16 @@ import math
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING, cast
 
 from ..context import EvalContext
 from ..plugins import hookimpl
 from ..trajectory import Trajectory
 from .base import REQUIRED, Term, TermParam
 from .matching import arg_overlap, calls_equal, name_set_score
+
+if TYPE_CHECKING:
+    from ..tools.base import ToolResult
 
 TOOL_MATCH_MODES = ("exact_set", "overlap", "f1", "jaccard", "multiset_f1")
 
@@ -64,7 +68,7 @@ def tool_calls(trajs: Trajs, ctx: EvalContext) -> list[float]:
 
 
 def teacher_tool_calls(trajs: Trajs, ctx: EvalContext, ref: str) -> list[float]:
-    return [float(len(t.teacher.calls)) for t in trajs]
+    return [float(len(ctx.reference(t, ref).calls)) for t in trajs]
 
 
 def no_hallucination(trajs: Trajs, ctx: EvalContext, tools: str | None) -> list[float]:
@@ -87,18 +91,28 @@ def tool_match(trajs: Trajs, ctx: EvalContext, ref: str, mode: str, tools: str |
     for t in trajs:
         valid = ctx.available(t, tools)
         student = [
-            c.name for c in ctx.named_calls(t) if (_fits(c, registered, valid) if valid_only else c.name in valid)
+            c.name
+            for c in ctx.named_calls(t)
+            if c.name is not None and (_fits(c, registered, valid) if valid_only else c.name in valid)
         ]
-        out.append(name_set_score(student, t.teacher.names, mode))
+        out.append(name_set_score(student, ctx.reference(t, ref).names, mode))
     return out
 
 
 def arg_overlap_term(trajs: Trajs, ctx: EvalContext, ref: str) -> list[float]:
-    return [arg_overlap(ctx.named_calls(t), t.teacher.calls, t.teacher.names_only) for t in trajs]
+    out = []
+    for t in trajs:
+        teacher = ctx.reference(t, ref)
+        out.append(arg_overlap(ctx.named_calls(t), teacher.calls, teacher.names_only))
+    return out
 
 
 def strict_match(trajs: Trajs, ctx: EvalContext, ref: str, ordered: bool) -> list[float]:
-    return [_flag(calls_equal(ctx.named_calls(t), t.teacher.calls, t.teacher.names_only, ordered)) for t in trajs]
+    out = []
+    for t in trajs:
+        teacher = ctx.reference(t, ref)
+        out.append(_flag(calls_equal(ctx.named_calls(t), teacher.calls, teacher.names_only, ordered)))
+    return out
 
 
 def calls_valid(trajs: Trajs, ctx: EvalContext, tools: str | None) -> list[float]:
@@ -134,19 +148,20 @@ def _rejected(call, registered, available: frozenset[str], check_schema: bool):
     return None
 
 
-def _recorded(t: Trajectory, j: int):
-    """The record's own result for its j-th call. A record's word is taken only for calls
-    that could have run (`_rejected` is checked first)."""
+def _recorded(t: Trajectory, results: tuple[bool, ...], j: int) -> ToolResult:
+    """The record's own result for its j-th call (`results`: its parsed `tool_results`).
+    A record's word is taken only for calls that could have run (`_rejected` is checked first)."""
     from ..tools.base import FailureKind, ToolResult
 
-    if j >= len(t.tool_results):
+    if j >= len(results):
         return ToolResult.failure("the record has no result for this call")
-    if t.tool_results[j]:
+    if results[j]:
         return ToolResult(True, None)
     raw = t.record.get("tool_results")
     item = raw[j] if isinstance(raw, list) and j < len(raw) and isinstance(raw[j], dict) else {}
+    named = item.get("kind")
     try:
-        kind = FailureKind(item.get("kind"))
+        kind = FailureKind(named) if isinstance(named, str) else FailureKind.ERROR
     except ValueError:
         kind = FailureKind.ERROR
     error = item.get("error")
@@ -164,17 +179,18 @@ def exec_success(trajs: Trajs, ctx: EvalContext) -> list[float]:
     outcomes: dict[int, list] = {}
     for i, t in enumerate(trajs):
         valid = ctx.available(t, None)
-        recorded = t.tool_results is not None
-        row: list = []
+        recorded = t.tool_results
+        row: list[ToolResult | None] = []
         for j, call in enumerate(ctx.named_calls(t)):
-            rejected = _rejected(call, registered, valid, check_schema=recorded)
+            rejected = _rejected(call, registered, valid, check_schema=recorded is not None)
             if rejected is not None:
                 row.append(rejected)
-            elif recorded:
-                row.append(_recorded(t, j))
+            elif recorded is not None:
+                row.append(_recorded(t, recorded, j))
             else:
                 row.append(None)
-                pending.append((i, j, call.name, call.arguments))
+                # A named call (ctx.named_calls), so its name is a str.
+                pending.append((i, j, cast(str, call.name), call.arguments))
         outcomes[i] = row
     if pending:
         results = ctx.get_executor().run_many(

@@ -123,7 +123,7 @@ def tool_calls(traj: Trajectory, ctx: EvalContext) -> Evidence:
 
 
 def teacher_tool_calls(traj: Trajectory, ctx: EvalContext, ref: str) -> Evidence:
-    names = tuple(c.name for c in traj.teacher.calls)
+    names = tuple(ctx.reference(traj, ref).names)
     return Evidence(
         f"the teacher made {len(names)} call{'s' if len(names) != 1 else ''}: {', '.join(names) or '-'}",
         teacher=_names(names),
@@ -156,7 +156,7 @@ def tool_match(
 ) -> Evidence:
     available, where = ctx.available(traj, tools), _available_from(traj, ctx, tools)
     registered = ctx.registry.tools
-    teacher = traj.teacher.names
+    teacher = ctx.reference(traj, ref).names
     counted, calls = [], []
     for i, (call, span) in enumerate(_calls(traj, ctx)):
         invalid = _unusable(call, registered, available, where)
@@ -197,7 +197,8 @@ def arg_overlap(traj: Trajectory, ctx: EvalContext, ref: str) -> Evidence:
 
     located = _calls(traj, ctx)
     student = [c for c, _ in located]
-    teacher, names_only = traj.teacher.calls, traj.teacher.names_only
+    reference = ctx.reference(traj, ref)
+    teacher, names_only = reference.calls, reference.names_only
     value = score(student, teacher, names_only)
     # The pairing the score makes: greedy, best pair first (matching.arg_overlap).
     candidates = sorted(
@@ -226,17 +227,18 @@ def arg_overlap(traj: Trajectory, ctx: EvalContext, ref: str) -> Evidence:
 def strict_match(traj: Trajectory, ctx: EvalContext, ref: str, ordered: bool) -> Evidence:
     located = _calls(traj, ctx)
     student = [c for c, _ in located]
-    equal = calls_equal(student, traj.teacher.calls, traj.teacher.names_only, ordered)
+    reference = ctx.reference(traj, ref)
+    equal = calls_equal(student, reference.calls, reference.names_only, ordered)
     how = "in order" if ordered else "in any order"
     summary = (
         f"the calls equal the teacher's ({how})"
         if equal
-        else f"the calls differ from the teacher's ({how}): {len(student)} student, {len(traj.teacher.calls)} teacher"
+        else f"the calls differ from the teacher's ({how}): {len(student)} student, {len(reference.calls)} teacher"
     )
     return Evidence(
         summary,
         calls=tuple(CallEvidence(i + 1, c.name, c.arguments, s) for i, (c, s) in enumerate(located)),
-        teacher=_names(c.name for c in traj.teacher.calls),
+        teacher=_names(reference.names),
         value=1.0 if equal else 0.0,
     )
 
@@ -307,7 +309,8 @@ def toolrl_correct(traj: Trajectory, ctx: EvalContext, ref: str) -> Evidence:
     from .baselines import toolrl_score
 
     located = _calls(traj, ctx, named=False)
-    value = toolrl_score([c for c, _ in located], traj.teacher.calls)
+    reference = ctx.reference(traj, ref)
+    value = toolrl_score([c for c, _ in located], reference.calls)
     calls = tuple(
         CallEvidence(i + 1, c.name, c.arguments, s, c.well_formed, None if c.well_formed else (c.error or "malformed"))
         for i, (c, s) in enumerate(located)
@@ -315,7 +318,7 @@ def toolrl_correct(traj: Trajectory, ctx: EvalContext, ref: str) -> Evidence:
     return Evidence(
         f"ToolRL correctness {value:g} in [-3, 3]",
         calls=calls,
-        teacher=_names(c.name for c in traj.teacher.calls),
+        teacher=_names(reference.names),
         value=value,
     )
 

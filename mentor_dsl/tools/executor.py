@@ -87,11 +87,12 @@ class _Job:
     output_json: str | None = None
     tries: int = 0
 
-    def finish(self, result: ToolResult, output_json: str | None = None) -> None:
+    def finish(self, result: ToolResult, output_json: str | None = None) -> ToolResult:
         self.result, self.output_json = result, output_json
+        return result
 
-    def fail(self, kind: FailureKind, reason: str) -> None:
-        self.finish(ToolResult.failure(reason, kind))
+    def fail(self, kind: FailureKind, reason: str) -> ToolResult:
+        return self.finish(ToolResult.failure(reason, kind))
 
 
 class Executor:
@@ -321,19 +322,21 @@ class Executor:
         """Publish every owned job's result: cache, waiting threads. Runs even on errors."""
         with self._lock:
             for job in jobs:
-                if job.result is None:
-                    job.fail(FailureKind.INTERNAL, "internal executor error: the call was not run")
-                kind = job.result.kind
+                result = job.result
+                if result is None:
+                    result = ToolResult.failure("internal executor error: the call was not run", FailureKind.INTERNAL)
+                    job.finish(result)
+                kind = result.kind
                 if kind is FailureKind.TIMEOUT:
                     self._stats["timeouts"] += 1
                 if (kind is None or kind.cacheable) and self.cache_size > 0 and not self._closed:
-                    self._cache[job.key] = (job.output_json, job.result)
+                    self._cache[job.key] = (job.output_json, result)
                     self._cache.move_to_end(job.key)
                     while len(self._cache) > self.cache_size:
                         self._cache.popitem(last=False)
                 future = self._inflight.pop(job.key, None)
                 if future is not None:
-                    future.set_result(job.result)
+                    future.set_result(result)
 
     def _cache_get(self, key: _Key) -> ToolResult | None:
         with self._lock:
@@ -342,7 +345,7 @@ class Executor:
                 return None
             self._cache.move_to_end(key)
         text, result = entry
-        if result.ok and isinstance(result.output, (dict, list)):
+        if result.ok and text is not None and isinstance(result.output, (dict, list)):
             return ToolResult(True, json.loads(text))  # a fresh copy: a caller mutating it must not change the cache
         return result
 
@@ -410,8 +413,7 @@ class Executor:
                         self._pool.discard(worker)
                         job.fail(FailureKind.CRASHED, "the tool process sent more than one response")
                         continue
-                    _decode(job, payload)
-                    if job.result.kind is FailureKind.FORBIDDEN:
+                    if _decode(job, payload).kind is FailureKind.FORBIDDEN:
                         # It may have started something the worker could not reap: start afresh.
                         self._pool.discard(worker)
                     else:
@@ -465,21 +467,20 @@ class Executor:
             poller.register(worker.recv_fd, select.POLLIN)
 
 
-def _decode(job: _Job, payload: bytes) -> None:
+def _decode(job: _Job, payload: bytes) -> ToolResult:
     """A worker's response: b"\x01" and the output's JSON, or b"\x00", the kind, b"\x00" and
-    the message."""
+    the message. Records the result on `job` and returns it."""
     if payload[:1] == b"\x01":
         text = payload[1:].decode("utf-8")
         try:
-            job.finish(ToolResult(True, json.loads(text)), text)
+            return job.finish(ToolResult(True, json.loads(text)), text)
         except ValueError:
-            job.fail(FailureKind.CRASHED, "the tool process sent malformed output")
-        return
+            return job.fail(FailureKind.CRASHED, "the tool process sent malformed output")
     kind, _, message = payload[1:].partition(b"\x00")
     try:
-        job.fail(FailureKind(kind.decode("ascii")), message.decode("utf-8", "replace") or "failed")
+        return job.fail(FailureKind(kind.decode("ascii")), message.decode("utf-8", "replace") or "failed")
     except (UnicodeDecodeError, ValueError):
-        job.fail(FailureKind.CRASHED, "the tool process sent a malformed failure")
+        return job.fail(FailureKind.CRASHED, "the tool process sent a malformed failure")
 
 
 def _finalize(owner: Executor, pool: _WorkerPool, cancel: threading.Event) -> Any:
@@ -746,6 +747,7 @@ def _worker_main(fns: Mapping[str, Callable[..., Any]], req_fd: int, resp_fd: in
         body = _read_exact(req_fd, _HEADER.unpack(header)[0])
         if body is None:
             os._exit(0)
+        kind: FailureKind | None
         try:
             name, arguments, max_output, memory_mb = json.loads(body)
             fn = fns[name]

@@ -52,7 +52,7 @@ from typing import Any
 
 from ..plugins import hookimpl
 from .base import Tool
-from .numbers import MAX_INT_DIGITS, MAX_LIST_LENGTH, all_ints, describe, exact, result
+from .numbers import MAX_INT_DIGITS, MAX_LIST_LENGTH, all_ints, describe, exact, result, whole_result
 
 #: The tool names, in the order the paper lists them.
 MENTOR_MATH_TOOLS: tuple[str, ...] = (
@@ -156,12 +156,12 @@ def sum_numbers(numbers: list[int | float]) -> int | float:
 
 def floor(x: int | float) -> int:
     """The largest integer <= x."""
-    return result(Fraction(math.floor(exact(x, "x"))), True)
+    return whole_result(math.floor(exact(x, "x")))
 
 
 def ceil(x: int | float) -> int:
     """The smallest integer >= x."""
-    return result(Fraction(math.ceil(exact(x, "x"))), True)
+    return whole_result(math.ceil(exact(x, "x")))
 
 
 def round_number(x: int | float, decimals: int = 0) -> int | float:

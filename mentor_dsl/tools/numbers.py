@@ -65,12 +65,17 @@ def all_ints(*values: Any) -> bool:
     return True
 
 
+def whole_result(value: int) -> int:
+    """An integer result, within the digit limit."""
+    if abs(value) >= INT_LIMIT:
+        raise ValueError(f"the result has more than {MAX_INT_DIGITS} digits")
+    return value
+
+
 def result(value: Fraction, integer: bool) -> int | float:
     """A JSON number for an exact value: an int if `integer` and whole, else a float."""
     if integer and value.denominator == 1:
-        if abs(value.numerator) >= INT_LIMIT:
-            raise ValueError(f"the result has more than {MAX_INT_DIGITS} digits")
-        return value.numerator
+        return whole_result(value.numerator)
     try:
         # int / int is correctly rounded, so this is the one rounding step.
         out = value.numerator / value.denominator

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError, MentorWarning, did_you_mean
-from ..models import DTYPES
+from ..models import DType
 
 
 def _text(value: Any) -> Any:
@@ -52,7 +52,7 @@ class TrainConfig(BaseModel):
     """The reward spec: a file, a library name, or FILE::REWARD."""
     model: Text = "default"
     """The student: `default` (the embedded SmolLM2-135M-Instruct), a model directory, a training run, or a Hub id org/name[@revision]."""
-    dtype: Literal[DTYPES] = "auto"
+    dtype: DType = "auto"
     """The weights' dtype; `auto` is bfloat16 on a GPU that supports it, else float32."""
     mixed_precision: Literal["auto", "bf16", "fp16", "no"] = "auto"
     """Autocast: `auto` follows the weights (bf16 weights compute in bf16, fp16 in fp16) and uses bf16 for float32 weights on a GPU that has it; off on a CPU."""
@@ -137,10 +137,7 @@ class TrainConfig(BaseModel):
         known = set(cls.model_fields)
         unknown = [k for k in values if k not in known]
         if unknown:
-            trl_fields = _field_names(trl_config)
-            raise ConfigError(
-                "\n".join(f"{prefix}unknown option {k!r}{_hint(k, known, trl_fields, trl_config)}" for k in unknown)
-            )
+            raise ConfigError("\n".join(f"{prefix}unknown option {k!r}{_hint(k, known, trl_config)}" for k in unknown))
         try:
             return cls(**values)
         except ValidationError as exc:
@@ -201,15 +198,16 @@ def _read_json(path: Path, text: str) -> Any:
 _READERS = {".yaml": _read_yaml, ".yml": _read_yaml, ".toml": _read_toml, ".json": _read_json}
 
 
-def _field_names(config_class: type | None) -> set[str]:
-    if config_class is None:
-        return set()
+def _field_names(config_class: type) -> set[str]:
     from dataclasses import fields
 
     return {f.name for f in fields(config_class) if f.init}
 
 
-def _hint(key: str, known: Collection[str], trl_fields: Collection[str], trl_config: type | None) -> str:
+def _hint(key: str, known: Collection[str], trl_config: type | None) -> str:
+    if trl_config is None:
+        return did_you_mean(key, known)
+    trl_fields = _field_names(trl_config)
     if key in trl_fields:
         return f"; did you mean `trl: {key}`? ({key} is a {trl_config.__name__} field: TRL's fields go in the `trl` section)"
     close = did_you_mean(key, known)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..errors import TrainingError
+from ..reward import Reward
 from .config import TrainConfig
 from .session import Session
 
@@ -42,14 +43,14 @@ def grpo_args(session: Session):
     return grpo_arguments(session.config, session.model_kwargs)
 
 
-def rollout_log(session: Session):
+def rollout_log(session: Session, reward: Reward):
     """The `--save-rollouts` log of a run, fed by the rollouts and the reward; None when off."""
     if not session.config.save_rollouts:
         return None
     from .rollout_log import RolloutLog
 
     log = RolloutLog(session.out, session.config.save_rollouts, session.layout, eos=session.layout.end_text)
-    session.reward.on_score = log.on_score
+    reward.on_score = log.on_score
     return log
 
 
@@ -65,12 +66,13 @@ def build(config: TrainConfig, trainer_class=None) -> tuple[Session, Any]:
     # The prompt computed once per batch in every log-prob forward; every phase timed.
     base = make_trainer_class(trainer_class or GRPOTrainer, shared_prefix_forward=config.shared_prefix)
     session = Session(config)
+    reward = cast(Reward, session.reward)  # a Session loads the reward unless needs_reward=False
     args = grpo_args(session)
-    log = rollout_log(session)
+    log = rollout_log(session, reward)
     rollout = TrainerRollout(session.executor, session.layout, max_turns=config.max_turns, log=log)
     trainer = base(
         model=session.model_id,
-        reward_funcs=[session.reward],
+        reward_funcs=[reward],
         args=args,
         train_dataset=session.dataset(),
         processing_class=session.tokenizer,

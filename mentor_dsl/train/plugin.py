@@ -37,8 +37,10 @@ def _sft_arguments(config, model_kwargs):
     return sft_arguments(config, model_kwargs)
 
 
-grpo.trl_config, grpo.trl_arguments = "trl:GRPOConfig", _grpo_arguments
-sft.trl_config, sft.trl_arguments = "trl:SFTConfig", _sft_arguments
+# What each trainer declares (docs/plugins.md), set through the function's namespace: a
+# type checker knows no attributes on a `def`.
+vars(grpo).update(trl_config="trl:GRPOConfig", trl_arguments=_grpo_arguments)
+vars(sft).update(trl_config="trl:SFTConfig", trl_arguments=_sft_arguments)
 
 
 @hookimpl

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..rollouts.hf import HFGenerator
 from ..rollouts.layout import ChatLayout
-from ..rollouts.loop import ToolRollout
+from ..rollouts.loop import Generator, ToolRollout
 from ..rollouts.vllm import VLLMGenerator
 
 
@@ -49,6 +49,7 @@ class TrainerRollout:
         prompt_ids = [self.prompt_ids(p) for p in prompts]
         ends = set(trainer.eos_token_ids) | set(self.layout.end_ids)
         limit = trainer.max_completion_length
+        generator: Generator
         if getattr(trainer, "use_vllm", False):
             # TRL keeps the vLLM engine's weights in sync before calling us.
             generator = VLLMGenerator.for_trainer(trainer, self.stop)

@@ -35,6 +35,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from transformers import TrainerCallback
+
 from .session import ROLLOUTS
 
 
@@ -153,13 +155,7 @@ class RolloutLog:
         write_text(self.path, "".join(line + "\n" for line in kept))
 
 
-def _callback_base():
-    from transformers import TrainerCallback
-
-    return TrainerCallback
-
-
-class RolloutLogWriter(_callback_base()):
+class RolloutLogWriter(TrainerCallback):
     """Writes a `RolloutLog` at the end of each saved step; cuts it back on resume."""
 
     def __init__(self, log: RolloutLog):

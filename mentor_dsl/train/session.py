@@ -14,6 +14,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from transformers import TrainerCallback
+
 from ..errors import MentorError, TrainingError
 from ..models import RUN_CONFIG
 from ..models import RUN_METRICS as METRICS
@@ -101,14 +103,18 @@ class Session:
             raise TrainingError(f"tool_limits: {exc}") from None
 
     def _check_records(self) -> None:
-        needed = [f for f in self.reward.required_fields if f not in OPTIONAL_FIELDS]
+        """Every record has the fields the reward reads (nothing to check without one)."""
+        reward = self.reward
+        if reward is None:
+            return
+        needed = [f for f in reward.required_fields if f not in OPTIONAL_FIELDS]
         for record in self.records:
             missing = [f for f in needed if record.get(f) is None]
             if missing or "prompt" not in record:
                 what = ", ".join(repr(f) for f in (missing or ["prompt"]))
                 raise TrainingError(
                     f"record {record.get('id', '?')!r} of {self.config.data!r} has no {what}, "
-                    f"which reward {self.reward.name!r} needs"
+                    f"which reward {reward.name!r} needs"
                 )
 
     def peft_config(self):
@@ -274,13 +280,7 @@ def _text(value: Any) -> Any:
 # -- callbacks ----------------------------------------------------------------------------------
 
 
-def _callback_base():
-    from transformers import TrainerCallback
-
-    return TrainerCallback
-
-
-class StepTimer(_callback_base()):
+class StepTimer(TrainerCallback):
     """Time spent in training steps since the last logged one (`take()` resets it)."""
 
     def __init__(self):
@@ -328,7 +328,7 @@ METRICS_FROM_LOG = {
 }
 
 
-class _Metrics(_callback_base()):
+class _Metrics(TrainerCallback):
     """Writes OUTPUT_DIR/metrics.jsonl from the trainer's logs: one object per logged step."""
 
     def __init__(self, session: Session):
@@ -353,7 +353,7 @@ class _Metrics(_callback_base()):
         session.progress.update(row, state.max_steps)
 
 
-class _Finish(_callback_base()):
+class _Finish(TrainerCallback):
     """Saves a checkpoint at the last step and when Ctrl-C asked to stop."""
 
     def __init__(self, session: Session):
@@ -418,7 +418,7 @@ def _print_summary(session: Session) -> None:
     name = session.reward.name if session.reward else session.config.trainer
     lines = []
     for key in keys:
-        values = [r.get(key) for r in rows if r.get(key) is not None]
+        values = [r[key] for r in rows if r.get(key) is not None]
         if values:
             lines.append([key, _fmt(values[0]), _fmt(values[-1]), _fmt(sum(values) / len(values))])
     shown: list = [

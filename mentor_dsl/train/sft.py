@@ -51,7 +51,8 @@ def segments(completion: str, end_marker: str = DEFAULT_EOS) -> list[Segment]:
         completion = completion[: -len(end_marker)]
     out: list[Segment] = []
     position = 0
-    text, responses = "", []
+    text = ""
+    responses: list[str] = []
     for match in _RESPONSE.finditer(completion):
         between = completion[position : match.start()]
         if between.strip() or not responses:

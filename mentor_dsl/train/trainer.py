@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 import torch
+from transformers import TrainerCallback
 
 from .prefix import MIN_SHARED, _base_model, logps_with_shared_prefix, shared_prefix
 
@@ -187,13 +188,7 @@ def across_processes(stats) -> tuple[list[float], list[float]]:
     return rows[:, :split].sum(dim=0).tolist(), rows[:, split:].max(dim=0).values.tolist()
 
 
-def _callback_base():
-    from transformers import TrainerCallback
-
-    return TrainerCallback
-
-
-class PhaseTimer(_callback_base()):
+class PhaseTimer(TrainerCallback):
     """Adds whole steps' and the optimiser's seconds to a trainer's clock (the optimiser
     step has no method of the trainer to wrap)."""
 

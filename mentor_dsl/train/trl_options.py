@@ -215,13 +215,13 @@ def _convert(config_class: type, key: str, value: Any) -> Any:
         return value
     from pydantic import ValidationError
 
-    first = None
+    failures: list[ValidationError] = []  # one per candidate, and there is at least one
     for candidate in candidates:
         try:
             return adapter.validate_python(candidate)
         except ValidationError as exc:
-            first = first or exc
-    error = first.errors()[0]
+            failures.append(exc)
+    error = failures[0].errors()[0]
     raise ValueError(f"{error['msg']} (got {value!r})")
 
 

@@ -94,7 +94,7 @@ def write_report(study, space: SearchSpace, metric: Metric, out: Path, config, *
 
     best = best_trial(study)
     weights, no_weights = importances(study)
-    charts = _charts(study, space, metric, out, weights) if charts else [c for c in CHARTS if (out / c).is_file()]
+    drawn = _charts(study, space, metric, out, weights) if charts else [c for c in CHARTS if (out / c).is_file()]
     header = trial_header(space, metric)
     rows = trial_rows(study, space, metric)
     settings = study.user_attrs.get("settings", {})
@@ -136,7 +136,7 @@ def write_report(study, space: SearchSpace, metric: Metric, out: Path, config, *
         if importlib.util.find_spec("matplotlib") is None
         else "No charts yet: they are drawn when the run stops."
     )
-    md += [f"![{name[:-4]}]({name})" for name in charts] or [no_charts]
+    md += [f"![{name[:-4]}]({name})" for name in drawn] or [no_charts]
     write_text(out / "report.md", "\n".join(md) + "\n")
 
     created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -152,7 +152,7 @@ def write_report(study, space: SearchSpace, metric: Metric, out: Path, config, *
         if importance_rows
         else f"<p>Not shown: {escape(no_weights)}.</p>",
         "<h2>Charts</h2>",
-        *(f'<figure><img src="{name}" alt="{name[:-4]}"></figure>' for name in charts),
+        *(f'<figure><img src="{name}" alt="{name[:-4]}"></figure>' for name in drawn),
         "</body></html>\n",
     ]
     return write_text(out / "report.html", "\n".join(html))

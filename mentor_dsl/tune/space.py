@@ -95,7 +95,7 @@ def with_values(text: str, name: str, values: Mapping[str, float], header: str =
     for decl in spec.params:
         if decl.name in values:
             span = decl.value.span
-            if span is None or span.end_line is None:
+            if span is None or span.end_line is None or span.end_column is None:
                 raise SpecError(f"cannot locate the value of parameter {decl.name!r}", filename=name)
             edits.append(
                 (

@@ -156,11 +156,13 @@ def run_snippet(code: str) -> str:
 
     tree = ast.parse(code, SNIPPET_FILE, "exec")
     tail = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
-        tail = ast.Expression(tree.body.pop().value)
+    last = tree.body[-1] if tree.body else None
+    if isinstance(last, ast.Expr):
+        tree.body.pop()
+        tail = ast.Expression(last.value)
     out = Capture(int(_job_limits.get("max_output", 65536)))
     namespace = {"__name__": "__main__", "__builtins__": builtins}
-    sys.stdout = sys.stderr = out  # type: ignore[assignment]
+    sys.stdout = sys.stderr = out
     try:
         exec(compile(tree, SNIPPET_FILE, "exec"), namespace)
         if tail is not None:
@@ -217,7 +219,9 @@ def main(result_fd: int) -> None:
     _confined = True
     write(result_fd, b"R")  # the parent's timeout starts now
     kind, text = call(fn, job["kwargs"], int(limits["max_output"]), int(limits["memory_mb"]))
-    frame = {"ok": True, "output": text} if kind is None else {"ok": False, "kind": kind.value, "error": text}
+    frame: dict[str, object] = (
+        {"ok": True, "output": text} if kind is None else {"ok": False, "kind": kind.value, "error": text}
+    )
     frame["layers"] = layers
     try:
         send(frame)

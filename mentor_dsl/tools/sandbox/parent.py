@@ -260,7 +260,8 @@ def _spawn_and_wait(payload: bytes, scratch: str, limits: Limits, cancel: Any, s
         _kill_group(proc)
         for f in (proc.stdin, proc.stdout, proc.stderr):
             try:
-                f.close()
+                if f is not None:  # always: all three are pipes
+                    f.close()
             except OSError:
                 pass
         os.close(result_r)
@@ -353,7 +354,8 @@ def _interpret(
             frame = json.loads(body)
         except ValueError:
             failure = (FailureKind.CRASHED, "the sandboxed process sent a malformed result")
-    layers = frame.get("layers") if isinstance(frame.get("layers"), dict) else {}
+    reported = frame.get("layers")
+    layers: dict[str, str] = reported if isinstance(reported, dict) else {}
 
     def failed(kind: FailureKind, reason: str) -> SandboxResult:
         return SandboxResult(
@@ -365,8 +367,9 @@ def _interpret(
     if not frame:
         return failed(*_death_reason(proc.returncode, stderr, limits))
     if not frame.get("ok"):
+        named = frame.get("kind")
         try:
-            kind = FailureKind(frame.get("kind"))
+            kind = FailureKind(named) if isinstance(named, str) else FailureKind.CRASHED
         except ValueError:
             kind = FailureKind.CRASHED
         return failed(kind, str(frame.get("error") or "failed"))
@@ -440,8 +443,10 @@ def site_dirs() -> list[str]:
     roots = read_roots()
     out: list[str] = []
     for p in paths:
-        real = os.path.realpath(p) if p else ""
-        if real and os.path.isdir(real) and p not in out and any(real == r or real.startswith(r + "/") for r in roots):
+        if not p:
+            continue
+        real = os.path.realpath(p)
+        if os.path.isdir(real) and p not in out and any(real == r or real.startswith(r + "/") for r in roots):
             out.append(p)
     return out
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from typing import Any, NoReturn
 
 
 class Denied(PermissionError):
@@ -125,7 +126,10 @@ def make_audit_hook(scratch: str, read_roots: tuple, read_files: tuple, path_typ
     readable = (scratch, *read_roots)
     write_files = ("/dev/null",)
 
-    def absolute(path: object) -> str | None:
+    # An event's arguments are whatever the caller passed (Any); `absolute` and `relative`
+    # narrow them by exact type through the bound `is_type`, which the type checker cannot
+    # follow (an isinstance check would let a str subclass answer for itself).
+    def absolute(path: Any) -> str | None:
         """The normalised absolute path, or None when it cannot be checked safely."""
         if path is none:
             text = getcwd()
@@ -172,7 +176,7 @@ def make_audit_hook(scratch: str, read_roots: tuple, read_files: tuple, path_typ
             return
         raise deny_error(f"sandbox: reading {full!r} is not allowed (only the scratch directory)")
 
-    def relative(path: object) -> bool:
+    def relative(path: Any) -> bool:
         return (is_type(path) is str_type and not path.startswith("/")) or (
             is_type(path) is bytes_type and not path.startswith(b"/")
         )
@@ -255,7 +259,7 @@ def defuse_fork_exec() -> None:
     subprocess at import time (sympy does), so the module must load, but must not work."""
     import _posixsubprocess
 
-    def fork_exec(*args: object, **kwargs: object) -> object:
+    def fork_exec(*args: object, **kwargs: object) -> NoReturn:
         raise Denied("sandbox: starting processes is not allowed")
 
     _posixsubprocess.fork_exec = fork_exec
