@@ -110,7 +110,7 @@ class Trace:
     completion: str
     marks: list[Mark]
     gold: Any = None
-    teacher: list[str | None] | None = None  # the teacher's call names (None: a block that is no call)
+    teacher: list[str] | None = None
     position: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -420,7 +420,7 @@ def explain(reward: Reward, record: Any, *, step: int = 0, position: str | None 
         completion=traj.text,
         marks=_marks(terms, traj.text, response_tags(fmt)),
         gold=traj.gold,
-        teacher=[c.name for c in traj.teacher.calls] if traj.teacher is not None else None,
+        teacher=traj.teacher.names if traj.teacher is not None else None,
         position=position,
         notes=notes,
     )
