@@ -70,12 +70,13 @@ class _Checker:
 
     def run(self) -> CheckedSpec:
         _validate(self.spec)
-        for decl in self.spec.params:
-            self._param(decl)
+        for param in self.spec.params:
+            self._param(param)
         self._apply_overrides()
-        for decl in self.spec.options:
-            self._option(decl)
-        rewards, seen = [], {}
+        for option in self.spec.options:
+            self._option(option)
+        rewards = []
+        seen: dict[str, int | str] = {}
         for decl in self.spec.rewards:
             if decl.name in seen:
                 raise SpecError(f"reward {decl.name!r} is already declared on line {seen[decl.name]}", decl.span)
@@ -106,12 +107,13 @@ class _Checker:
 
     def _param(self, decl: n.ParamDecl) -> None:
         if decl.name in self.params:
-            line = self.param_spans[decl.name].line if self.param_spans[decl.name] else "?"
+            declared = self.param_spans[decl.name]
+            line = declared.line if declared else "?"
             raise SpecError(f"parameter {decl.name!r} is already declared on line {line}", decl.span)
         self._reserved(decl.name, decl.span, "parameter")
         value = self._const(decl.value, f"the default of parameter {decl.name!r}")
         if decl.bounds is not None:
-            bounds = self._bounds(decl)
+            bounds = self._bounds(decl.name, decl.bounds)
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 raise SpecError(
                     f"parameter {decl.name!r} has a range, so its default must be a number, not {_type_name(value)}",
@@ -126,11 +128,11 @@ class _Checker:
         self.params[decl.name] = value
         self.param_spans[decl.name] = decl.span
 
-    def _bounds(self, decl: n.ParamDecl) -> ParamRange:
-        """The checked `[low, high]` of a parameter: constant numbers, low below high."""
+    def _bounds(self, name: str, bounds: n.Bounds) -> ParamRange:
+        """The checked `[low, high]` of parameter `name`: constant numbers, low below high."""
         ends = []
-        for which, expr in (("low", decl.bounds.low), ("high", decl.bounds.high)):
-            what = f"the {which} end of the range of parameter {decl.name!r}"
+        for which, expr in (("low", bounds.low), ("high", bounds.high)):
+            what = f"the {which} end of the range of parameter {name!r}"
             value = self._const(expr, what)
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 raise SpecError(f"{what} must be a number, not {_type_name(value)}", expr.span)
@@ -138,11 +140,10 @@ class _Checker:
         low, high = ends
         if not low < high:
             raise SpecError(
-                f"the range of parameter {decl.name!r} is empty: its low end {low:g} is not below its "
-                f"high end {high:g}",
-                decl.bounds.span,
+                f"the range of parameter {name!r} is empty: its low end {low:g} is not below its high end {high:g}",
+                bounds.span,
             )
-        return ParamRange(decl.name, low, high)
+        return ParamRange(name, low, high)
 
     def _apply_overrides(self) -> None:
         for name, raw in self.overrides.items():
@@ -155,7 +156,8 @@ class _Checker:
             value = _coerce(name, raw, self.params[name], self.spec.source.name)
             bounds = self.ranges.get(name)
             if bounds is not None and not bounds.low <= value <= bounds.high:
-                line = self.param_spans[name].line if self.param_spans[name] else "?"
+                declared = self.param_spans[name]
+                line = declared.line if declared else "?"
                 raise SpecError(
                     f"parameter {name!r} = {value:g} is outside its range {_show_range(bounds)} "
                     f"(declared on line {line})",
@@ -232,10 +234,10 @@ class _Checker:
                 self.warnings.append(f"{self.spec.source.name}:{lines[name]}: binding {name!r} is never used")
         values = [st.otherwise if isinstance(st, GuardIR) else st.value for st in statements]
         self._ranges(values)
-        result_range = None
-        for value in values:
-            r = self._range_of[id(value)]
-            result_range = r if result_range is None else result_range.hull(r)
+        # The body ends with a result (checked above), so `values` is never empty.
+        result_range = self._range_of[id(values[0])]
+        for value in values[1:]:
+            result_range = result_range.hull(self._range_of[id(value)])
         return CheckedReward(
             decl.name, tuple(statements), tuple(env.items()), result_range, (), decl.span, tuple(steps)
         )
@@ -613,6 +615,7 @@ def _weights(statements, labels: Mapping[tuple, str]) -> tuple[tuple[str, tuple[
             continue
         constants = tuple(a.value if isinstance(a, Const) else None for a in node.args)
         for weight in weights:
+            passed: tuple[ops.Weight | None, ...]
             if isinstance(weight, str) and weight != ops.LINEAR:
                 passed = (weight,) * len(node.args)  # a role word holds for everything below
             else:

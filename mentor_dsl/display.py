@@ -37,7 +37,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rich.console import Console, RenderableType
+    from rich.console import Console, JustifyMethod, RenderableType
+    from rich.progress import Progress as RichProgress
+    from rich.progress import TaskID
     from rich.table import Table
 
 #: Seconds between two plain progress lines, unless MENTOR_PROGRESS_INTERVAL says otherwise.
@@ -145,8 +147,9 @@ class Progress:
         self._heartbeat = heartbeat
         self._started = clock()
         self._last_line: float | None = None
-        self._bar = None
-        self._task = None
+        # Set together by `_start_bar`: the bar and its one task.
+        self._bar: RichProgress | None = None
+        self._task: TaskID | None = None
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -204,8 +207,9 @@ class Progress:
                 self.description = note
             if not self.enabled or not self._open:
                 return
-            if self._bar is not None:
-                self._bar.update(self._task, completed=self.done, total=self.total, description=self.description)
+            bar, task = self._bar, self._task
+            if bar is not None and task is not None:
+                bar.update(task, completed=self.done, total=self.total, description=self.description)
             elif self._due():
                 self._line()
 
@@ -287,9 +291,10 @@ class Progress:
             TimeRemainingColumn(),
             TextColumn("{task.description}", markup=False),
         ]
-        self._bar = RichProgress(*columns, console=self.console, transient=False)
-        self._task = self._bar.add_task(self.description, total=self.total, completed=self.done)
-        self._bar.__enter__()
+        bar = RichProgress(*columns, console=self.console, transient=False)
+        self._task = bar.add_task(self.description, total=self.total, completed=self.done)
+        self._bar = bar
+        bar.__enter__()
 
 
 def progress(label: str, total: int | None = None, **kwargs: Any) -> Progress:
@@ -315,7 +320,9 @@ def _is_number(cell: Any) -> bool:
     return True
 
 
-def table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, justify: Sequence[str] | None = None) -> Table:
+def table(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], *, justify: Sequence[JustifyMethod] | None = None
+) -> Table:
     """A rich table in mentor's style. Cells are shown as text (str() of anything else).
     `justify` gives each column's alignment; by default a column whose cells are all
     numbers (or '-') is right-aligned, any other left-aligned. The first column and
@@ -327,13 +334,16 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, justify: Sequ
     from rich.text import Text
 
     rows = [["" if c is None else str(c) for c in row] for row in rows]
-    if justify is None:
-        justify = [
+    sides: Sequence[JustifyMethod] = (
+        justify
+        if justify is not None
+        else [
             "right" if rows and all(_is_number(r[i]) for r in rows) and any(r[i].strip() for r in rows) else "left"
             for i in range(len(header))
         ]
+    )
     out = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
-    for i, (name, side) in enumerate(zip(header, justify)):
+    for i, (name, side) in enumerate(zip(header, sides)):
         # Names (the first column) and numbers are never broken across lines; text wraps.
         out.add_column(Text(name), justify=side, overflow="fold", no_wrap=i == 0 or side == "right")
     for row in rows:

@@ -118,15 +118,16 @@ class SpecError(MentorError):
 
     def render(self) -> str:
         where = self.filename or "<string>"
-        if self.span is not None:
-            where = f"{where}:{self.span.line}:{self.span.column}"
+        span = self.span
+        if span is not None:
+            where = f"{where}:{span.line}:{span.column}"
         out = [f"{where}: error: {self.message}"]
-        text = self.source.line(self.span.line) if (self.source and self.span) else None
-        if text is not None:
+        text = self.source.line(span.line) if (self.source and span) else None
+        if span is not None and text is not None:
             end = None
-            if self.span.end_line == self.span.line and self.span.end_column:
-                end = self.span.end_column - 1
-            out.extend(excerpt(text, self.span.column - 1, end))
+            if span.end_line == span.line and span.end_column:
+                end = span.end_column - 1
+            out.extend(excerpt(text, span.column - 1, end))
         out.extend(f"{where}: note: {note}" for note in self.notes)
         return "\n".join(out)
 

@@ -68,7 +68,7 @@ class Step:
     terms: list[str] = field(default_factory=list)  # term uses this statement reads first
 
     def to_json(self) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "kind": self.kind,
             "source": self.source,
             "line": self.line,
@@ -263,12 +263,13 @@ def _statement_texts(text: str, body) -> list[str | None]:
     starts = [item.span.line if item.span else None for item in body]
     out: list[str | None] = []
     for k, item in enumerate(body):
-        if starts[k] is None:
+        start = starts[k]
+        if start is None:
             out.append(None)
             continue
         end = next((s for s in starts[k + 1 :] if s is not None), None)
-        last = (end - 1) if end is not None else (item.span.end_line or starts[k])
-        chunk = [_strip_comment(line).strip() for line in lines[starts[k] - 1 : last]]
+        last = (end - 1) if end is not None else (item.span.end_line or start)
+        chunk = [_strip_comment(line).strip() for line in lines[start - 1 : last]]
         out.append(" ".join(c for c in chunk if c))
     return out
 
@@ -283,7 +284,8 @@ def explain(reward: Reward, record: Any, *, step: int = 0, position: str | None 
     checked = plan.checked
     if checked is None:
         raise ValueError("this plan was not compiled from a spec (it has no checked statements)")
-    (traj,), _ = reward.parse([record])
+    (traj,), _ = reward.read_records([record])
+    assert traj is not None  # read_records raises for a record it cannot read (on_error="raise")
     evaluation = reward.evaluate([traj], step=step)
     runtime_value = float(evaluation.rewards[0])
     ctx = reward._context(step)
@@ -418,7 +420,7 @@ def explain(reward: Reward, record: Any, *, step: int = 0, position: str | None 
         completion=traj.text,
         marks=_marks(terms, traj.text, response_tags(fmt)),
         gold=traj.gold,
-        teacher=[c.name for c in traj.teacher.calls] if traj.teacher is not None else None,
+        teacher=traj.teacher.names if traj.teacher is not None else None,
         position=position,
         notes=notes,
     )

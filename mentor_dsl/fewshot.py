@@ -34,7 +34,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from .calls import Call
 from .errors import DataError, ToolError
@@ -160,12 +160,14 @@ class Example:
         if not isinstance(turns, list) or not all(isinstance(t, list) for t in turns):
             raise DataError("an example's 'turns' must be a list of turns, each a list of calls")
         try:
+            # `user` and `answer` go in unchecked: `__post_init__` refuses anything but a
+            # non-empty string (a ToolError, turned into a DataError below).
             return cls(
                 str(obj.get("name") or name),
-                obj.get("user"),  # type: ignore[arg-type]
+                cast(str, obj.get("user")),
                 tuple(tuple(_call(c) for c in turn) for turn in turns),
-                obj.get("answer"),
-            )  # type: ignore[arg-type]
+                cast(str, obj.get("answer")),
+            )
         except ToolError as exc:
             raise DataError(str(exc)) from None
 

@@ -59,9 +59,11 @@ def math_strict_judge(prediction: str, gold) -> float:
     return 1.0 if _strict.judge(prediction, _golds(gold)) else 0.0
 
 
-# A judge may say which of its rules decided a verdict (`mentor explain` shows it).
-math_judge.explain = lambda prediction, gold: _math.account(prediction, _golds(gold))
-math_strict_judge.explain = lambda prediction, gold: _strict.account(prediction, _golds(gold))
+# A judge may say which of its rules decided a verdict (`mentor explain` shows it): an
+# `explain` attribute on the function, read with getattr (terms/explanations.py). Set with
+# setattr because the checker models no attributes on a function.
+setattr(math_judge, "explain", lambda prediction, gold: _math.account(prediction, _golds(gold)))  # noqa: B010
+setattr(math_strict_judge, "explain", lambda prediction, gold: _strict.account(prediction, _golds(gold)))  # noqa: B010
 
 
 def math_judge_cache_clear() -> None:

@@ -40,7 +40,7 @@ def library_dirs() -> list[Path]:
 
 
 def library_names() -> list[str]:
-    names = set()
+    names: set[str] = set()
     for d in library_dirs():
         if d.is_dir():
             names.update(p.stem for p in d.glob(f"*{SUFFIX}"))

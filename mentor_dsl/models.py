@@ -102,7 +102,7 @@ def resolve_model(spec: str | os.PathLike | None, *, prepare: bool = True) -> Mo
     if path.is_dir():
         return ModelRef(text, "local", str(_model_dir(path, text)))
     match = _HUB_ID.match(text)
-    if not is_hub_id(text) or path.exists():
+    if match is None or not is_hub_id(text) or path.exists():
         raise DataError(
             f"--model {text!r}: no such model directory; expected 'default' (the embedded student), "
             "a local model directory, a training run folder, or a Hub id such as "

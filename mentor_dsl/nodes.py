@@ -6,6 +6,7 @@ equal; positions are for error messages only.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .errors import Source, Span
@@ -183,15 +184,15 @@ def too_deep(expr: Expr, limit: int = MAX_DEPTH) -> Expr | None:
     return None
 
 
-def expressions(spec: Spec):
+def expressions(spec: Spec) -> Iterator[Expr]:
     """Every top-level expression of a spec, in source order."""
-    for decl in spec.params:
-        yield decl.value
-        if decl.bounds is not None:
-            yield decl.bounds.low
-            yield decl.bounds.high
-    for decl in spec.options:
-        yield decl.value
+    for param in spec.params:
+        yield param.value
+        if param.bounds is not None:
+            yield param.bounds.low
+            yield param.bounds.high
+    for option in spec.options:
+        yield option.value
     for reward in spec.rewards:
         for stmt in reward.body:
             if isinstance(stmt, Guard):
@@ -201,7 +202,7 @@ def expressions(spec: Spec):
                 yield stmt.value
 
 
-def walk(expr: Expr):
+def walk(expr: Expr) -> Iterator[Expr]:
     """Every sub-expression of `expr`, parents before children."""
     stack = [expr]
     while stack:

@@ -179,10 +179,10 @@ def claim(paths: Iterable[PathLike | None], *, inputs: Iterable[Any] = ()) -> It
     """Check every output against `inputs` and each other, create missing folders, and
     hold every output's lock for the block: a long command fails at its start, not after
     its work. Writers inside the block (`open_output`, `output_dir`) reuse the lock."""
-    paths = [p for p in paths if p is not None]
-    check_paths(paths, inputs)
+    given = [p for p in paths if p is not None]
+    check_paths(given, inputs)
     with contextlib.ExitStack() as stack:
-        for path in paths:
+        for path in given:
             stack.enter_context(_locked(path, _prepare(path)))
         yield
 

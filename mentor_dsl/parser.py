@@ -15,6 +15,7 @@ import threading
 from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
+from typing import cast
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -49,7 +50,7 @@ class _SpecIndenter(Indenter):
         if indent != self.indent_level[-1]:
             raise SpecError(
                 "this line's indentation does not match any enclosing block",
-                Span(token.end_line, token.end_column),
+                Span(_position(token.end_line), _position(token.end_column)),
             )
 
 
@@ -61,10 +62,16 @@ def _unquote(text: str) -> str:
     return _ESCAPE.sub(lambda m: _ESCAPES[m.group(1)], text[1:-1])
 
 
+def _position(value: int | None) -> int:
+    """A lexed token's line or column. The lexer sets every position of the tokens it makes;
+    Lark types them optional because a token built by hand may have none."""
+    return cast(int, value)
+
+
 def _bounds(x) -> Span:
     """Where a token, a node or a parenthesised group lies in the text."""
     if isinstance(x, Token):
-        return Span(x.line, x.column, x.end_line, x.end_column)
+        return Span(_position(x.line), _position(x.column), x.end_line, x.end_column)
     if isinstance(x, _Group):
         return x.extent
     return x.span
@@ -281,12 +288,12 @@ def _expected(names) -> str:
 
 def _token_span(tok: Token, text: str) -> Span:
     if tok.type == "_INDENT" and tok.end_line is not None:
-        return Span(tok.end_line, tok.end_column)
+        return Span(tok.end_line, _position(tok.end_column))
     if getattr(tok, "line", None) is None:  # the end of the file
         source = Source(text)
         last = source.line_count()
         return Span(last, len(source.line(last) or "") + 1)
-    return Span(tok.line, tok.column, tok.end_line, tok.end_column)
+    return Span(_position(tok.line), _position(tok.column), tok.end_line, tok.end_column)
 
 
 #: What `_unclosed_paren` looks at: strings and comments (skipped whole), brackets and
@@ -321,7 +328,8 @@ def _unclosed_paren(text: str, end: int | None = None) -> tuple[str, Span] | Non
 
 def _syntax_error(exc: UnexpectedInput, text: str) -> SpecError:
     if isinstance(exc, UnexpectedCharacters):
-        ch = text[exc.pos_in_stream] if 0 <= exc.pos_in_stream < len(text) else exc.char
+        pos = exc.pos_in_stream
+        ch = text[pos] if pos is not None and 0 <= pos < len(text) else exc.char
         what = {'"': "unterminated string", "'": "unterminated string"}.get(ch, f"unexpected character {ch!r}")
         return SpecError(what, Span(exc.line, exc.column))
     if isinstance(exc, UnexpectedToken):
@@ -387,7 +395,11 @@ def parse(text: str, name: str = "<string>") -> n.Spec:
         with _LOCK, without_cycle_collection():
             _BUILDER.errors = []
             try:
-                items = _parser().parse(text if text.endswith("\n") else text + "\n")
+                # The node builder's `start` returns the list of declarations, not a tree.
+                items = cast(
+                    "list[n.ParamDecl | n.OptionDecl | n.RewardDecl]",
+                    _parser().parse(text if text.endswith("\n") else text + "\n"),
+                )
             except UnexpectedInput as exc:
                 raise _syntax_error(exc, text) from None
             except LarkError as exc:

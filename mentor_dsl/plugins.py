@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 import pluggy
 
@@ -160,8 +160,14 @@ _FORMAT_OPTIONAL: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
-def _kind(module: str, name: str) -> Callable[[], type]:
-    def load() -> type:
+class _Named(Protocol):
+    """What the classes in `_BUILT` have in common: the name an item is registered under."""
+
+    name: str
+
+
+def _kind(module: str, name: str) -> Callable[[], type[_Named]]:
+    def load() -> type[_Named]:
         import importlib
 
         return getattr(importlib.import_module(module, __package__), name)
@@ -170,7 +176,7 @@ def _kind(module: str, name: str) -> Callable[[], type]:
 
 
 #: Hooks that register objects of one class (passed built, or built from the arguments).
-_BUILT: dict[str, Callable[[], type]] = {
+_BUILT: dict[str, Callable[[], type[_Named]]] = {
     "tools": _kind(".tools.base", "Tool"),
     "terms": _kind(".terms.base", "Term"),
     "examples": _kind(".fewshot", "Example"),

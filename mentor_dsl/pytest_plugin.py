@@ -21,8 +21,12 @@ examples run.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import pytest
+
+if TYPE_CHECKING:
+    from .spec_tests import Outcome
 
 OPTION = "--mentor-specs"
 INI = "mentor_specs"
@@ -67,8 +71,9 @@ class SpecFile(pytest.File):
         for example in load_examples(examples_path(self.path)):
             yield SpecExample.from_parent(self, name=example.name, example=example)
 
-    def outcomes(self) -> dict:
-        """Every example's outcome, the spec scored once for all of them."""
+    def outcomes(self) -> dict[str, Outcome] | Exception:
+        """Every example's outcome, the spec scored once for all of them, or why the spec
+        could not be scored."""
         cached = getattr(self, "_outcomes", None)
         if cached is None:
             from .spec_tests import run_spec
@@ -94,7 +99,8 @@ class SpecExample(pytest.Item):
         self.example = example
 
     def runtest(self) -> None:
-        outcomes = self.parent.outcomes()
+        # `SpecFile.collect` makes every example item, with its file as parent.
+        outcomes = cast(SpecFile, self.parent).outcomes()
         if isinstance(outcomes, Exception):
             raise outcomes
         outcome = outcomes[self.example.name]

@@ -17,7 +17,7 @@ import functools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, NotRequired, Required  # pydantic needs these on Python < 3.12
+from typing import Any, NotRequired, Required, cast  # pydantic needs these on Python < 3.12
 
 from typing_extensions import TypedDict
 
@@ -87,14 +87,14 @@ Scalar = str | int | float
 # -- parsers --------------------------------------------------------------------------------------
 
 
-def parse_id(value: Any, record_id: str) -> str | int | None:
+def parse_id(value: Any, record_id: str | None) -> str | int | None:
     # null is no id, as an empty table cell is: writers emit `"id": null` for a record without one.
     if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
         raise RecordError("'id' must be a string or an integer", record_id=record_id, field="id")
     return value
 
 
-def parse_prompt(value: Any, record_id: str) -> Any:
+def parse_prompt(value: Any, record_id: str | None) -> Any:
     if isinstance(value, str):
         if not value.strip():
             raise RecordError("'prompt' is empty", record_id=record_id, field="prompt")
@@ -116,7 +116,7 @@ def parse_prompt(value: Any, record_id: str) -> Any:
     return value
 
 
-def parse_completion(value: Any, record_id: str) -> tuple[str, list | None]:
+def parse_completion(value: Any, record_id: str | None) -> tuple[str, list | None]:
     """(the text, the messages when it is a message list)."""
     if isinstance(value, str):
         return value, None
@@ -125,7 +125,7 @@ def parse_completion(value: Any, record_id: str) -> tuple[str, list | None]:
     raise RecordError("'completion' must be a string or a list of messages", record_id=record_id, field="completion")
 
 
-def _message_text(messages: list, record_id: str) -> str:
+def _message_text(messages: list, record_id: str | None) -> str:
     parts = []
     for m in messages:
         if not isinstance(m, dict) or not isinstance(m.get("role"), str):
@@ -162,10 +162,12 @@ class TeacherRef:
 
     @property
     def names(self) -> list[str]:
-        return [c.name for c in self.calls]  # "" included: the paper's code keeps it in the set
+        # `parse_teacher` makes every call with a name (a `Call` found in text may have none).
+        names = cast("list[str]", [c.name for c in self.calls])
+        return names  # "" included: the paper's code keeps it in the set
 
 
-def parse_teacher(value: Any, record_id: str) -> TeacherRef | None:
+def parse_teacher(value: Any, record_id: str | None) -> TeacherRef | None:
     if isinstance(value, str):  # datasets store nested, irregular objects as JSON text
         try:
             value = json.loads(value)
@@ -203,7 +205,7 @@ def parse_teacher(value: Any, record_id: str) -> TeacherRef | None:
     return TeacherRef(tuple(calls), names_only and bool(calls), value.get("answer"))
 
 
-def parse_answer(value: Any, record_id: str) -> str | tuple[str, ...] | None:
+def parse_answer(value: Any, record_id: str | None) -> str | tuple[str, ...] | None:
     if value is None:
         return None
     if isinstance(value, bool):
@@ -218,7 +220,7 @@ def parse_answer(value: Any, record_id: str) -> str | tuple[str, ...] | None:
     raise RecordError("'answer' must be a string, a number or a list of them", record_id=record_id, field="answer")
 
 
-def parse_tools(value: Any, record_id: str) -> tuple[str, ...] | None:
+def parse_tools(value: Any, record_id: str | None) -> tuple[str, ...] | None:
     """The names of the tools a record offers (names or OpenAI tool objects)."""
     if value is None:
         return None
@@ -241,7 +243,7 @@ def parse_tools(value: Any, record_id: str) -> tuple[str, ...] | None:
     return tuple(names)
 
 
-def parse_tool_results(value: Any, record_id: str) -> tuple[bool, ...] | None:
+def parse_tool_results(value: Any, record_id: str | None) -> tuple[bool, ...] | None:
     if value is None:
         return None
     if not isinstance(value, list):
@@ -261,19 +263,19 @@ def parse_tool_results(value: Any, record_id: str) -> tuple[bool, ...] | None:
     return tuple(out)
 
 
-def parse_finished(value: Any, record_id: str) -> bool | None:
+def parse_finished(value: Any, record_id: str | None) -> bool | None:
     if value is not None and not isinstance(value, bool):
         raise RecordError("'finished' must be true or false", record_id=record_id, field="finished")
     return value
 
 
-def parse_format(value: Any, record_id: str) -> str | None:
+def parse_format(value: Any, record_id: str | None) -> str | None:
     if value is not None and not isinstance(value, str):
         raise RecordError("'format' must be a format name", record_id=record_id, field="format")
     return value
 
 
-def parse_segments(value: Any, record_id: str) -> tuple[str, ...] | None:
+def parse_segments(value: Any, record_id: str | None) -> tuple[str, ...] | None:
     """What a rollout says the model wrote (views.py): a list of texts."""
     if value is None:
         return None
@@ -282,7 +284,7 @@ def parse_segments(value: Any, record_id: str) -> tuple[str, ...] | None:
     return tuple(value)
 
 
-def parse_examples(value: Any, record_id: str) -> Any:
+def parse_examples(value: Any, record_id: str | None) -> Any:
     """A task's own few-shot exchanges (fewshot.py): a list of example objects, or that
     list as JSON text (datasets store it so)."""
     if value is None:
@@ -296,7 +298,7 @@ def parse_examples(value: Any, record_id: str) -> Any:
         raise RecordError(f"'examples': {exc}", record_id=record_id, field="examples") from None
 
 
-def parse_judge(value: Any, record_id: str) -> str | None:
+def parse_judge(value: Any, record_id: str | None) -> str | None:
     if value is not None and (not isinstance(value, str) or not value):
         raise RecordError("'judge' must be the name of a judge", record_id=record_id, field="judge")
     return value
@@ -309,7 +311,7 @@ def parse_judge(value: Any, record_id: str) -> str | None:
 class RecordField:
     name: str
     shape: Any  # the JSON it may hold: the schema's and the docs' type
-    parse: Callable[[Any, str], Any]
+    parse: Callable[[Any, str | None], Any]
     description: str
     attribute: str | None = None  # the `Trajectory` attribute `parse`'s value goes to, if it is that direct
     required: bool = False  # in a record to score (a task for `eval`/`teach` has no completion yet)
@@ -430,7 +432,7 @@ def record_model(task: bool = False):
     from pydantic import ConfigDict, Field, PlainValidator, create_model
     from pydantic_core import PydanticCustomError
 
-    def validator(name: str, parse: Callable[[Any, str], Any]):
+    def validator(name: str, parse: Callable[[Any, str | None], Any]):
         def check(value: Any) -> Any:
             try:
                 parse(value, None)
@@ -447,7 +449,9 @@ def record_model(task: bool = False):
 
         return check
 
-    fields = {}
+    # Values typed Any: `create_model(**fields)` could also fill its `__module__` or
+    # `__base__` keywords, so the checker would hold each value to all of their types.
+    fields: dict[str, Any] = {}
     for f in FIELDS:
         needed = f.task if task else f.required
         annotated = Annotated[

@@ -184,7 +184,9 @@ def _command_section(
         out.append("")
     if subcommands and isinstance(command, click.Group):
         for sub in command.list_commands(ctx):
-            out += _command_section(command.get_command(ctx, sub), [*path, sub], level + 1, parent=ctx)
+            found = command.get_command(ctx, sub)
+            if found is not None:  # a listed name always resolves; click types it optional
+                out += _command_section(found, [*path, sub], level + 1, parent=ctx)
     return out
 
 

@@ -18,8 +18,8 @@ so the rules see exactly what will run; no maintained library exposes that tree.
 from __future__ import annotations
 
 import re
-import re._constants as _c  # type: ignore[import-not-found]
-import re._parser as _parser  # type: ignore[import-not-found]
+import re._constants as _c
+import re._parser as _parser
 
 MAX_LENGTH = 10_000
 MAX_REPEAT = 1_000

@@ -13,6 +13,7 @@ import torch
 
 from . import library
 from .compiler import Plan, compile
+from .context import EvalContext
 from .errors import DataError, EvaluationError, MentorError, RecordError, RewardValueError, UncomputedReward
 from .runtime import Evaluation
 from .trajectory import DEFAULT_EOS, OPTIONAL_FIELDS, Trajectory, failure, record_id
@@ -38,7 +39,7 @@ class ScoreResult:
         for i, rid in enumerate(self.ids):
             if i in self.errors:
                 continue
-            row = {
+            row: dict[str, Any] = {
                 "id": rid,
                 "reward": _plain(self.rewards[i]),
                 "terms": {k: _plain(v[i]) for k, v in self.terms.items()},
@@ -99,7 +100,7 @@ class Reward:
         from .runtime import BoundPlan
 
         self._bound = BoundPlan(plan, device=device, registry=registry)
-        self._ctx = None
+        self._ctx: EvalContext | None = None
         # Read by any call or answer term: the call format, and what a rollout says the model wrote.
         self._reads = frozenset(plan.fields(self.name)) | {"format", "model_segments"}
         self.required_fields = tuple(f for f in plan.fields(self.name) if f not in OPTIONAL_FIELDS)
@@ -138,7 +139,7 @@ class Reward:
 
     # -- scoring --------------------------------------------------------------------------------
 
-    def _context(self, step: int):
+    def _context(self, step: int) -> EvalContext:
         if self._ctx is None:
             self._ctx = self._bound.context(step)
         self._ctx.step = step

@@ -164,7 +164,12 @@ def disagreements(a: Sequence[float], b: Sequence[float], keys: Sequence[str | N
     n = len(a)
     adv_a, adv_b = advantages(a, keys), advantages(b, keys)
     if any(x is not None for x in adv_a):
-        found = [Disagreement(i, a[i], b[i], adv_a[i], adv_b[i], "advantage") for i in range(n) if adv_a[i] is not None]
+        # Both come from the same groups, so they are None at the same records.
+        found = [
+            Disagreement(i, a[i], b[i], x, y, "advantage")
+            for i, (x, y) in enumerate(zip(adv_a, adv_b))
+            if x is not None and y is not None
+        ]
     else:
         ra, rb = ranks(a), ranks(b)
         found = [

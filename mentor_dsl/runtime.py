@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -81,18 +81,25 @@ class BoundPlan:
         alive = torch.ones(size, dtype=torch.bool, device=device)
         result = torch.full((size,), math.nan, dtype=dtype, device=device)
         regs: list[torch.Tensor | None] = [None] * len(program.instrs)
+
+        def read(k: int) -> torch.Tensor:
+            # The compiler orders the instructions so that every operand, term and binding
+            # is computed before it is read; only guards and results leave their slot empty,
+            # and nothing reads those.
+            return cast(torch.Tensor, regs[k])
+
         for k, ins in enumerate(program.instrs):
             if ins.op == "const":
                 regs[k] = torch.tensor(ins.value, dtype=dtype, device=device)
             elif ins.op == "term":
                 regs[k] = self._term(ins.value, trajs, alive, ctx)
             elif ins.op == "guard":
-                cond, value = regs[ins.args[0]], regs[ins.args[1]]
+                cond, value = read(ins.args[0]), read(ins.args[1])
                 failed = alive & (cond == 0)
                 result = torch.where(failed, value, result)
                 alive = alive & ~failed
             elif ins.op == "result":
-                result = torch.where(alive, regs[ins.args[0]], result)
+                result = torch.where(alive, read(ins.args[0]), result)
             else:
                 regs[k] = BY_NAME[ins.op].kernel(*(regs[a] for a in ins.args))
         if size and not bool(torch.isfinite(result).all()):
@@ -100,9 +107,10 @@ class BoundPlan:
         values: dict[str, torch.Tensor] = {}
         for k, ins in enumerate(program.instrs):
             if ins.op == "term":
-                values[self.plan.terms[ins.value].key] = regs[k]
+                values[self.plan.terms[ins.value].key] = read(k)
         for name, reg in program.bindings:
-            values[name] = regs[reg].expand(size) if regs[reg].dim() == 0 else regs[reg]
+            value = read(reg)
+            values[name] = value.expand(size) if value.dim() == 0 else value
         return Evaluation(result, values)
 
     def _term(self, index: int, trajs: list[Trajectory], alive: torch.Tensor, ctx: EvalContext) -> torch.Tensor:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import pytest
 from click.testing import CliRunner
@@ -76,6 +77,17 @@ def test_a_retiring_guard_and_what_follows():
                         ("value", "not reached")]
     assert trace.retired_by.otherwise == 0.1 and trace.value == 0.1
     assert trace.terms["answer_correct"].value is None and trace.terms["answer_correct"].evidence is None
+
+
+def test_explain_uses_no_deprecated_api():
+    """Explaining a record warns about nothing the caller did: it reads the record with
+    `read_records`, not the deprecated `Reward.parse`."""
+    reward = mentor_dsl.load("mentor")
+    record = {"id": "t", "completion": "no box here" + EOS, "answer": "1", "teacher": {"tool_calls": ["add"]}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        trace = reward.explain(record)
+    assert trace.record_id == "t"
 
 
 def test_worked_arithmetic_keeps_the_grouping():

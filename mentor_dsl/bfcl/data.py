@@ -150,9 +150,7 @@ def category_files(category: str, path: str | Path | None = None) -> tuple[Path,
             answer = answer_dir / question.name
             if category in IRRELEVANCE_CATEGORIES:
                 return question, None
-            if not answer.is_file():
-                answer = _versioned(answer_dir, category)
-            return question, answer
+            return question, answer if answer.is_file() else _versioned(answer_dir, category)
     raise DataError(
         f"BFCL data in {str(root)!r} has no file for category {category!r}; it may be from another BFCL release"
     )
@@ -299,9 +297,9 @@ def _param_order(functions: list[dict[str, Any]], name: str) -> list[str]:
 
 def _parse_ground_truth(text: str, functions: list[dict[str, Any]]):
     parsed = parse_call_list(text)
-    if not parsed or len(parsed) != 1 or parsed[0].error or parsed[0].name is None:
+    call = parsed[0] if parsed and len(parsed) == 1 else None
+    if call is None or call.error or call.name is None:
         raise ValueError(f"cannot parse ground-truth call {text!r}")
-    call = parsed[0]
     arguments = dict(call.keywords)
     if call.positional:
         order = [p for p in _param_order(functions, call.name) if p not in arguments]
@@ -381,7 +379,7 @@ _TO_JSON_SCHEMA = {
 
 def _schema(node: Any) -> Any:
     if isinstance(node, dict):
-        out = {}
+        out: dict[Any, Any] = {}
         for key, value in node.items():
             if key == "type" and isinstance(value, str):
                 out[key] = _TO_JSON_SCHEMA.get(value, value)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ..calls import Call
 from ..errors import RecordError
@@ -100,7 +100,8 @@ def _type_check(
         for answer in possible:
             elements_ok = True
             if type(answer) is list:
-                for element in value:
+                # `nested` comes only with the array types, whose values are lists here.
+                for element in cast("list[Any]", value):
                     if not _type_check(param, element, answer, nested.__name__, nested, None).valid:
                         elements_ok = False
                         break
@@ -241,9 +242,9 @@ def _check_call(
         accepted = _as_list(possible[param])
         spec = props[param] if isinstance(props[param], dict) else {}
         described = spec.get("type")
-        expected_type = _PY_TYPES.get(described) if isinstance(described, str) else None
-        if expected_type is None:
+        if not isinstance(described, str) or described not in _PY_TYPES:
             return fail(f"Unsupported type {described!r} for parameter {param!r}.", "type_error:unsupported_type")
+        expected_type = _PY_TYPES[described]
         nested_type = None
         if described in _NESTED:
             items = spec.get("items")
@@ -530,7 +531,8 @@ def _grade_exec(
         if j not in outputs:
             call = calls[j]
             try:
-                outputs[j] = (True, execute(call.name, dict(call.arguments)))
+                # `_decoded` (above) found a name and an argument object in every call.
+                outputs[j] = (True, execute(cast(str, call.name), dict(call.arguments)))
             except Exception as exc:  # noqa: BLE001 - any failure is the model's
                 outputs[j] = (False, f"{type(exc).__name__}: {exc}")
         return outputs[j]

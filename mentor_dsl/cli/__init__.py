@@ -9,7 +9,6 @@ commands (`python -m mentor_dsl.reference cli`).
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 
 import click
@@ -132,4 +131,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()  # click exits with the command's code

@@ -19,6 +19,8 @@ import click
 class LazyCommand(click.Command):
     """`name` and `target`, "package.module:attribute" of the click command it stands for."""
 
+    name: str  # always given (click allows a command without one)
+
     def __init__(self, name: str, target: str):
         super().__init__(name)
         self.target = target

@@ -84,9 +84,9 @@ def spec_test_command(paths: tuple[str, ...], update: bool, eos: str | None, ver
         else:
             failures += [(spec, shown, o) for o in failed]
 
-    for shown, exc in errors:
+    for shown, error in errors:
         click.echo(f"\n{'_' * 20} {shown} {'_' * 20}")
-        click.echo(exc.render())
+        click.echo(error.render())
     if failures:
         click.echo("")
         click.echo(" FAILURES ".center(72, "="))

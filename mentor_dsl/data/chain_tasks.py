@@ -15,7 +15,7 @@ from fractions import Fraction
 from . import words
 from .math_tasks import TRIPLES, Family, _listing
 from .numbers import arg, dsqrt, money, round_half_up, show, show_money
-from .oracle import CallPlan, Draft
+from .oracle import CallPlan, Draft, Ref
 
 
 def _step_choices(value: Fraction, previous: str | None) -> list[str]:
@@ -40,7 +40,8 @@ def _step_choices(value: Fraction, previous: str | None) -> list[str]:
 
 def instructions(rng: random.Random) -> Draft:
     start = rng.randint(10, 99)
-    value, handle = Fraction(start), start
+    value = Fraction(start)
+    handle: int | Ref = start  # the number itself, then the output of the call that computed it
     p = CallPlan()
     said: list[str] = []
     previous = None

@@ -71,8 +71,9 @@ def _decode_line(raw: bytes) -> Any:
         return InvalidJSON(f"invalid JSON: {exc}")
 
 
-def open_lines(path: str | Path) -> IO[bytes]:
-    """`path` opened for reading bytes ("-": stdin), or a DataError saying why not."""
+def open_lines(path: str | Path) -> contextlib.AbstractContextManager[IO[bytes]]:
+    """`path` opened for reading bytes ("-": stdin), or a DataError saying why not. Use it
+    in a `with` block, which gives the stream (and closes a file, never stdin)."""
     if str(path) == "-":
         return contextlib.nullcontext(sys.stdin.buffer)
     file = Path(path).expanduser()
@@ -86,7 +87,9 @@ def open_lines(path: str | Path) -> IO[bytes]:
         raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
-def iter_json_lines(path: str | Path, stream: IO[bytes] | None = None) -> Iterator[tuple[int, Any]]:
+def iter_json_lines(
+    path: str | Path, stream: contextlib.AbstractContextManager[IO[bytes]] | None = None
+) -> Iterator[tuple[int, Any]]:
     """(line number, parsed JSON value) for each non-blank line of `path` ("-" reads
     stdin). Lines are read as bytes and decoded one by one, so a line that is not UTF-8
     or not JSON yields an InvalidJSON in place of its value and the others still read; a
@@ -337,7 +340,8 @@ def resolve_data(
         from .bfcl import bfcl_tasks
 
         return bfcl_tasks(text[len("bfcl:") :], bfcl_path, n)[0]
-    records, bad = [], []
+    records: list[dict[str, Any]] = []
+    bad: list[str] = []
     for where, value in open_source(text, bfcl_path=bfcl_path):
         if n is not None and len(records) >= n:
             break

@@ -10,6 +10,7 @@ pays for matching the teacher's tool set.
 
 from __future__ import annotations
 
+import operator
 import random
 from collections.abc import Callable
 from decimal import Decimal
@@ -72,14 +73,14 @@ def sharing(rng: random.Random) -> Draft:
         q = f"{k * each} {things} are shared equally among {k} {people}. How many {things} does each get?"
         return Draft(q, each, p, "sharing")
     k = rng.randint(2, 8)
-    each = money(rng, 4, 60)
-    total = each * k
+    share = money(rng, 4, 60)
+    total = share * k
     p("divide", a=arg(total), b=k)
     q = (
         f"{k} {rng.choice(words.SHARERS)} split a bill of {show_money(total)} equally. "
         f"How much does each pay, in dollars?"
     )
-    return Draft(q, each, p, "sharing")
+    return Draft(q, share, p, "sharing")
 
 
 def leftover(rng: random.Random) -> Draft:
@@ -123,10 +124,10 @@ def rate(rng: random.Random) -> Draft:
     kind = rng.randrange(4)
     if kind == 0:
         vehicle, speed = rng.choice(words.VEHICLES), rng.randint(12, 120)
-        hours = rng.choice([Decimal(h) for h in range(2, 9)] + [Decimal("1.5"), Decimal("2.5"), Decimal("3.5")])
-        p("multiply", a=speed, b=arg(hours))
-        q = f"A {vehicle} travels at {speed} km per hour for {show(hours)} hours. How many kilometres are covered?"
-        return Draft(q, speed * hours, p, "rate")
+        duration = rng.choice([Decimal(h) for h in range(2, 9)] + [Decimal("1.5"), Decimal("2.5"), Decimal("3.5")])
+        p("multiply", a=speed, b=arg(duration))
+        q = f"A {vehicle} travels at {speed} km per hour for {show(duration)} hours. How many kilometres are covered?"
+        return Draft(q, speed * duration, p, "rate")
     if kind == 1:
         machine, things = rng.choice(words.MACHINES)
         per, minutes = rng.randint(3, 90), rng.randint(2, 15)
@@ -139,8 +140,8 @@ def rate(rng: random.Random) -> Draft:
     if kind == 2:
         machine, things = rng.choice(words.MACHINES)
         per, hours = rng.randint(3, 40), rng.randint(2, 8)
-        minutes = p("multiply", a=hours, b=60)
-        p("multiply", a=minutes, b=per)
+        in_minutes = p("multiply", a=hours, b=60)
+        p("multiply", a=in_minutes, b=per)
         q = f"A {machine} makes {per} {things} per minute. How many {things} does it make in {hours} hours?"
         return Draft(q, per * hours * 60, p, "rate")
     who, job = rng.choice(words.NAMES), rng.choice(words.JOBS)
@@ -283,6 +284,13 @@ def temperature_change(rng: random.Random) -> Draft:
 
 _PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
 _OP_TOOL = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
+#: Exact arithmetic; a division's right operand is never 0 (`_operand` picks a divisor >= 2).
+_APPLY: dict[str, Callable[[Fraction, Fraction], Fraction]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+}
 
 
 class _Expr:
@@ -300,12 +308,7 @@ def _combine(p: CallPlan, op: str, left: _Expr, right: _Expr) -> _Expr:
     ltext = f"({left.text})" if left.op and _PREC[left.op] < _PREC[op] else left.text
     # A compound right operand always gets parentheses: the plan evaluates it as a unit.
     rtext = f"({right.text})" if right.op else right.text
-    value = {
-        "+": left.value + right.value,
-        "-": left.value - right.value,
-        "*": left.value * right.value,
-        "/": left.value / right.value if right.value else None,
-    }[op]
+    value = _APPLY[op](left.value, right.value)
     handle = p(_OP_TOOL[op], a=left.handle, b=right.handle)
     return _Expr(value, f"{ltext} {op} {rtext}", op, handle)
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 # Colour-blind-safe (Okabe-Ito), then a few more for long comparisons.
 # Okabe-Ito's yellow is last: thin lines of it are hard to see on white.
@@ -38,7 +41,7 @@ class Chart:
 
 # -- outputs ---------------------------------------------------------------------------------------
 
-_STYLE: dict[str, Any] = {
+_STYLE: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",  # text stays text: small, searchable, drawn in the page's font
     "font.size": 9,
     "axes.titlesize": 10,
@@ -97,11 +100,11 @@ def bars(
     ax,
     groups: Sequence[str],
     series: Sequence[tuple[str, str]],
-    values: dict[tuple[str, str], float | None],
+    values: Mapping[tuple[str, str], float | None],
     *,
     title: str,
     ylabel: str,
-    intervals: dict[tuple[str, str], Sequence[float] | None] | None = None,
+    intervals: Mapping[tuple[str, str], Sequence[float] | None] | None = None,
     unit: bool = True,
     legend: bool = True,
     slant: bool = False,

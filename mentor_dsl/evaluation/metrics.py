@@ -109,7 +109,7 @@ def call_stats(calls: Sequence[Call], available: Collection[str], check: SchemaC
     """Count a completion's calls. `check(name, arguments)` returns why the arguments do
     not fit the tool's schema, or None; it is only asked about available tools."""
     available = set(available)
-    named = [c for c in calls if c.name is not None]
+    named = [c.name for c in calls if c.name is not None]
     valid = 0
     for call in calls:
         if not call.well_formed or call.name not in available:
@@ -123,8 +123,8 @@ def call_stats(calls: Sequence[Call], available: Collection[str], check: SchemaC
         blocks=len(calls),
         calls=len(named),
         valid=valid,
-        hallucinated=sum(1 for c in named if c.name not in available),
-        names=tuple(c.name for c in named),
+        hallucinated=sum(1 for name in named if name not in available),
+        names=tuple(named),
     )
 
 

@@ -160,7 +160,7 @@ def scatter_points(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         for split in _present_splits(runs):
             entry = _split(run, split)
             x, y = _value(entry, "teacher_similarity"), _value(entry, "accuracy")
-            if x is None or y is None:
+            if entry is None or x is None or y is None:
                 continue
             interval = accuracy_interval(entry)
             points.append(
@@ -209,8 +209,8 @@ def training_run(run: dict[str, Any]) -> Path | None:
     location = str(config.get("model_path") or "")
     if not location or location == "default":
         return None
-    folder = run_folder(location)
-    return folder if folder is not None and (folder / RUN_METRICS).is_file() else None
+    found = run_folder(location)
+    return found if found is not None and (found / RUN_METRICS).is_file() else None
 
 
 def training_metrics(folder: Path) -> list[dict[str, Any]]:
@@ -249,8 +249,8 @@ def training_curves(runs: Sequence[dict[str, Any]]) -> tuple[list[str], list[cha
             found.append(charts.Curve(label, _color(run, i), members))
     keys: dict[str, None] = {}
     for curve in found:
-        for rows in curve.members:
-            for row in rows:
+        for member_rows in curve.members:
+            for row in member_rows:
                 for key, value in row.items():
                     if (key == "reward" or key.startswith("reward/")) and isinstance(value, (int, float)):
                         keys.setdefault(key, None)
@@ -532,7 +532,7 @@ def _accuracy_table(runs, names, columns, entry_of, who: str = "run") -> str:
     runs are compared."""
     entries = [[entry_of(run, c) for c in columns] for run in runs]
     values = [[_value(e, "accuracy") for e in row] for row in entries]
-    best = [max((v[j] for v in values if v[j] is not None), default=None) for j in range(len(columns))]
+    best = [max((x for x in (v[j] for v in values) if x is not None), default=None) for j in range(len(columns))]
     rows = []
     for label, row, entry_row in zip(names, values, entries):
         cells = [(label, "text")]

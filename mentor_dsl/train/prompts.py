@@ -8,10 +8,23 @@ tools go into the system message as text, the way Hermes/Qwen templates render t
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from ..tools.base import Tool
+
+
+class ToolDoc(Protocol):
+    """What a prompt shows of a tool: a `Tool`, or a BFCL function that has no
+    implementation here (`evaluation.tasks.FunctionDoc`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def parameters(self) -> Mapping[str, Any]: ...
+
 
 SYSTEM = """Solve the task. You can call these tools:
 <tools>
@@ -44,7 +57,7 @@ def compact_schema(schema: Any) -> Any:
     return out
 
 
-def tool_line(tool: Tool) -> str:
+def tool_line(tool: ToolDoc) -> str:
     """One tool as compact JSON Schema, on one line."""
     schema = {"name": tool.name, "description": tool.description, "parameters": compact_schema(dict(tool.parameters))}
     return json.dumps(schema, separators=(",", ":"), ensure_ascii=False)
