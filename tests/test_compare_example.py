@@ -95,6 +95,8 @@ def test_report_only_rebuilds_the_page_and_its_plots_from_the_small_files(root, 
                   "![Accuracy against teacher similarity](results/plots/similarity.png)"):
         assert image in page
     assert "mentor eval report" in page.split("## Plots")[1] and "(results/report.html)" in page
+    # The page's rebuild command keeps the methods' order (not the default one here).
+    assert "--report-only --results docs/results --methods mentor,sft`" in page
     html = (results / "report.html").read_text()
     assert "mentor (mean of 2 runs)" in html and "at 4 steps" in html
     # The accuracy table and the plots pool a method's seeds the same way.

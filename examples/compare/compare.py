@@ -226,11 +226,16 @@ def write_results(results: Path, names: list[str], args, wall: float | None) -> 
     reading = (results / "reading.md").read_text() if (results / "reading.md").exists() else "(not written yet)\n"
     setup = "\n".join(f"- {k.replace('_', ' ')}: `{v}`" if k == "command" else f"- {k.replace('_', ' ')}: {v}"
                       for k, v in meta.items())
+    # The rebuild command names the methods when their order is not the default one, so
+    # the rebuilt page lists them in the same order.
+    methods = names[1:]
+    rebuild = ".venv/bin/python examples/compare/compare.py --report-only --results docs/results" + (
+        "" if methods == list(METHODS) else f" --methods {','.join(methods)}")
     text = f"""# Results: does the teacher-guided reward make a better student?
 
 Produced by `examples/compare/compare.py` (the command below); rebuilt from the small
 result files in [results/](results/) with
-`.venv/bin/python examples/compare/compare.py --report-only --results docs/results`.
+`{rebuild}`.
 Every number here was measured by that script; nothing was edited by hand but the reading.
 
 ## Setup
