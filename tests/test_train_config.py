@@ -13,6 +13,7 @@ from hypothesis import given, settings, strategies as st
 from mentor_dsl.cli import cli
 from mentor_dsl.errors import ConfigError
 from mentor_dsl.plugins import hookimpl
+from test_cli_train import Recorder
 from mentor_dsl.train.config import TrainConfig
 
 
@@ -209,18 +210,7 @@ def test_json_needs_print_config():
     assert result.exit_code == 2 and "--json goes with --print-config" in result.output
 
 
-# -- plugin trainers ------------------------------------------------------------------------------
-
-class Recorder:
-    configs = []
-
-    @hookimpl
-    def register_trainers(self, register):
-        def fake(config):
-            Recorder.configs.append(config)
-            return config.output_dir
-
-        register("fake", fake)
+# -- plugin trainers (test_cli_train's recording trainer) -------------------------------------------
 
 
 def test_a_plugin_trainer_gets_overwrite_trackers_and_its_extra(plugin, tmp_path):
