@@ -234,3 +234,20 @@ def run_config(out: Path) -> dict[str, Any] | None:
         return json.loads((Path(out) / RUN_CONFIG).read_text())
     except (OSError, ValueError):
         return None
+
+
+def base_model(model: Any) -> Any:
+    """The causal LM under DDP/DeepSpeed/PEFT wrappers (for its config and its forward's
+    signature)."""
+    inner = getattr(model, "module", model)
+    get = getattr(inner, "get_base_model", None)
+    return get() if callable(get) else inner
+
+
+def cache_keyword(model: Any) -> str:
+    """The name of a model's cache argument: transformers 5.x calls it `cache`, earlier
+    releases `past_key_values`."""
+    import inspect
+
+    names = inspect.signature(type(base_model(model)).forward).parameters
+    return "cache" if "cache" in names else "past_key_values"

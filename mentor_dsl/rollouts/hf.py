@@ -32,6 +32,7 @@ from typing import Any
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList
 
+from ..models import cache_keyword
 from .loop import WINDOW, Generated
 
 # Below this many shared tokens a plain batch is as fast and simpler.
@@ -65,14 +66,6 @@ def common_prefix(rows: Sequence[Sequence[int]]) -> int:
     while n < limit and all(r[n] == first[n] for r in rows):
         n += 1
     return max(n, 0)
-
-
-def cache_keyword(model) -> str:
-    """transformers 5.x renamed `past_key_values` to `cache`; accept both."""
-    import inspect
-
-    names = inspect.signature(model.forward).parameters
-    return "cache" if "cache" in names else "past_key_values"
 
 
 @dataclass

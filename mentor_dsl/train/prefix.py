@@ -31,25 +31,12 @@ any model transformers can run with a cache, and with LoRA, unchanged.
 
 from __future__ import annotations
 
-import inspect
-
 import torch
+
+from ..models import base_model, cache_keyword
 
 #: Below this many shared tokens the plain forward is as fast and simpler.
 MIN_SHARED = 32
-
-
-def _base_model(model):
-    """The causal LM under DDP/DeepSpeed/PEFT wrappers (for its forward's signature)."""
-    inner = getattr(model, "module", model)
-    get = getattr(inner, "get_base_model", None)
-    return get() if callable(get) else inner
-
-
-def cache_keyword(model) -> str:
-    """transformers 5.x calls the cache argument `cache`; earlier releases `past_key_values`."""
-    names = inspect.signature(type(_base_model(model)).forward).parameters
-    return "cache" if "cache" in names else "past_key_values"
 
 
 def shared_prefix(input_ids: torch.Tensor, attention_mask: torch.Tensor, logits_to_keep: int):
@@ -61,10 +48,24 @@ def shared_prefix(input_ids: torch.Tensor, attention_mask: torch.Tensor, logits_
     limit = min(len(p) for p in prompts) - 1
     if limit <= 0:
         return 0, prompts
-    stacked = torch.stack([p[:limit] for p in prompts])
-    same = (stacked == stacked[:1]).all(dim=0)
-    differ = (~same).nonzero()
-    return (int(differ[0]) if differ.numel() else limit), prompts
+    return agreeing_columns(torch.stack([p[:limit] for p in prompts])), prompts
+
+
+def agreeing_columns(rows: torch.Tensor) -> int:
+    """How many leading columns of `rows` (`[B, width]`) hold the same token in every row."""
+    differ = (~(rows == rows[:1]).all(dim=0)).nonzero()
+    return int(differ[0]) if differ.numel() else rows.size(1)
+
+
+def expanded_prefix_cache(model, prefix: torch.Tensor, rows: int):
+    """The key/value cache of `prefix` (one row of token ids), computed once with gradients
+    and expanded to `rows` rows for the rows' remainders to attend to."""
+    from transformers import DynamicCache
+
+    cache = DynamicCache(config=base_model(model).config)
+    model(input_ids=prefix.unsqueeze(0), use_cache=True, logits_to_keep=1, **{cache_keyword(model): cache})
+    cache.batch_repeat_interleave(rows)
+    return cache
 
 
 def logps_with_shared_prefix(
@@ -78,19 +79,14 @@ def logps_with_shared_prefix(
 ):
     """Per-token log-probs (and entropies) of the completion tokens, `[B, logits_to_keep]`,
     the first `shared` prompt tokens computed once (see the module docstring)."""
-    from transformers import DynamicCache
-
     rows = input_ids.size(0)
     device = input_ids.device
     key = cache_keyword(model)
-    config = _base_model(model).config
     completions = input_ids[:, -logits_to_keep:]
     completion_mask = attention_mask[:, -logits_to_keep:]
 
     # The prefix, once: its cache (with gradients) is what the rows attend to.
-    cache = DynamicCache(config=config)
-    model(input_ids=prompts[0][:shared].unsqueeze(0), use_cache=True, logits_to_keep=1, **{key: cache})
-    cache.batch_repeat_interleave(rows)
+    cache = expanded_prefix_cache(model, prompts[0][:shared], rows)
 
     # Each row's remainder: its own prompt tokens, then its completion, right-padded.
     own = [p[shared:] for p in prompts]
@@ -138,9 +134,7 @@ def sequence_prefix(input_ids: torch.Tensor, attention_mask: torch.Tensor, label
     limit = int(torch.minimum(first - 1, lengths - 1).min())
     if limit <= 0:
         return 0
-    same = (input_ids[:, :limit] == input_ids[:1, :limit]).all(dim=0)
-    differ = (~same).nonzero()
-    return int(differ[0]) if differ.numel() else limit
+    return agreeing_columns(input_ids[:, :limit])
 
 
 def forward_with_shared_prefix(
@@ -151,13 +145,8 @@ def forward_with_shared_prefix(
     after the prefix: the same per-token log-probs, entropies and label mask as the plain
     forward's, for the same supervised tokens, so sums over them (the SFT loss and its
     metrics) are the plain forward's."""
-    from transformers import DynamicCache
-
     rows, width = input_ids.shape
-    key = cache_keyword(model)
-    cache = DynamicCache(config=_base_model(model).config)
-    model(input_ids=input_ids[:1, :shared], use_cache=True, logits_to_keep=1, **{key: cache})
-    cache.batch_repeat_interleave(rows)
+    cache = expanded_prefix_cache(model, input_ids[0, :shared], rows)
     positions = torch.arange(shared, width, device=input_ids.device).unsqueeze(0).expand(rows, -1)
     return model(
         input_ids=input_ids[:, shared:],
@@ -165,5 +154,5 @@ def forward_with_shared_prefix(
         position_ids=positions,
         labels=labels[:, shared:],
         fused_lm_head=True,
-        **{key: cache},
+        **{cache_keyword(model): cache},
     )

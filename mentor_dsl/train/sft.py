@@ -223,7 +223,7 @@ def make_sft_trainer_class(base, *, shared_prefix_forward: bool = True):
         shared_tokens = 0  # prompt tokens the loss's forwards did not recompute
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            from .prefix import _base_model
+            from ..models import base_model
 
             plain = (
                 not shared_prefix_forward
@@ -231,7 +231,7 @@ def make_sft_trainer_class(base, *, shared_prefix_forward: bool = True):
                 or self.compute_loss_func is not None
                 or self.label_smoother is not None
                 or self.args.loss_type not in ("nll", "dft")  # per-token losses over the same tokens
-                or getattr(_base_model(model), "is_gradient_checkpointing", False)
+                or getattr(base_model(model), "is_gradient_checkpointing", False)
             )
             if not plain:
                 model = _SharedPrefixCall(model, self)

@@ -18,7 +18,8 @@ from typing import Any
 import torch
 from transformers import TrainerCallback
 
-from .prefix import MIN_SHARED, _base_model, logps_with_shared_prefix, shared_prefix
+from ..models import base_model
+from .prefix import MIN_SHARED, logps_with_shared_prefix, shared_prefix
 
 
 @dataclass
@@ -130,7 +131,7 @@ def make_trainer_class(base=None, *, shared_prefix_forward: bool = True):
                 self.shared_prefix_min is None
                 or compute_aux_loss
                 or any(v is not None for v in multimodal.values())
-                or (torch.is_grad_enabled() and getattr(_base_model(model), "is_gradient_checkpointing", False))
+                or (torch.is_grad_enabled() and getattr(base_model(model), "is_gradient_checkpointing", False))
             )
             if plain:
                 return super()._get_per_token_logps_and_entropies(
