@@ -63,10 +63,10 @@ def main() -> int:
     args = parser.parse_args()
     runs: dict[str, list[dict]] = {}
     if args.from_runs:
-        rows = [read_metrics(run) for run in args.from_runs]
-        args.steps = min(len(r) for r in rows)
-        for name, run_rows in zip(("fp32 A", "fp32 B", "bf16 A"), rows):
-            runs[name] = run_rows[: args.steps]
+        finished = [read_metrics(run) for run in args.from_runs]
+        args.steps = min(len(rows) for rows in finished)
+        for name, rows in zip(("fp32 A", "fp32 B", "bf16 A"), finished):
+            runs[name] = rows[: args.steps]
         print("runs: " + ", ".join(f"{name} = {path}" for name, path in zip(runs, args.from_runs)))
     else:
         with tempfile.TemporaryDirectory() as tmp:
