@@ -9,6 +9,8 @@ completions of it. Three ways to produce the same completion length:
 - mentor: a 3-turn rollout with `rollouts.hf.HFGenerator` (the prompt prefilled once for
   the rows, each row's cache kept across turns, only the tool tokens prefilled between
   turns), `--tool` tokens appended after each of the first two turns;
+- mentor, plain decode: the same, with `fast_decode=False` (transformers' concatenating
+  cache and PyTorch's default linear layers), to show what the decode kernels add;
 - re-prefill: the same 3 turns, each a fresh `generate` over the whole conversation.
 
 Every turn generates exactly `--turn` tokens (EOS is suppressed by min_new_tokens), so the
@@ -78,11 +80,15 @@ def main() -> int:
     def mentor():
         turns(HFGenerator(model, tokenizer, config, None), fresh=False)
 
+    def plain_decode():
+        turns(HFGenerator(model, tokenizer, config, None, fast_decode=False), fresh=False)
+
     def reprefill():
-        turns(HFGenerator(model, tokenizer, config, None, min_prefix=10**9), fresh=True)
+        turns(HFGenerator(model, tokenizer, config, None, min_prefix=10**9, fast_decode=False), fresh=True)
 
     results = {}
-    for name, fn in (("single", single), ("mentor", mentor), ("re-prefill", reprefill)):
+    runs = (("single", single), ("mentor", mentor), ("mentor, plain decode", plain_decode), ("re-prefill", reprefill))
+    for name, fn in runs:
         fn()  # warm-up
         times = []
         for _ in range(args.repeats):
@@ -94,7 +100,7 @@ def main() -> int:
           f"(3 turns of {args.turn}, {args.tool} tool tokens after the first two), "
           f"CPU {torch.get_num_threads()} threads:")
     for name, seconds in results.items():
-        print(f"  {name:11} {seconds:6.2f} s   {seconds / results['single']:.2f}x single")
+        print(f"  {name:21} {seconds:6.2f} s   {seconds / results['single']:.2f}x single")
     return 0
 
 

@@ -44,9 +44,9 @@ class RePrefill:
     def __init__(self, model, tokenizer, config, stop):
         from mentor_dsl.rollouts.hf import HFGenerator
 
-        # An HFGenerator with sharing switched off: no shared prefix, and a fresh start
-        # (so a full prefill) at every turn.
-        self.inner = HFGenerator(model, tokenizer, config, stop, min_prefix=10**9)
+        # An HFGenerator with sharing switched off: no shared prefix, a fresh start (so a
+        # full prefill) at every turn, and transformers' own cache and linear layers.
+        self.inner = HFGenerator(model, tokenizer, config, stop, min_prefix=10**9, fast_decode=False)
 
     def start(self, prompts):
         pass
