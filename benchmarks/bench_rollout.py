@@ -6,6 +6,8 @@ The embedded student, a real training prompt (the 12 math tool schemas), `--rows
 completions of it. Three ways to produce the same completion length:
 
 - single: one uninterrupted `generate` of 3 x turn + 2 x tool tokens;
+- mentor, 1 turn: the same uninterrupted generation through `HFGenerator` (the prompt
+  prefilled once for the rows), the like-for-like baseline of the 3-turn rollout;
 - mentor: a 3-turn rollout with `rollouts.hf.HFGenerator` (the prompt prefilled once for
   the rows, each row's cache kept across turns, only the tool tokens prefilled between
   turns), `--tool` tokens appended after each of the first two turns;
@@ -13,9 +15,9 @@ completions of it. Three ways to produce the same completion length:
   cache and PyTorch's default linear layers), to show what the decode kernels add;
 - re-prefill: the same 3 turns, each a fresh `generate` over the whole conversation.
 
-Every turn generates exactly `--turn` tokens (EOS is suppressed by min_new_tokens), so the
-three do the same work apart from what each recomputes. Printed: seconds (best of
-`--repeats`) and the ratio to `single`; the goal is mentor <= 1.2x single.
+Every turn generates exactly `--turn` tokens (EOS is suppressed by min_new_tokens), so all
+do the same work apart from what each recomputes. Printed: seconds (best of `--repeats`),
+the ratio to `single`, and the 3-turn rollout's ratio to the 1-turn one (goal <= 1.2x).
 """
 
 from __future__ import annotations
@@ -63,6 +65,15 @@ def main() -> int:
         with torch.no_grad():
             model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), generation_config=one)
 
+    def mentor_single():
+        one = copy.deepcopy(config)
+        one.min_new_tokens = total
+        generator = HFGenerator(model, tokenizer, one, None)
+        contexts = [list(prompt) for _ in range(args.rows)]
+        generator.start(contexts)
+        generator.turn(range(args.rows), contexts, [total] * args.rows)
+        generator.close()
+
     def turns(generator, fresh: bool):
         contexts = [list(prompt) for _ in range(args.rows)]
         generator.start(contexts)
@@ -87,7 +98,13 @@ def main() -> int:
         turns(HFGenerator(model, tokenizer, config, None, min_prefix=10**9, fast_decode=False), fresh=True)
 
     results = {}
-    runs = (("single", single), ("mentor", mentor), ("mentor, plain decode", plain_decode), ("re-prefill", reprefill))
+    runs = (
+        ("single", single),
+        ("mentor, 1 turn", mentor_single),
+        ("mentor", mentor),
+        ("mentor, plain decode", plain_decode),
+        ("re-prefill", reprefill),
+    )
     for name, fn in runs:
         fn()  # warm-up
         times = []
@@ -101,6 +118,7 @@ def main() -> int:
           f"CPU {torch.get_num_threads()} threads:")
     for name, seconds in results.items():
         print(f"  {name:21} {seconds:6.2f} s   {seconds / results['single']:.2f}x single")
+    print(f"mentor's 3 turns against its own 1 turn: {results['mentor'] / results['mentor, 1 turn']:.2f}x (goal <= 1.2x)")
     return 0
 
 

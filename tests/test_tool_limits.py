@@ -75,6 +75,39 @@ def test_a_tool_s_own_limits_replace_the_run_s():
         assert executor.run("greedy", {"mb": 129}).ok  # the worker's limit went back up
 
 
+# A caller that allocated and freed a lot: 320 MB of freed chunks in the middle of its
+# heap (kept mapped: a high mmap threshold, no trimming, a live block above them).
+_FREED_HEAP_CALLER = """
+import ctypes, sys
+from mentor_dsl.tools.base import Tool
+from mentor_dsl.tools.executor import Executor
+
+def grab(mb):
+    return len(bytearray(mb * 2**20))
+
+libc = ctypes.CDLL(None)
+libc.mallopt(-3, 64 * 2**20)
+blocks = [bytearray(16 * 2**20) for _ in range(20)]
+libc.mallopt(-1, 1 << 30)
+above = bytearray(2 * 2**20)
+del blocks
+tools = {"frugal": Tool("frugal", "d", {"type": "object"}, grab, memory_mb=32)}
+with Executor(tools) as executor:
+    print(executor.run("frugal", {"mb": 128}).kind, executor.run("frugal", {"mb": 8}).ok)
+"""
+
+
+@linux
+def test_the_memory_limit_holds_when_the_caller_freed_a_large_heap():
+    # Regression: a worker served the tool's 128 MB from the caller's freed chunks, which
+    # map nothing new, so a 32 MB limit let it through.
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", _FREED_HEAP_CALLER], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(FailureKind.MEMORY), "True"]
+
+
 @linux
 def test_a_code_tool_gets_its_own_output_limit():
     tool = python_tool.build_tool()

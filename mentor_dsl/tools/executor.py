@@ -19,7 +19,9 @@ from the caller. A thread cannot be stopped: a tool stuck in C code that holds t
 (`pow(3, 10**9)`, a catastrophic regex) would freeze the caller's every thread, the timeout
 included. A process can be killed, and a new one forked in a few ms. The round trip costs
 tens of microseconds (see benchmarks/bench_executor.py); cache hits never leave the caller.
-Workers run with RLIMIT_AS at their inherited size plus the call's `memory_mb`. A worker
+Workers run with RLIMIT_AS at their inherited size plus the call's `memory_mb`; the free
+memory a worker inherits from the caller's heap is claimed first, so that a tool cannot
+allocate it without the limit seeing (`sandbox.rlimits.claim_inherited_heap`). A worker
 forked from the caller inherits its memory, not its descriptors (they are pointed at
 /dev/null, stdin, stdout and stderr included: what a tool prints is discarded and can
 never reach the caller's output), and what a tool changes in a worker's globals stays in
@@ -736,6 +738,7 @@ def _worker_main(fns: Mapping[str, Callable[..., Any]], req_fd: int, resp_fd: in
     # may even hold the caller's unwritten output) are never written from here.
     sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the worker)
     sys.stdin = open(os.devnull)  # noqa: SIM115
+    rlimits.claim_inherited_heap()
     base = rlimits.address_space()
     memory = None
     me = os.getpid()

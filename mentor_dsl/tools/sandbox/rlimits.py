@@ -4,7 +4,8 @@
 parent's wall-clock timeout), RLIMIT_FSIZE (largest file), RLIMIT_NOFILE (open files) and
 RLIMIT_CORE=0. `limit_nproc` sets RLIMIT_NPROC, which stops thread and fork bombs; the
 kernel exempts uid 0 from it. `limit_growth` is the executor's pure-tool workers' memory
-limit: RLIMIT_AS at the worker's size plus what a call may add.
+limit: RLIMIT_AS at the worker's size plus what a call may add; `claim_inherited_heap`
+makes that size mean what a call allocates (see its docstring).
 
 Works everywhere, unprivileged. Standard library only (the sandboxed child imports it).
 """
@@ -92,6 +93,58 @@ def address_space() -> int | None:
             return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError):
         return None
+
+
+# malloc's tuning knobs (glibc's mallopt parameters).
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+# Allocations from this size on get their own mapping, which RLIMIT_AS sees.
+_OWN_MAPPING = 128 * 1024
+
+
+def claim_inherited_heap() -> int:
+    """In a forked worker: take the memory the caller freed, but kept mapped, out of the
+    tools' reach. Returns the bytes claimed (0 where malloc is not glibc's).
+
+    RLIMIT_AS counts mapped address space. A worker forked from a caller that allocated
+    and freed a lot (a training run) inherits malloc's free chunks, and a tool's
+    allocation served from them maps nothing new: a 128 MB bytearray passed a 32 MB limit.
+    So, with RLIMIT_AS held at the worker's current size, so that only memory already
+    mapped can be handed out, every chunk of `_OWN_MAPPING` bytes or more that malloc can
+    still give is allocated, largest first, and never used or freed. malloc does not
+    touch a chunk's interior, so this costs no memory. (When an arena cannot grow, glibc
+    retries in another, so the caller's main-arena chunks are reached from the worker's
+    thread too.) From then on allocations of that size get a mapping of their own (a
+    fixed mmap threshold) and count against the limit."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt, malloc = libc.mallopt, libc.malloc
+    except (OSError, AttributeError):
+        return 0
+    malloc.restype, malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    if not mallopt(_M_MMAP_THRESHOLD, _OWN_MAPPING) or not mallopt(_M_TRIM_THRESHOLD, _OWN_MAPPING):
+        return 0
+    trim = getattr(libc, "malloc_trim", None)
+    if trim is not None:
+        trim(0)  # what sits at the top of the heap goes back to the system outright
+    now = address_space()
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if now is None or (hard != resource.RLIM_INFINITY and hard < now):
+        return 0
+    claimed, size = 0, 1 << 34
+    resource.setrlimit(resource.RLIMIT_AS, (now, hard))
+    try:
+        while size >= _OWN_MAPPING:
+            if malloc(size):
+                claimed += size  # kept for the worker's life; try this size again
+            else:
+                size //= 2
+    except MemoryError:  # Python itself needed a new mapping: stop here
+        pass
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    return claimed
 
 
 def limit_growth(base: int | None, memory_mb: int) -> None:
