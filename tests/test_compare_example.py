@@ -18,10 +18,12 @@ from test_evaluation import fake_result
 @pytest.mark.slow
 def test_compare_runs_end_to_end(root, tmp_path):
     out = tmp_path / "compare"
-    subprocess.run([sys.executable, str(root / "examples" / "compare" / "compare.py"), "--tiny", "--out", str(out)],
-                   check=True, cwd=root)
+    # One method of each trainer (GRPO, SFT) keeps the suite short; the others differ only
+    # in the --reward they pass.
+    subprocess.run([sys.executable, str(root / "examples" / "compare" / "compare.py"), "--tiny", "--out", str(out),
+                    "--methods", "sft,mentor"], check=True, cwd=root)
     summary = json.loads((out / "summary.json").read_text())
-    assert set(summary) == {"untrained", "sft", "sparse", "strict", "mentor", "mentor_f1", "mentor_robust"}
+    assert set(summary) == {"untrained", "sft", "mentor"}
     for method, splits in summary.items():
         (split,) = splits.values()
         assert len(split["per_seed"]) == 1 and 0.0 <= split["accuracy"] <= 1.0, method
@@ -31,7 +33,7 @@ def test_compare_runs_end_to_end(root, tmp_path):
         assert not list((out / f"{method}-s0").glob("checkpoint-*")), "--tiny keeps no checkpoints"
         assert json.loads((out / f"{method}-s0" / "eval.json").read_text())["metrics"]["splits"]["in_domain"]["n"] == 2
     report = (out / "report.html").read_text()
-    assert "<svg" in report and "mentor_f1-s0" in report and "untrained" in report
+    assert "<svg" in report and "mentor-s0" in report and "sft-s0" in report and "untrained" in report
     assert (out / "summary.md").read_text().startswith("# Accuracy after 1 steps")
 
 
