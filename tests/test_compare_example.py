@@ -15,13 +15,23 @@ from mentor_dsl.evaluation.metrics import wilson_interval
 from test_evaluation import fake_result
 
 
+@pytest.fixture(scope="module")
+def tiny_comparison(tmp_path_factory):
+    """One smoke-budget comparison for the slow tests here: one method of each trainer
+    (GRPO, SFT; the other methods differ only in the --reward they pass), with --results.
+    Returns (the command, its --out folder, its --results folder)."""
+    root = Path(__file__).resolve().parents[1]
+    base = tmp_path_factory.mktemp("compare")
+    out, results = base / "compare", base / "docs" / "results"
+    command = [sys.executable, str(root / "examples" / "compare" / "compare.py"), "--tiny", "--out", str(out),
+               "--methods", "sft,mentor", "--results", str(results)]
+    subprocess.run(command, check=True, cwd=root)
+    return command, out, results
+
+
 @pytest.mark.slow
-def test_compare_runs_end_to_end(root, tmp_path):
-    out = tmp_path / "compare"
-    # One method of each trainer (GRPO, SFT) keeps the suite short; the others differ only
-    # in the --reward they pass.
-    subprocess.run([sys.executable, str(root / "examples" / "compare" / "compare.py"), "--tiny", "--out", str(out),
-                    "--methods", "sft,mentor"], check=True, cwd=root)
+def test_compare_runs_end_to_end(tiny_comparison):
+    _, out, _ = tiny_comparison
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary) == {"untrained", "sft", "mentor"}
     for method, splits in summary.items():
@@ -38,19 +48,16 @@ def test_compare_runs_end_to_end(root, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_finished_run_is_not_trained_again_and_the_results_page_is_built(root, tmp_path):
+def test_a_finished_run_is_not_trained_again_and_the_results_page_is_built(root, tiny_comparison):
     """Resuming: the second invocation finds every run finished and evaluated, and only
     writes the results page from the copied small files."""
-    out, results = tmp_path / "compare", tmp_path / "docs" / "results"
-    command = [sys.executable, str(root / "examples" / "compare" / "compare.py"), "--tiny", "--out", str(out),
-               "--methods", "mentor", "--results", str(results)]
-    subprocess.run(command, check=True, cwd=root)
+    command, out, results = tiny_comparison
     stamp = (out / "mentor-s0" / "model" / "config.json").stat().st_mtime_ns
     second = subprocess.run(command, check=True, cwd=root, capture_output=True, text=True)
     assert "$ mentor train" not in second.stdout and "$ mentor eval --model" not in second.stdout
     assert (out / "mentor-s0" / "model" / "config.json").stat().st_mtime_ns == stamp
     assert (results / "runs" / "mentor-s0" / "metrics.jsonl").exists()
-    page = (tmp_path / "docs" / "results.md").read_text()
+    page = (results.parent / "results.md").read_text()
     assert "| mentor | 1 |" in page and "[" in page.split("| mentor | 1 |")[1].splitlines()[0]
     # The plots: drawn by `mentor eval report` from the copied run folders (--tiny evaluates
     # no OOD split, so that plot says why it is missing).
