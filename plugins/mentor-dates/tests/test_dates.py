@@ -244,7 +244,7 @@ def test_two_training_steps_call_the_date_tools_and_give_tool_term_signal(dates,
     from mentor_dsl.cli import cli
 
     out = tmp_path / "run"
-    result = CliRunner().invoke(cli, ["train", "--data", "builtin:dates_train", "--max-steps", "2",
+    result = CliRunner().invoke(cli, ["train", "--data", "builtin:dates_train", "--max-steps", "2", "--max-completion-length", "64",
                                       "--output-dir", str(out), "--keep-checkpoints", "0", "--save-rollouts", "1"])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
