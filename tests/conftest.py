@@ -42,6 +42,20 @@ def root() -> Path:
     return ROOT
 
 
+@pytest.fixture(scope="module")
+def tiny_model():
+    """A 2-layer Llama with random weights (seed 0): generation tests that need a real
+    model but not a trained one."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=61, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+                         pad_token_id=0, eos_token_id=1, bos_token_id=2)
+    return LlamaForCausalLM(config).eval()
+
+
 @pytest.fixture(scope="session")
 def bfcl_data():
     """BFCL's data files (the bfcl-eval wheel); tests that need them skip without it."""

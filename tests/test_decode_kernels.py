@@ -5,7 +5,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from transformers import DynamicCache, GenerationConfig, LlamaConfig, LlamaForCausalLM
+from transformers import DynamicCache, GenerationConfig, LlamaForCausalLM
 from transformers.cache_utils import DynamicLayer
 
 from mentor_dsl.rollouts import cache as cache_module
@@ -15,15 +15,6 @@ from mentor_dsl.rollouts.hf import HFGenerator
 from mentor_dsl.rollouts.linears import OneDNNLinears
 
 needs_onednn = pytest.mark.skipif(not linears.available(), reason="no oneDNN linear kernel on this machine")
-
-
-@pytest.fixture(scope="module")
-def tiny_model():
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=61, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-                         pad_token_id=0, eos_token_id=1, bos_token_id=2)
-    return LlamaForCausalLM(config).eval()
 
 
 # -- the growing cache ------------------------------------------------------------------------------

@@ -435,18 +435,6 @@ def test_common_prefix_leaves_each_row_a_token():
     assert common_prefix([]) == 0
 
 
-@pytest.fixture(scope="module")
-def tiny_model():
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=61, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
-                         pad_token_id=0, eos_token_id=1, bos_token_id=2)
-    return LlamaForCausalLM(config).eval()
-
-
 class _PadOnly:
     pad_token_id = 0
 
