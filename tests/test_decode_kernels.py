@@ -13,6 +13,7 @@ from mentor_dsl.rollouts import linears
 from mentor_dsl.rollouts.cache import GrowingLayer, growing_cache
 from mentor_dsl.rollouts.hf import HFGenerator
 from mentor_dsl.rollouts.linears import OneDNNLinears
+from test_evaluation import _PadOnly
 
 needs_onednn = pytest.mark.skipif(not linears.available(), reason="no oneDNN linear kernel on this machine")
 
@@ -155,10 +156,6 @@ def test_without_the_kernel_or_memory_nothing_changes(tiny_model, monkeypatch):
 
 
 # -- the generator ----------------------------------------------------------------------------------
-
-class _PadOnly:
-    pad_token_id = 0
-
 
 def _rollout(generator, contexts, turns, tool):
     contexts = [list(c) for c in contexts]
